@@ -1,0 +1,166 @@
+"""The connector protocol: one object per sync, closed after it.
+
+A connector turns a venue's account into daily aggregates (AccountState). It never returns
+individual trades, orders or positions to its caller: only counts and sums.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Protocol
+
+from app.core.money import ZERO
+
+MARKETS = (
+    "spot", "swap", "futures", "options", "margin", "earn",
+    "stocks", "forex", "cfd", "commodities",
+)
+
+
+class Permission(StrEnum):
+    READ = "read"
+    TRADE = "trade"
+    WITHDRAW = "withdraw"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class DayWindow:
+    """[start, end) in UTC; the scheduled window for day D is [D-1 00:00, D 00:00)."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def start_ms(self) -> int:
+        return int(self.start.timestamp() * 1000)
+
+    @property
+    def end_ms(self) -> int:
+        return int(self.end.timestamp() * 1000)
+
+
+@dataclass
+class MarketStats:
+    equity: Decimal = ZERO
+    trades: int = 0
+    volume: Decimal = ZERO  # notional USD, contract size applied
+    fees: Decimal = ZERO  # trading fees paid, USD (positive = cost)
+    funding: Decimal = ZERO  # funding paid(-)/received(+), USD
+
+    def to_json(self) -> dict[str, str | int]:
+        return {
+            "equity": str(self.equity), "trades": self.trades, "volume": str(self.volume),
+            "fees": str(self.fees), "funding": str(self.funding),
+        }
+
+
+@dataclass
+class AccountState:
+    total_equity: Decimal
+    cash: Decimal = ZERO
+    unrealized_pnl: Decimal = ZERO
+    deposits: Decimal = ZERO  # USD value of external deposits in the window
+    withdrawals: Decimal = ZERO  # USD value of external withdrawals in the window (positive)
+    markets: dict[str, MarketStats] = field(default_factory=dict)
+    unpriced_assets: dict[str, str] = field(default_factory=dict)  # asset -> amount, could not be valued
+
+    def market(self, name: str) -> MarketStats:
+        if name not in MARKETS:
+            raise ValueError(f"unknown market {name!r}")
+        return self.markets.setdefault(name, MarketStats())
+
+    def breakdown(self) -> dict[str, object]:
+        out: dict[str, object] = {name: stats.to_json() for name, stats in sorted(self.markets.items())}
+        if self.unpriced_assets:
+            out["unpriced_assets"] = dict(sorted(self.unpriced_assets.items()))
+        return out
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Decrypted credentials; live only in memory for one sync. repr never shows values."""
+
+    api_key: str
+    api_secret: str
+    passphrase: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)  # e.g. TradeStation account ids, IBKR query id
+
+    def __repr__(self) -> str:
+        return "Credentials(<redacted>)"
+
+    __str__ = __repr__
+
+
+@dataclass
+class EquityPoint:
+    """One historical day of equity, for backfill (IBKR Flex)."""
+
+    day: date
+    total_equity: Decimal
+    deposits: Decimal = ZERO
+    withdrawals: Decimal = ZERO
+
+
+class ConnectorError(Exception):
+    """Base of connector failures. Messages never include credentials."""
+
+    kind = "connector"
+
+
+class AuthError(ConnectorError):
+    kind = "auth"
+
+
+class PermissionRefused(ConnectorError):
+    kind = "permission"
+
+
+class RateLimited(ConnectorError):
+    kind = "rate_limited"
+
+
+class VenueUnavailable(ConnectorError):
+    kind = "venue_unavailable"
+
+
+class MalformedResponse(ConnectorError):
+    kind = "malformed_response"
+
+
+class Connector(Protocol):
+    venue: str
+
+    async def check_credentials(self) -> None: ...
+
+    async def permissions(self) -> set[Permission]: ...
+
+    async def fetch_account_state(self, window: DayWindow) -> AccountState: ...
+
+    async def close(self) -> None: ...
+
+
+
+
+@dataclass
+class ConnectorOptions:
+    """How a connector reaches its venue. base_url comes from ZKA_VENUE_URLS (tests point it at replicas)."""
+
+    base_url: str | None = None
+    timeout_s: float = 20.0
+    is_paper: bool = False
+    # Process-wide cache owned by the app lifespan (e.g. ccxt markets per venue per UTC day).
+    cache: dict[str, object] = field(default_factory=dict)
+
+
+class SupportsBackfill(Protocol):
+    async def fetch_history(self, *, days: int) -> list[EquityPoint]: ...
+
+
+class RotatesCredentials(Protocol):
+    """Set after a sync when the venue rotated a token (TradeStation); the caller re-encrypts it."""
+
+    rotated_credentials: Credentials | None

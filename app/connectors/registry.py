@@ -1,0 +1,36 @@
+"""Supported venues and how to build their connectors. Implementations import lazily (ccxt, alpaca are heavy)."""
+
+from __future__ import annotations
+
+import importlib
+
+from app.connectors.base import Connector, ConnectorOptions, Credentials
+
+CCXT_VENUES = (
+    "binance", "binanceusdm", "binancecoinm", "bybit", "okx", "bitget", "kucoin", "gate", "mexc", "htx",
+    "kraken", "coinbase", "deribit", "bingx", "hyperliquid",
+)
+BROKERS = {
+    "alpaca": "app.connectors.alpaca",
+    "ibkr": "app.connectors.ibkr",
+    "tradestation": "app.connectors.tradestation",
+}
+SUPPORTED_VENUES: tuple[str, ...] = tuple(sorted((*CCXT_VENUES, *BROKERS)))
+
+
+class UnsupportedVenue(ValueError):
+    def __init__(self, venue: str) -> None:
+        super().__init__(f"unsupported exchange {venue[:32]!r}; supported: {', '.join(SUPPORTED_VENUES)}")
+
+
+def build_connector(venue: str, credentials: Credentials, options: ConnectorOptions) -> Connector:
+    """Each implementation module exposes create(venue, credentials, options) -> Connector."""
+    if venue in CCXT_VENUES:
+        module_name = "app.connectors.ccxt_venue"
+    elif venue in BROKERS:
+        module_name = BROKERS[venue]
+    else:
+        raise UnsupportedVenue(venue)
+    module = importlib.import_module(module_name)
+    connector: Connector = module.create(venue, credentials, options)
+    return connector
