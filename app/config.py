@@ -1,0 +1,237 @@
+"""Settings, grouped by concern. Read once by load_settings(); every variable is in .env.example.
+
+Sources, highest priority first: explicit init values, environment, `.env`, GCE instance metadata
+attributes (only when ZKA_CONFIG_SOURCE=gce-metadata), defaults.
+"""
+
+from __future__ import annotations
+
+import json
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from app.errors import StartupRefused
+
+# Metadata attributes fetched once by load_settings(); read by the lowest-priority source below.
+_metadata_values: ContextVar[dict[str, str]] = ContextVar("zka_metadata_values", default={})
+
+
+class _MetadataSource(PydanticBaseSettingsSource):
+    """GCE instance attributes named like the environment variables (ZKA_LOG_API_KEY or zka-log-api-key)."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        values = _metadata_values.get()
+        prefix = self.settings_cls.model_config.get("env_prefix", "")
+        names = [f"{prefix}{field_name}".upper()]
+        if isinstance(field.validation_alias, AliasChoices):
+            names += [str(a).upper() for a in field.validation_alias.choices]
+        for name in names:
+            if name in values:
+                return values[name], field_name, False
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, info in self.settings_cls.model_fields.items():
+            value, key, _ = self.get_field_value(info, name)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+class _Group(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ZKA_", env_file=".env", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, dotenv_settings, _MetadataSource(settings_cls), file_secret_settings)
+
+
+class ServerSettings(_Group):
+    env: Literal["development", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8443, ge=1, le=65535)
+    data_dir: Path = Path(".zka")
+    tls_hostnames: list[str] = Field(default_factory=list, description="extra SANs for the TLS certificate")
+    body_limit_bytes: int = Field(default=64 * 1024, ge=1024)
+    cors_origins: list[str] = Field(default_factory=list)
+    shutdown_timeout_s: float = 10.0
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+
+class DatabaseSettings(_Group):
+    url: str | None = Field(default=None, validation_alias=AliasChoices("ZKA_DATABASE_URL", "DATABASE_URL"))
+    echo: bool = False
+
+
+class KeySettings(_Group):
+    master_key_source: Literal["auto", "file", "snp-derived"] = "auto"
+    master_key: SecretStr | None = None  # 64 hex chars; development only
+    snp_tcb_version: int | None = Field(default=None, description="pinned TCB for SNP_GET_DERIVED_KEY")
+    snp_guest_device: Path = Path("/dev/sev-guest")
+
+    @field_validator("master_key")
+    @classmethod
+    def _hex64(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            raw = value.get_secret_value()
+            if len(raw) != 64 or any(c not in "0123456789abcdefABCDEF" for c in raw):
+                raise ValueError("ZKA_MASTER_KEY must be 64 hex characters")
+        return value
+
+
+class AttestationSettings(_Group):
+    attestation_provider: Literal["auto", "configfs-tsm", "sev-guest", "snpguest", "simulated"] = "auto"
+    attestation_min_interval_s: float = 2.0
+    expected_measurements: list[str] = Field(default_factory=list)
+    kds_url: str = "https://kdsintf.amd.com"
+    snpguest_path: str = "snpguest"
+
+
+class AuthSettings(_Group):
+    jwt_secret: SecretStr | None = None
+    jwt_public_key: str | None = None  # PEM, ES256 or EdDSA
+    jwt_audience: str = "zka"
+    jwt_issuer: str | None = None
+    jwt_max_lifetime_s: int = 3600
+    jwt_leeway_s: int = 30
+    log_api_key: SecretStr | None = None
+
+    @property
+    def gateway_configured(self) -> bool:
+        return bool(self.jwt_secret or self.jwt_public_key)
+
+
+class LimitSettings(_Group):
+    rate_limit_credentials: str = "5/15minutes"
+    rate_limit_attestation: str = "10/minute"
+    rate_limit_reports: str = "20/minute"
+    rate_limit_verify: str = "60/minute"
+    rate_limits_enabled: bool = True
+    log_stream_max_clients: int = 50
+    log_stream_queue_size: int = 256
+    log_ring_size: int = 1000
+
+
+class SyncSettings(_Group):
+    venue_urls: dict[str, str] = Field(default_factory=dict, description="JSON map venue -> base URL")
+    sync_concurrency: int = Field(default=32, ge=1)
+    sync_per_venue_concurrency: int = Field(default=8, ge=1)
+    sync_retries: int = Field(default=3, ge=0)
+    scheduler_enabled: bool = True
+    benchmark_yahoo_url: str = "https://query1.finance.yahoo.com"
+    benchmark_crypto_venue: str = "binance"
+    benchmark_crypto_url: str | None = None
+
+    @field_validator("venue_urls", mode="before")
+    @classmethod
+    def _json_map(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else {}
+        return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ZKA_", env_file=".env", extra="ignore")
+
+    config_source: Literal["env", "gce-metadata"] = "env"
+    gce_metadata_url: str = "http://metadata.google.internal/computeMetadata/v1"
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    db: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    keys: KeySettings = Field(default_factory=KeySettings)
+    attestation: AttestationSettings = Field(default_factory=AttestationSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
+
+    @property
+    def database_url(self) -> str:
+        if self.db.url:
+            return normalise_db_url(self.db.url)
+        return f"sqlite+aiosqlite:///{(self.server.data_dir / 'zka.db').resolve()}"
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def development_weaknesses(self) -> list[str]:
+        """Everything that is weaker than production; shown in /health, attestation and at startup."""
+        out = []
+        if not self.server.is_production:
+            out.append("development mode")
+        if self.uses_sqlite:
+            out.append("embedded SQLite database")
+        if not self.auth.gateway_configured:
+            out.append("gateway authentication disabled")
+        if self.keys.master_key_source != "snp-derived":
+            out.append("master key from a local file or environment, not the AMD secure processor")
+        if self.attestation.attestation_provider in ("simulated", "auto") and not self.server.is_production:
+            out.append("attestation may be simulated (not signed by AMD)")
+        return out
+
+    def check_production(self) -> None:
+        """One clear line naming the first missing guarantee (SPEC §2)."""
+        if not self.server.is_production:
+            return
+        if self.uses_sqlite:
+            raise StartupRefused("production requires PostgreSQL: set DATABASE_URL (SQLite refused)")
+        if not self.auth.gateway_configured:
+            raise StartupRefused("production requires gateway auth: set ZKA_JWT_SECRET or ZKA_JWT_PUBLIC_KEY")
+        if self.keys.master_key is not None:
+            raise StartupRefused("production refuses a master key from the environment: unset ZKA_MASTER_KEY")
+        if self.keys.master_key_source not in ("snp-derived", "auto"):
+            raise StartupRefused("production requires ZKA_MASTER_KEY_SOURCE=snp-derived")
+        if self.attestation.attestation_provider == "simulated":
+            raise StartupRefused("production refuses simulated attestation: set ZKA_ATTESTATION_PROVIDER")
+
+
+def normalise_db_url(url: str) -> str:
+    for plain, driver in (("postgresql://", "postgresql+psycopg://"), ("postgres://", "postgresql+psycopg://")):
+        if url.startswith(plain):
+            return driver + url[len(plain):]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///"):]
+    return url
+
+
+def fetch_gce_metadata(base_url: str, *, timeout_s: float = 2.0) -> dict[str, str]:
+    """Instance attributes as {NAME_UPPER: value}; names may use '-' for '_'."""
+    import httpx
+
+    response = httpx.get(
+        f"{base_url.rstrip('/')}/instance/attributes/",
+        params={"recursive": "true"},
+        headers={"Metadata-Flavor": "Google"},
+        timeout=timeout_s,
+    )
+    if response.status_code != 200 or response.headers.get("Metadata-Flavor") != "Google":
+        raise StartupRefused(f"GCE metadata server answered {response.status_code}; cannot load configuration")
+    attributes = response.json()
+    return {str(k).upper().replace("-", "_"): str(v) for k, v in attributes.items()}
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings; with ZKA_CONFIG_SOURCE=gce-metadata, metadata attributes fill what env leaves unset."""
+    probe = Settings(**overrides)
+    if probe.config_source != "gce-metadata":
+        return probe
+    token = _metadata_values.set(fetch_gce_metadata(probe.gce_metadata_url))
+    try:
+        return Settings(**overrides)
+    finally:
+        _metadata_values.reset(token)

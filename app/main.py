@@ -1,0 +1,43 @@
+"""App factory and lifespan. The router list below is the table of contents of the API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.config import Settings, load_settings
+from app.core.http_errors import install_error_handlers
+from app.core.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
+from app.routers import health, logs
+from app.state import build_state
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, object]]:
+        state = await build_state(settings)
+        try:
+            yield {"zka": state}
+        finally:
+            await state.aclose()
+
+    app = FastAPI(
+        title="zka",
+        summary="Zero-knowledge trading track-record aggregator (AMD SEV-SNP enclave)",
+        version="0.1.0",
+        lifespan=lifespan,
+        max_body_size=settings.server.body_limit_bytes,
+        docs_url=None if settings.server.is_production else "/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health.router)
+    app.include_router(health.router, prefix="/api/v1")
+    app.include_router(logs.router, prefix="/api/v1")
+    return app

@@ -1,0 +1,79 @@
+"""Live, redacted logs: recent entries, an SSE stream and a page that shows it."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections.abc import AsyncIterable
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from app.core.http_errors import error_responses
+from app.deps import StateDep
+from app.errors import Unauthorized
+
+router = APIRouter(prefix="/logs", tags=["logs"])
+
+
+def _is_loopback(host: str | None) -> bool:
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "testclient"
+
+
+async def require_log_access(
+    request: Request,
+    state: StateDep,
+    x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
+    api_key: Annotated[str | None, Query(include_in_schema=False, max_length=256)] = None,
+) -> None:
+    """X-Api-Key header or api_key query must match ZKA_LOG_API_KEY; with no key set, loopback only."""
+    expected = state.settings.auth.log_api_key
+    given = x_api_key or api_key
+    if expected is not None:
+        if given and hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
+            return
+        raise Unauthorized("a valid log API key is required (X-Api-Key header or api_key query)")
+    if not _is_loopback(request.client.host if request.client else None):
+        raise Unauthorized("log access needs ZKA_LOG_API_KEY; without it only loopback clients are served")
+
+
+LogAccess = Depends(require_log_access)
+
+
+@router.get("", dependencies=[LogAccess], responses=error_responses(401))
+async def recent_logs(
+    state: StateDep,
+    after_id: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> dict[str, Any]:
+    """Recent redacted log entries from the ring buffer."""
+    return {"entries": [e.to_json() for e in state.hub.recent(after_id=after_id, limit=limit)]}
+
+
+@router.get("/stream", response_class=EventSourceResponse, dependencies=[LogAccess],
+            responses=error_responses(401, 503))
+async def stream_logs(
+    state: StateDep,
+    last_event_id: Annotated[int | None, Header(ge=0)] = None,
+) -> AsyncIterable[ServerSentEvent]:
+    """SSE: replays after Last-Event-ID, then live entries; `dropped` events tell a slow client what it lost."""
+    async for item in state.hub.stream(last_event_id=last_event_id):
+        if item.kind == "log" and item.entry is not None:
+            yield ServerSentEvent(id=str(item.entry.id), event="log", data=item.entry.to_json())
+        elif item.kind == "dropped":
+            yield ServerSentEvent(event="dropped", data={"dropped": item.dropped})
+        else:
+            yield ServerSentEvent(comment="ping")
+
+
+@router.get("/view", response_class=HTMLResponse, dependencies=[LogAccess], responses=error_responses(401))
+async def view_logs() -> HTMLResponse:
+    """A page that shows the stream live in a browser."""
+    page = resources.files("app").joinpath("templates/logs.html").read_text(encoding="utf-8")
+    return HTMLResponse(page)

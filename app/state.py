@@ -1,0 +1,64 @@
+"""Process-wide resources, built once by the lifespan and closed in reverse order."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.config import Settings
+from app.core.logging import configure_logging, get_logger
+from app.core.redaction import Redactor
+from app.db import SessionMaker, create_engine, create_sessionmaker
+from app.migrate import upgrade
+from app.services.logs import LogHub
+
+log = get_logger("zka.startup")
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    hub: LogHub
+    redactor: Redactor
+    engine: AsyncEngine
+    sessionmaker: SessionMaker
+    started_at: float = field(default_factory=time.time)
+    hardening: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    async def aclose(self) -> None:
+        self.hub.close()
+        await self.engine.dispose()
+
+
+def build_logging(settings: Settings) -> tuple[LogHub, Redactor]:
+    hub = LogHub(
+        ring_size=settings.limits.log_ring_size,
+        queue_size=settings.limits.log_stream_queue_size,
+        max_clients=settings.limits.log_stream_max_clients,
+    )
+    # A per-process key: user references correlate lines within one run, never across runs.
+    redactor = Redactor(production=settings.server.is_production, hash_key=secrets.token_bytes(32))
+    configure_logging(hub=hub, redactor=redactor, json_output=settings.server.is_production)
+    return hub, redactor
+
+
+async def build_state(settings: Settings) -> AppState:
+    settings.check_production()
+    hub, redactor = build_logging(settings)
+    hub.attach(asyncio.get_running_loop())
+    for weakness in settings.development_weaknesses():
+        log.warning("weaker than production", weakness=weakness)
+    settings.server.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not settings.server.is_production:
+        # Development applies migrations on start; production only via `zka migrate`.
+        await asyncio.to_thread(upgrade, settings.database_url)
+    engine = create_engine(settings.database_url, echo=settings.db.echo)
+    return AppState(
+        settings=settings, hub=hub, redactor=redactor, engine=engine, sessionmaker=create_sessionmaker(engine)
+    )

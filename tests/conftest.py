@@ -1,0 +1,90 @@
+"""Shared fixtures: a database built by the real migrations (SQLite, or PostgreSQL when
+TEST_DATABASE_URL is set), a clean state per test, and the app behind a real ASGI client."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app.config import Settings, normalise_db_url
+from app.main import create_app
+from app.migrate import upgrade
+from app.models import metadata
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED = REPO_ROOT.parent / "shared"
+FIXTURES = SHARED / "fixtures"
+VECTORS = SHARED / "vectors"
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL")
+    return normalise_db_url(url) if url else None
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One database per test session (per xdist worker), built by `alembic upgrade head`."""
+    pg = _postgres_url()
+    if pg is None:
+        template = tmp_path_factory.mktemp("db") / "template.db"
+        url = f"sqlite+aiosqlite:///{template}"
+        upgrade(url)
+        yield url
+        return
+    name = f"zka_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg.replace("+psycopg", "+psycopg"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(pg).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def database_url(migrated_database: str, tmp_path: Path) -> str:
+    """A clean database for one test: a copy of the SQLite template, or truncated PostgreSQL tables."""
+    if migrated_database.startswith("sqlite"):
+        copy = tmp_path / "zka.db"
+        shutil.copy(migrated_database.split("///", 1)[1], copy)
+        return f"sqlite+aiosqlite:///{copy}"
+    engine = create_engine(migrated_database)
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return migrated_database
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    data_dir = tmp_path / "data"
+    return Settings(
+        server={"data_dir": data_dir},  # type: ignore[arg-type]
+        db={"url": database_url},  # type: ignore[arg-type]
+        sync={"scheduler_enabled": False},  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app (lifespan included) behind httpx, as a loopback client."""
+    app = create_app(settings)
+    async with LifespanManager(app, startup_timeout=60) as manager:
+        transport = httpx.ASGITransport(app=manager.app, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
+            yield client

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import httpx
+
+
+async def test_health_states_mode_and_every_weakness(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["mode"] == "development"
+    assert "embedded SQLite database" in body["weaknesses"] or "development mode" in body["weaknesses"]
+    assert "gateway authentication disabled" in body["weaknesses"]
+
+
+async def test_health_is_served_under_the_api_prefix_too(app_client: httpx.AsyncClient) -> None:
+    assert (await app_client.get("/api/v1/health")).status_code == 200
+
+
+async def test_ready_reports_database_check(app_client: httpx.AsyncClient) -> None:
+    body = (await app_client.get("/ready")).json()
+    assert body["checks"]["database"]["ok"] is True
+
+
+async def test_unknown_route_uses_the_error_format(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.get("/api/v1/nope")
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": "Not Found"}}
+
+
+async def test_validation_errors_use_the_error_format(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.get("/api/v1/logs", params={"limit": 0})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert "limit" in error["message"]
+
+
+async def test_security_headers_are_set(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.get("/health")
+    assert response.headers["cache-control"] == "no-store"
+    assert "max-age" in response.headers["strict-transport-security"]
+    assert response.headers["x-content-type-options"] == "nosniff"
