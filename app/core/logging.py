@@ -37,6 +37,24 @@ class _Redact:
         return self.redactor.event(event_dict)
 
 
+class _SafeStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to the current sys.stderr. On a write failure it must not do what the stdlib does
+    (print the record's raw traceback, unredacted): it prints one fixed line instead."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (stdlib name)
+        try:
+            sys.__stderr__.write("zka: a log line could not be written\n") if sys.__stderr__ else None
+        except Exception:  # nothing else is safe to do here
+            pass
+
+
 def configure_logging(*, hub: LogHub, redactor: Redactor, json_output: bool, level: int = logging.INFO) -> None:
     """Route structlog and stdlib logging through one chain: context → exc text → redact → publish → render."""
     shared: list[Any] = [
@@ -59,7 +77,7 @@ def configure_logging(*, hub: LogHub, redactor: Redactor, json_output: bool, lev
         foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _SafeStderrHandler()
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers = [handler]
