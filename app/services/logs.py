@@ -30,7 +30,7 @@ class LogEntry:
                 "fields": self.fields}
 
 
-@dataclass
+@dataclass(eq=False)
 class _Subscriber:
     queue: asyncio.Queue[LogEntry]
     dropped: int = 0
@@ -45,7 +45,7 @@ class StreamItem:
     dropped: int = 0
 
 
-@dataclass
+@dataclass(eq=False)
 class LogHub:
     ring_size: int = 1000
     queue_size: int = 256
@@ -59,9 +59,6 @@ class LogHub:
 
     def __post_init__(self) -> None:
         self._ring = deque(maxlen=self.ring_size)
-
-    def __hash__(self) -> int:
-        return id(self)
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
