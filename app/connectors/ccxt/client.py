@@ -1,0 +1,101 @@
+"""Building a ccxt async client: lazy import, URL override, per-day market cache."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from app.connectors.base import ConnectorOptions, Credentials
+from app.connectors.ccxt.profiles import VenueProfile
+
+MARKETS_KEY = "ccxt-markets"
+
+
+def new_exchange(profile: VenueProfile, credentials: Credentials, options: ConnectorOptions) -> Any:
+    """Import ccxt here (never at app import) and configure one client for one sync."""
+    import ccxt.async_support as ccxt_async  # noqa: PLC0415 - heavy import, only when syncing
+
+    config: dict[str, Any] = {
+        # ccxt's throttle is per client (one per sync), so it can't enforce per-IP venue limits
+        # across 1,000 connections -- the scheduler does that. It is kept for real venues as a
+        # burst guard, and off for loopback replicas where it would only add sleeps.
+        "enableRateLimit": not is_loopback(options.base_url),
+        "timeout": int(options.timeout_s * 1000),
+        "options": {**profile.options},
+    }
+    if profile.market_types is not None:
+        config["options"]["fetchMarkets"] = {"types": list(profile.market_types)}
+    if profile.wallet_address:
+        config["walletAddress"] = credentials.api_key  # public address: read-only info endpoints
+    else:
+        config["apiKey"] = credentials.api_key
+        config["secret"] = credentials.api_secret
+        if credentials.passphrase:
+            config["password"] = credentials.passphrase
+    exchange = getattr(ccxt_async, profile.ccxt_id)(config)
+    if not profile.load_currencies:
+        # load_markets() calls fetch_currencies() when has['fetchCurrencies'] is True; on these venues
+        # that is a private, slow call we don't need for balances (ccxt maps codes without it).
+        exchange.has["fetchCurrencies"] = False
+    if options.is_paper and exchange.urls.get("test"):
+        exchange.set_sandbox_mode(True)
+    if options.base_url:
+        exchange.urls["api"] = rewrite_urls(exchange.urls["api"], options.base_url)
+    return exchange
+
+
+def is_loopback(base_url: str | None) -> bool:
+    host = urlsplit(base_url).hostname if base_url else None
+    return host in ("127.0.0.1", "localhost", "::1")
+
+
+def rewrite_urls(node: Any, base_url: str) -> Any:
+    """Point every URL (nested dicts/lists/strings) at base_url, keeping each URL's path."""
+    if isinstance(node, dict):
+        return {key: rewrite_urls(value, base_url) for key, value in node.items()}
+    if isinstance(node, list):
+        return [rewrite_urls(value, base_url) for value in node]
+    if isinstance(node, str) and "://" in node:
+        parts = urlsplit(node)
+        path = parts.path
+        if parts.query:
+            path += "?" + parts.query
+        return base_url.rstrip("/") + path
+    return node
+
+
+def _cache_key(profile: VenueProfile, options: ConnectorOptions, now: datetime) -> str:
+    # base_url is part of the key so a replica's markets never leak into a production sync.
+    return f"{MARKETS_KEY}|{profile.ccxt_id}|{options.base_url or ''}|{now.date().isoformat()}"
+
+
+async def load_markets_cached(exchange: Any, profile: VenueProfile, options: ConnectorOptions) -> None:
+    """Load markets once per venue per UTC day; concurrent syncs share one in-flight load."""
+    key = _cache_key(profile, options, datetime.now(UTC))
+    entry = options.cache.get(key)
+    if entry is None:
+        _drop_stale(options.cache, key)
+        entry = asyncio.ensure_future(_load(exchange))
+        options.cache[key] = entry
+        try:
+            await entry
+        except BaseException:
+            options.cache.pop(key, None)  # next sync retries instead of caching the failure
+            raise
+        return  # this client loaded them itself
+    assert isinstance(entry, asyncio.Future)
+    markets, currencies = await asyncio.shield(entry)
+    exchange.set_markets(markets, currencies)
+
+
+async def _load(exchange: Any) -> tuple[Any, Any]:
+    await exchange.load_markets()
+    return exchange.markets, exchange.currencies
+
+
+def _drop_stale(cache: dict[str, object], key: str) -> None:
+    prefix = key.rsplit("|", 1)[0] + "|"
+    for old in [k for k in cache if k.startswith(prefix) and k != key]:
+        cache.pop(old, None)

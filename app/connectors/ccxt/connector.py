@@ -1,0 +1,199 @@
+"""CcxtConnector: one ccxt client per call, always closed; only aggregates leave.
+
+fetch_account_state(window):
+1. markets (cached per venue per UTC day) and one fetch_tickers() -> PriceBook (pricing.py rules);
+2. every wallet of the venue profile (profiles.py) -> every asset valued in USD; unpriced ones listed;
+3. positions -> unrealized PnL (added to equity only where balances exclude it: kraken margin);
+4. deposits/withdrawals of the window, status ok, internal transfers excluded, valued at today's price;
+5. funding of the window; trades of the window per market: count, notional (contract size applied), fees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from app.connectors.base import (
+    AccountState,
+    AuthError,
+    ConnectorError,
+    ConnectorOptions,
+    Credentials,
+    DayWindow,
+    Permission,
+)
+from app.connectors.ccxt import activity, discovery, extras
+from app.connectors.ccxt.client import load_markets_cached, new_exchange
+from app.connectors.ccxt.errors import to_connector_error
+from app.connectors.ccxt.holdings import Holding, fetch_wallet, value_holdings
+from app.connectors.ccxt.permissions import fetch_permissions
+from app.connectors.ccxt.pricing import PriceBook
+from app.connectors.ccxt.profiles import PROFILES, TradeScope, VenueProfile
+from app.core.money import ZERO
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+
+
+class CcxtConnector:
+    def __init__(self, venue: str, credentials: Credentials, options: ConnectorOptions) -> None:
+        self.venue = venue
+        self._profile: VenueProfile = PROFILES[venue]
+        self._credentials = credentials
+        self._options = options
+
+    # -- protocol ---------------------------------------------------------------------------------
+
+    async def check_credentials(self) -> None:
+        if self._profile.wallet_address and not _ADDRESS.match(self._credentials.api_key):
+            raise AuthError(f"{self.venue}: api_key must be a 0x wallet address (40 hex digits)")
+        await self._run("check_credentials", self._probe)
+
+    async def permissions(self) -> set[Permission]:
+        return await self._run("permissions", lambda ex: fetch_permissions(ex, self._profile.permissions))
+
+    async def fetch_account_state(self, window: DayWindow) -> AccountState:
+        return await self._run("fetch_account_state", lambda ex: self._state(ex, window))
+
+    async def close(self) -> None:
+        """Nothing to release: each call opens and closes its own ccxt client."""
+
+    # -- plumbing ---------------------------------------------------------------------------------
+
+    def _secrets(self) -> list[str]:
+        c = self._credentials
+        return [value for value in (c.api_key, c.api_secret, c.passphrase, *c.extra.values()) if value]
+
+    async def _run(self, action: str, work: Callable[[Any], Awaitable[T]]) -> T:
+        """Create a client, run, always close; map errors outside the except (no chained ccxt text)."""
+        exchange = None
+        error: ConnectorError | None = None
+        try:
+            exchange = new_exchange(self._profile, self._credentials, self._options)
+            return await work(exchange)
+        except Exception as exc:  # noqa: BLE001 - every failure is mapped to a ConnectorError
+            error = to_connector_error(exc, self.venue, action, self._secrets())
+        finally:
+            if exchange is not None:
+                await _close(exchange)
+        log.warning("connector call failed",
+                    extra={"venue": self.venue, "action": action, "error": error.kind})
+        raise error
+
+    async def _probe(self, exchange: Any) -> None:
+        await load_markets_cached(exchange, self._profile, self._options)
+        await exchange.fetch_balance(dict(self._profile.wallets[0].params))
+
+    # -- the state --------------------------------------------------------------------------------
+
+    async def _state(self, exchange: Any, window: DayWindow) -> AccountState:
+        profile = self._profile
+        await load_markets_cached(exchange, profile, self._options)
+        holdings, tickers = await asyncio.gather(
+            self._holdings(exchange), exchange.fetch_tickers(None, dict(profile.tickers_params))
+        )
+        book = PriceBook(tickers)
+        state = AccountState(total_equity=ZERO)
+        state.cash = value_holdings(state, holdings, book)
+        markets = exchange.markets
+        positions, txs, funding, commission = await asyncio.gather(
+            self._positions(exchange), self._flows(exchange, window), self._funding(exchange, window),
+            self._commission_symbols(exchange, window),
+        )
+        self._add_positions(state, positions, markets, book)
+        activity.add_flows(state, txs, book, window)
+        activity.add_funding(state, funding, markets, book, window)
+        hints = [p.get("symbol") for p in positions] + [f.get("symbol") for f in funding] + commission
+        assets = {a for h in holdings if h.market != "swap" for a in h.amounts}
+        assets |= {str(t.get("currency")) for t in txs}
+        margin_assets = {a for h in holdings if h.market == "margin" for a in h.amounts}
+        unvalued = 0
+        for scope in profile.trades:
+            symbols = self._scope_symbols(scope, markets, assets, margin_assets, hints)
+            trades = await self._trades(exchange, scope, symbols, window)
+            unvalued += activity.add_trades(state, trades, scope, markets, book, window)
+        if unvalued:
+            log.warning("trades with unpriced volume or fee", extra={"venue": self.venue, "count": unvalued})
+        return state
+
+    async def _holdings(self, exchange: Any) -> list[Holding]:
+        secrets = self._secrets()
+        tasks = [fetch_wallet(exchange, wallet, self.venue, secrets) for wallet in self._profile.wallets]
+        results = await asyncio.gather(*tasks)
+        holdings = [holding for holding in results if holding is not None]
+        if self._profile.ccxt_id == "binance":
+            holdings.append(Holding("earn", "earn", await extras.binance_earn(exchange)))
+        return holdings
+
+    async def _positions(self, exchange: Any) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for params in self._profile.positions:
+            out.extend(await exchange.fetch_positions(None, dict(params)))
+        return out
+
+    def _add_positions(self, state: AccountState, positions: list[dict[str, Any]], markets: Any,
+                       book: PriceBook) -> None:
+        upl = activity.positions_upl(positions, markets, book)
+        state.unrealized_pnl = upl
+        if self._profile.positions_add_upl and upl != ZERO:
+            state.total_equity += upl
+            state.market("margin").equity += upl
+
+    async def _flows(self, exchange: Any, window: DayWindow) -> list[dict[str, Any]]:
+        profile = self._profile
+        if profile.flows == "none":
+            return []
+        params = activity.window_params(window, profile.flow_paginate)
+        if profile.flows == "combined":
+            return list(await exchange.fetch_deposits_withdrawals(None, window.start_ms, None, params))
+        deposits, withdrawals = await asyncio.gather(
+            exchange.fetch_deposits(None, window.start_ms, None, dict(params)),
+            exchange.fetch_withdrawals(None, window.start_ms, None, dict(params)),
+        )
+        return [*deposits, *withdrawals]
+
+    async def _funding(self, exchange: Any, window: DayWindow) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for params in self._profile.funding:
+            request = {**params, **activity.window_params(window, False)}
+            out.extend(await exchange.fetch_funding_history(None, window.start_ms, None, request))
+        return out
+
+    async def _commission_symbols(self, exchange: Any, window: DayWindow) -> list[str]:
+        if self._profile.ccxt_id not in ("binance", "binanceusdm", "binancecoinm"):
+            return []
+        return await discovery.binance_commission_symbols(exchange, window)
+
+    @staticmethod
+    def _scope_symbols(scope: TradeScope, markets: Any, assets: set[str], margin_assets: set[str],
+                       hints: Iterable[object]) -> list[str | None]:
+        if scope.per_symbol is None:
+            return [None]
+        if scope.per_symbol == "spot":
+            return list(discovery.spot_symbols(markets, assets, margin=False))
+        if scope.per_symbol == "margin":
+            return list(discovery.spot_symbols(markets, margin_assets, margin=True)) if margin_assets else []
+        return list(discovery.contract_symbols(markets, scope.per_symbol, [str(h) for h in hints if h]))
+
+    async def _trades(self, exchange: Any, scope: TradeScope, symbols: list[str | None],
+                      window: DayWindow) -> list[dict[str, Any]]:
+        params = {**scope.params, **activity.window_params(window, scope.paginate)}
+        calls = [exchange.fetch_my_trades(symbol, window.start_ms, None, dict(params)) for symbol in symbols]
+        pages = await asyncio.gather(*calls)
+        return [trade for page in pages for trade in page]
+
+
+async def _close(exchange: Any) -> None:
+    try:
+        await exchange.close()
+    except Exception:  # noqa: BLE001 - closing must never mask the real outcome
+        log.warning("ccxt client close failed")
+
+
+def total(values: Iterable[Decimal]) -> Decimal:
+    return sum(values, ZERO)

@@ -1,0 +1,100 @@
+"""Wallet balances -> per-asset amounts -> USD equity per market (every asset, none dropped)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from app.connectors.base import AccountState, ConnectorError, PermissionRefused
+from app.connectors.ccxt.errors import to_connector_error
+from app.connectors.ccxt.pricing import PriceBook
+from app.connectors.ccxt.profiles import Wallet
+from app.core.money import ZERO, to_decimal
+
+log = logging.getLogger(__name__)
+_NOT_ASSETS = {"info", "free", "used", "total", "debt", "timestamp", "datetime"}
+_CODE_FIELDS = ("coin", "ccy", "asset", "currency")
+CASH_LIKE = {"USD", "USDT", "USDC", "FDUSD", "DAI", "TUSD", "USDE", "PYUSD", "USDP", "BUSD", "EUR"}
+
+
+@dataclass
+class Holding:
+    wallet: str
+    market: str
+    amounts: dict[str, Decimal] = field(default_factory=dict)
+
+
+def amounts_from_balance(exchange: Any, balance: Mapping[str, Any], wallet: Wallet) -> dict[str, Decimal]:
+    """Net amount per asset: ccxt `total` minus `debt` (margin loans), or the raw equity field."""
+    if wallet.equity_field:
+        return _raw_equity(exchange, balance.get("info"), wallet.equity_field)
+    totals = balance.get("total") or {}
+    debts = balance.get("debt") or {}
+    out: dict[str, Decimal] = {}
+    for code, total in totals.items():
+        if code in _NOT_ASSETS:
+            continue
+        net = to_decimal(total) - to_decimal(debts.get(code))
+        if net != ZERO:
+            out[code] = out.get(code, ZERO) + net
+    return out
+
+
+def _raw_equity(exchange: Any, info: Any, equity_field: str) -> dict[str, Decimal]:
+    """Walk the raw response for coin rows carrying `equity_field` (e.g. bybit coin[].equity)."""
+    out: dict[str, Decimal] = {}
+    for row in _rows(info):
+        code_id = next((row[key] for key in _CODE_FIELDS if isinstance(row.get(key), str)), None)
+        if code_id is None or row.get(equity_field) in (None, ""):
+            continue
+        amount = to_decimal(row[equity_field])
+        if amount != ZERO:
+            code = exchange.safe_currency_code(code_id)
+            out[code] = out.get(code, ZERO) + amount
+    return out
+
+
+def _rows(node: Any) -> Iterable[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _rows(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _rows(value)
+
+
+async def fetch_wallet(exchange: Any, wallet: Wallet, venue: str, secrets: list[str]) -> Holding | None:
+    """One fetch_balance; an optional wallet the account doesn't have is skipped (and logged)."""
+    error: ConnectorError | None = None
+    try:
+        balance = await exchange.fetch_balance(dict(wallet.params))
+        return Holding(wallet.name, wallet.market, amounts_from_balance(exchange, balance, wallet))
+    except Exception as exc:  # noqa: BLE001 - mapped below, never re-raised with ccxt's text
+        error = to_connector_error(exc, venue, f"fetch_balance[{wallet.name}]", secrets)
+    skippable = type(error) in (ConnectorError, PermissionRefused) and "Suspended" not in str(error)
+    if wallet.optional and skippable:
+        log.warning("wallet skipped", extra={"venue": venue, "wallet": wallet.name, "error": error.kind})
+        return None
+    raise error
+
+
+def value_holdings(state: AccountState, holdings: Iterable[Holding], book: PriceBook) -> Decimal:
+    """Add each holding's USD value to its market's equity; unpriced amounts are listed. Returns cash."""
+    cash = ZERO
+    for holding in holdings:
+        stats = state.market(holding.market)
+        for asset, amount in holding.amounts.items():
+            usd = book.value(asset, amount)
+            if usd is None:
+                previous = to_decimal(state.unpriced_assets.get(asset))
+                state.unpriced_assets[asset] = str(previous + amount)
+                continue
+            stats.equity += usd
+            state.total_equity += usd
+            if asset in CASH_LIKE:
+                cash += usd
+    return cash

@@ -1,0 +1,66 @@
+"""API-key permissions where the venue reports them. Withdrawal permission is reported, the caller refuses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from app.connectors.base import MalformedResponse, Permission
+from app.connectors.ccxt.profiles import PermissionStyle
+
+_BYBIT_TRADE_GROUPS = ("ContractTrade", "Spot", "Options", "Derivatives", "CopyTrading", "BlockTrade")
+
+
+def from_binance(body: Mapping[str, Any]) -> set[Permission]:
+    """GET /sapi/v1/account/apiRestrictions: enableReading, enableSpotAndMarginTrading, enableWithdrawals."""
+    if "enableWithdrawals" not in body:
+        raise MalformedResponse("binance: apiRestrictions without enableWithdrawals")
+    perms = {Permission.READ} if body.get("enableReading", True) else set()
+    trading = ("enableSpotAndMarginTrading", "enableFutures", "enableMargin", "enableVanillaOptions",
+               "enablePortfolioMarginTrading")
+    if any(body.get(flag) is True for flag in trading):
+        perms.add(Permission.TRADE)
+    if body.get("enableWithdrawals") is True:
+        perms.add(Permission.WITHDRAW)
+    return perms
+
+
+def from_okx(body: Mapping[str, Any]) -> set[Permission]:
+    """GET /api/v5/account/config: data[0].perm = 'read_only,trade,withdraw'."""
+    data = body.get("data")
+    if not isinstance(data, list) or not data or not isinstance(data[0], dict) or "perm" not in data[0]:
+        raise MalformedResponse("okx: account config without perm")
+    words = {word.strip() for word in str(data[0]["perm"]).split(",")}
+    perms = {Permission.READ}
+    if "trade" in words:
+        perms.add(Permission.TRADE)
+    if "withdraw" in words:
+        perms.add(Permission.WITHDRAW)
+    return perms
+
+
+def from_bybit(body: Mapping[str, Any]) -> set[Permission]:
+    """GET /v5/user/query-api: result.readOnly (0/1), result.permissions {group: [names]}."""
+    result = body.get("result")
+    if not isinstance(result, dict) or not isinstance(result.get("permissions"), dict):
+        raise MalformedResponse("bybit: query-api without permissions")
+    groups: Mapping[str, Any] = result["permissions"]
+    perms = {Permission.READ}
+    read_only = str(result.get("readOnly", "1")) == "1"
+    if not read_only and any(groups.get(group) for group in _BYBIT_TRADE_GROUPS):
+        perms.add(Permission.TRADE)
+    if "Withdraw" in (groups.get("Wallet") or []):
+        perms.add(Permission.WITHDRAW)
+    return perms
+
+
+async def fetch_permissions(exchange: Any, style: PermissionStyle) -> set[Permission]:
+    if style == "binance":
+        return from_binance(await exchange.sapiGetAccountApiRestrictions())
+    if style == "okx":
+        return from_okx(await exchange.privateGetAccountConfig())
+    if style == "bybit":
+        return from_bybit(await exchange.privateGetV5UserQueryApi())
+    if style == "read_only":
+        return {Permission.READ}  # a public wallet address can't trade or withdraw
+    return {Permission.UNKNOWN}

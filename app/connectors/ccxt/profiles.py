@@ -1,0 +1,238 @@
+"""What to fetch per venue: wallets (fetch_balance params), trade scopes, flows, funding, permissions.
+
+Facts come from ccxt 4.5.64's own docstrings/params (read in .venv/.../ccxt/async_support/<id>.py).
+A wallet's equity is booked into the AccountState market named by `Wallet.market`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+FlowMode = Literal["split", "combined", "none"]
+PermissionStyle = Literal["binance", "okx", "bybit", "read_only", "unknown"]
+
+
+@dataclass(frozen=True)
+class Wallet:
+    name: str  # label for logs and errors
+    market: str  # AccountState market the equity belongs to
+    params: dict[str, object] = field(default_factory=dict)  # fetch_balance params
+    # Field of each raw coin row to use instead of ccxt's `total` when ccxt's total excludes
+    # unrealized PnL (bybit unified: walletBalance excludes it, `equity` includes it).
+    equity_field: str | None = None
+    optional: bool = False  # account type that many users don't have: a venue error skips it
+
+
+@dataclass(frozen=True)
+class TradeScope:
+    market: str | None  # None: classify by the traded market (swap/futures/options/spot)
+    params: dict[str, object] = field(default_factory=dict)
+    # 'spot'/'linear'/'inverse'/'option': ccxt needs a symbol; we discover candidate symbols of that kind
+    per_symbol: str | None = None
+    paginate: bool = False  # ccxt implements params.paginate for this venue's fetch_my_trades
+
+
+@dataclass(frozen=True)
+class VenueProfile:
+    ccxt_id: str
+    wallets: tuple[Wallet, ...]
+    trades: tuple[TradeScope, ...]
+    market_types: tuple[str, ...] | None = None  # options['fetchMarkets']['types'] when ccxt supports it
+    flows: FlowMode = "split"
+    flow_paginate: bool = False
+    funding: tuple[dict[str, object], ...] = ()  # params for fetch_funding_history(None, ...)
+    funding_per_symbol: bool = False  # venue needs a symbol: use symbols of open positions
+    positions: tuple[dict[str, object], ...] = ()  # params for fetch_positions (unrealized PnL, symbols)
+    positions_add_upl: bool = False  # balances exclude open-position PnL (kraken margin): add it
+    permissions: PermissionStyle = "unknown"
+    options: dict[str, object] = field(default_factory=dict)
+    tickers_params: dict[str, object] = field(default_factory=dict)
+    wallet_address: bool = False  # api_key is a public wallet address (hyperliquid)
+    load_currencies: bool = True  # False: skip fetch_currencies (private or not needed for parsing)
+
+
+SPOT = Wallet("spot", "spot", {"type": "spot"})
+_BINANCE_SPOT_SIDE = (
+    SPOT,
+    Wallet("funding", "spot", {"type": "funding"}, optional=True),
+    Wallet("margin", "margin", {"type": "margin"}, optional=True),
+    # 'earn' is fetched with binance's Simple Earn endpoints (see extras.binance_earn).
+)
+_BINANCE_USDM = Wallet("usdm", "swap", {"type": "future"})
+_BINANCE_COINM = Wallet("coinm", "futures", {"type": "delivery"})
+_BINANCE_TRADES_SPOT = (
+    TradeScope("spot", {"type": "spot"}, per_symbol="spot", paginate=True),
+    TradeScope("margin", {"type": "margin"}, per_symbol="margin", paginate=True),
+)
+_BINANCE_TRADES_USDM = (TradeScope(None, {}, per_symbol="linear", paginate=True),)
+_BINANCE_TRADES_COINM = (TradeScope(None, {}, per_symbol="inverse", paginate=True),)
+_BINANCE_OPTIONS: dict[str, object] = {"fetchCurrencies": False}
+
+PROFILES: dict[str, VenueProfile] = {
+    # One binance key sees the whole account, so `binance` covers every wallet (SPEC §7 "count every
+    # wallet"); binanceusdm / binancecoinm cover only their futures wallet.
+    "binance": VenueProfile(
+        "binance",
+        wallets=(*_BINANCE_SPOT_SIDE, _BINANCE_USDM, _BINANCE_COINM),
+        trades=(*_BINANCE_TRADES_SPOT, *_BINANCE_TRADES_USDM, *_BINANCE_TRADES_COINM),
+        market_types=("spot", "linear", "inverse"),
+        flow_paginate=True,
+        funding=({"type": "future"}, {"type": "delivery"}),
+        positions=({"type": "future"}, {"type": "delivery"}),
+        permissions="binance",
+        options=_BINANCE_OPTIONS,
+        load_currencies=False,
+    ),
+    "binanceusdm": VenueProfile(
+        "binanceusdm", wallets=(_BINANCE_USDM,), trades=_BINANCE_TRADES_USDM,
+        market_types=("spot", "linear"), flows="none", funding=({"type": "future"},),
+        positions=({"type": "future"},), permissions="binance", options=_BINANCE_OPTIONS,
+        load_currencies=False,
+    ),
+    "binancecoinm": VenueProfile(
+        "binancecoinm", wallets=(_BINANCE_COINM,), trades=_BINANCE_TRADES_COINM,
+        market_types=("spot", "inverse"), flows="none", funding=({"type": "delivery"},),
+        positions=({"type": "delivery"},), permissions="binance", options=_BINANCE_OPTIONS,
+        load_currencies=False,
+    ),
+    "bybit": VenueProfile(
+        "bybit",
+        wallets=(
+            # Unified trading account: spot, margin and derivatives in one wallet; `equity` per coin
+            # includes unrealized PnL (walletBalance, ccxt's total, does not).
+            Wallet("unified", "swap", {"type": "unified"}, equity_field="equity"),
+            Wallet("funding", "spot", {"type": "funding"}, optional=True),
+        ),
+        trades=(
+            TradeScope("spot", {"type": "spot"}, paginate=True),
+            TradeScope(None, {"type": "swap", "subType": "linear"}, paginate=True),
+            TradeScope(None, {"type": "swap", "subType": "inverse"}, paginate=True),
+            TradeScope(None, {"type": "option"}, paginate=True),
+        ),
+        market_types=("spot", "linear", "inverse"),
+        flow_paginate=True,
+        funding=({"type": "swap", "subType": "linear"}, {"type": "swap", "subType": "inverse"}),
+        positions=({"type": "swap", "subType": "linear"},),
+        permissions="bybit",
+        load_currencies=False,
+    ),
+    "okx": VenueProfile(
+        "okx",
+        wallets=(
+            Wallet("trading", "spot", {"type": "trading"}),  # unified: `eq` includes unrealized PnL
+            Wallet("funding", "spot", {"type": "funding"}, optional=True),
+        ),
+        trades=tuple(
+            TradeScope(market, {"type": kind}, paginate=True)
+            for market, kind in (("spot", "spot"), ("margin", "margin"), (None, "swap"), (None, "future"),
+                                 (None, "option"))
+        ),
+        market_types=("spot", "swap", "future"),
+        flow_paginate=True,
+        funding=({"type": "swap"},),
+        positions=({},),
+        permissions="okx",
+        load_currencies=False,
+    ),
+    "bitget": VenueProfile(
+        "bitget",
+        wallets=(
+            SPOT,
+            Wallet("usdt-futures", "swap", {"type": "swap", "productType": "USDT-FUTURES"}),
+            Wallet("usdc-futures", "swap", {"type": "swap", "productType": "USDC-FUTURES"}, optional=True),
+            Wallet("coin-futures", "futures", {"type": "swap", "productType": "COIN-FUTURES"}, optional=True),
+            Wallet("cross-margin", "margin", {"type": "margin", "marginMode": "cross"}, optional=True),
+        ),
+        trades=(TradeScope("spot", {"type": "spot"}, per_symbol="spot", paginate=True),
+                TradeScope(None, {"type": "swap"}, per_symbol="linear", paginate=True)),
+        market_types=("spot", "swap"),
+        flow_paginate=True,
+        funding_per_symbol=True,
+        positions=({"type": "swap"},),
+    ),
+    "kucoin": VenueProfile(
+        "kucoin",
+        wallets=(
+            Wallet("trade", "spot", {"type": "spot"}),
+            Wallet("main", "spot", {"type": "main"}, optional=True),  # kucoin's funding account
+            Wallet("margin", "margin", {"type": "margin", "marginMode": "cross"}, optional=True),
+        ),
+        trades=(TradeScope("spot", {"type": "spot"}),),
+        flow_paginate=True,
+    ),
+    "gate": VenueProfile(
+        "gate",
+        wallets=(
+            SPOT,
+            Wallet("usdt-perp", "swap", {"type": "swap", "settle": "usdt"}, optional=True),
+            Wallet("btc-perp", "futures", {"type": "swap", "settle": "btc"}, optional=True),
+            Wallet("margin", "margin", {"type": "margin", "marginMode": "cross"}, optional=True),
+            Wallet("funding", "spot", {"type": "funding"}, optional=True),
+        ),
+        trades=(TradeScope("spot", {"type": "spot"}, paginate=True),
+                TradeScope(None, {"type": "swap", "settle": "usdt"}, paginate=True)),
+        market_types=("spot", "swap"),
+        flow_paginate=True,
+        funding=({"type": "swap"},),
+        positions=({"type": "swap"},),
+    ),
+    "mexc": VenueProfile(
+        "mexc",
+        wallets=(SPOT, Wallet("futures", "swap", {"type": "swap"}, optional=True)),
+        trades=(TradeScope("spot", {"type": "spot"}, per_symbol="spot"),
+                TradeScope(None, {"type": "swap"}, per_symbol="linear")),
+        market_types=("spot", "swap"),
+        funding=({"type": "swap"},),
+        positions=({"type": "swap"},),
+    ),
+    "htx": VenueProfile(
+        "htx",
+        wallets=(SPOT, Wallet("usdt-swap", "swap", {"type": "swap", "subType": "linear"}, optional=True)),
+        trades=(TradeScope("spot", {"type": "spot"}, paginate=True),),
+        market_types=("spot", "linear"),
+    ),
+    "kraken": VenueProfile(
+        "kraken",
+        wallets=(SPOT,),  # BalanceEx: spot, incl. margin collateral; earn shows as ".F"/".S" assets
+        trades=(TradeScope("spot"),),  # TradesHistory covers spot and margin fills
+        positions=({"docalcs": True},),
+        positions_add_upl=True,  # open margin positions' PnL is not in BalanceEx
+    ),
+    "coinbase": VenueProfile(
+        "coinbase",
+        # v2 accounts list every wallet incl. staked assets and vaults (v3 brokerage omits them)
+        wallets=(Wallet("accounts", "spot", {"v3": False, "method": "v2PrivateGetAccounts"}),),
+        trades=(TradeScope(None, {}, paginate=True),),
+        flows="combined",
+        options={"fetchBalance": "v2PrivateGetAccounts"},
+    ),
+    "deribit": VenueProfile(
+        "deribit",
+        wallets=(Wallet("summaries", "swap", {}),),  # equity per currency incl. options/futures PnL
+        trades=(TradeScope(None, {"code": "BTC"}), TradeScope(None, {"code": "ETH"}),
+                TradeScope(None, {"code": "USDC"})),
+        positions=({},),
+    ),
+    "bingx": VenueProfile(
+        "bingx",
+        wallets=(SPOT, Wallet("perp", "swap", {"type": "swap"}, optional=True),
+                 Wallet("funding", "spot", {"type": "funding"}, optional=True)),
+        trades=(TradeScope("spot", {"type": "spot"}, per_symbol="spot"),
+                TradeScope(None, {"type": "swap"}, per_symbol="linear")),
+        market_types=("spot", "swap"),
+        funding=({"type": "swap"},),
+        positions=({"type": "swap"},),
+    ),
+    "hyperliquid": VenueProfile(
+        "hyperliquid",
+        wallets=(SPOT, Wallet("perp", "swap", {"type": "swap"})),
+        trades=(TradeScope(None, {}),),
+        market_types=("spot", "swap"),
+        funding=({},),
+        positions=({},),
+        permissions="read_only",
+        wallet_address=True,
+        load_currencies=False,
+    ),
+}
