@@ -45,7 +45,7 @@ class _MetadataSource(PydanticBaseSettingsSource):
 
 
 class _Group(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ZKA_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="ZKA_", env_file=".env", extra="ignore", populate_by_name=True)
 
     @classmethod
     def settings_customise_sources(
@@ -147,7 +147,7 @@ class SyncSettings(_Group):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ZKA_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="ZKA_", env_file=".env", extra="ignore", populate_by_name=True)
 
     config_source: Literal["env", "gce-metadata"] = "env"
     gce_metadata_url: str = "http://metadata.google.internal/computeMetadata/v1"

@@ -41,3 +41,8 @@ async def test_security_headers_are_set(app_client: httpx.AsyncClient) -> None:
     assert response.headers["cache-control"] == "no-store"
     assert "max-age" in response.headers["strict-transport-security"]
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_the_app_uses_the_database_under_test(app_client: httpx.AsyncClient, database_url: str) -> None:
+    expected = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+    assert (await app_client.get("/ready")).json()["checks"]["database"]["dialect"] == expected
