@@ -1,0 +1,107 @@
+"""Portfolio versus a benchmark, aligned by date.
+
+Alignment is an inner join of *levels* (portfolio NAV, benchmark close) on dates; returns are then
+taken between consecutive common dates, so both sides always cover the same interval. Joining daily
+returns instead would pair a Friday→Monday SPY return with a Sunday→Monday crypto return and drop
+the portfolio's weekend moves (the Go rewrite went further wrong and paired by index).
+
+Annualisation uses the observed number of common periods per year: a 24/7 crypto benchmark gives
+365, SPY about 252. Using 365 for SPY-aligned returns would overstate tracking error by √(365/252).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from ._num import DayArray, FloatArray, fnum, is_constant, iso_days, to_day_array, to_float_array
+from .periodic import compound_by
+
+DEFAULT_MIN_OBSERVATIONS = 20  # below this, beta and friends are noise; the count is still reported
+
+
+def closes_to_arrays(closes: Mapping[date, float | Decimal]) -> tuple[DayArray, FloatArray]:
+    """Sorted days and closes, keeping only positive finite prices."""
+    items = sorted(closes.items())
+    days = to_day_array([d for d, _ in items])
+    px = to_float_array([c for _, c in items])
+    ok = np.isfinite(px) & (px > 0)
+    return days[ok], px[ok]
+
+
+def align(
+    days: DayArray, nav: FloatArray, bench_days: DayArray, bench_px: FloatArray
+) -> tuple[DayArray, FloatArray, FloatArray]:
+    common, i, j = np.intersect1d(days, bench_days, assume_unique=True, return_indices=True)
+    return common, nav[i], bench_px[j]
+
+
+def _beta(p: FloatArray, b: FloatArray) -> float | None:
+    """Population cov / population var (empyrical.beta_aligned; the ddof cancels)."""
+    bc = b - b.mean()
+    var = float(np.mean(bc * bc))
+    if var < 1e-30 or is_constant(b):
+        return None
+    return float(np.mean(bc * p)) / var
+
+
+def _correlation(p: FloatArray, b: FloatArray) -> float | None:
+    if is_constant(p) or is_constant(b):
+        return None
+    return fnum(np.corrcoef(p, b)[0, 1])
+
+
+def relative_stats(p: FloatArray, b: FloatArray, ppy: float, risk_free: float) -> dict[str, float | None]:
+    pe, be = p - risk_free, b - risk_free
+    beta = _beta(pe, be)
+    alpha = None if beta is None else fnum((1.0 + float(np.mean(pe - beta * be))) ** ppy - 1.0)
+    active = p - b
+    te_daily = 0.0 if is_constant(active) else float(active.std(ddof=1))
+    return {
+        "alpha": alpha,
+        "beta": beta,
+        "correlation": _correlation(p, b),
+        "tracking_error": te_daily * math.sqrt(ppy),
+        "information_ratio": fnum(active.mean() / te_daily * math.sqrt(ppy)) if te_daily else None,
+    }
+
+
+def benchmark_section(
+    symbol: str,
+    days: DayArray,
+    nav: FloatArray,
+    closes: Mapping[date, float | Decimal],
+    *,
+    annualisation: float,
+    risk_free: float = 0.0,
+    min_observations: int = DEFAULT_MIN_OBSERVATIONS,
+) -> dict[str, Any]:
+    jdays, p_lvl, b_lvl = align(days, nav, *closes_to_arrays(closes))
+    n = max(jdays.size - 1, 0)
+    section: dict[str, Any] = {"symbol": symbol, "observations": n, "periods_per_year": None,
+                               "alpha": None, "beta": None, "correlation": None,
+                               "tracking_error": None, "information_ratio": None,
+                               "benchmark_return": None, "portfolio_return": None,
+                               "series": [], "monthly_returns": []}
+    if n < 1:
+        return section
+    p = p_lvl[1:] / p_lvl[:-1] - 1.0
+    b = b_lvl[1:] / b_lvl[:-1] - 1.0
+    span = int((jdays[-1] - jdays[0]).astype(np.int64))
+    ppy = annualisation * n / span
+    scaled = b_lvl / b_lvl[0] * p_lvl[0]  # drawn on the same axis as the portfolio NAV
+    section.update({
+        "periods_per_year": ppy,
+        "benchmark_return": float(b_lvl[-1] / b_lvl[0] - 1.0),
+        "portfolio_return": fnum(p_lvl[-1] / p_lvl[0] - 1.0),
+        "series": [{"date": d, "nav": v} for d, v in zip(iso_days(jdays), scaled.tolist(), strict=True)],
+        "monthly_returns": [{"month": m, "return": g} for m, g, _ in compound_by(jdays[1:], b, "M")],
+    })
+    if n >= max(min_observations, 2):
+        section.update(relative_stats(p, b, ppy, risk_free))
+    return section
