@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -11,15 +12,25 @@ from app.config import Settings, load_settings
 from app.core.http_errors import install_error_handlers
 from app.core.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
 from app.routers import health, logs
-from app.state import build_state
+from app.services.crypto.tls_identity import TlsIdentity
+from app.state import AppState, build_state
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    tls: TlsIdentity | None = None,
+    hardening: dict[str, Any] | None = None,
+    on_state: Callable[[AppState], None] | None = None,
+) -> FastAPI:
+    """tls is the identity the HTTPS server presents (bound into attestation); tests get a fresh one."""
     settings = settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, object]]:
-        state = await build_state(settings)
+        state = await build_state(settings, tls=tls, hardening=hardening)
+        if on_state is not None:
+            on_state(state)
         try:
             yield {"zka": state}
         finally:

@@ -15,6 +15,7 @@ from app.core.logging import configure_logging, get_logger
 from app.core.redaction import Redactor
 from app.db import SessionMaker, create_engine, create_sessionmaker
 from app.migrate import upgrade
+from app.services.crypto.tls_identity import TlsIdentity, generate_tls_identity
 from app.services.logs import LogHub
 
 log = get_logger("zka.startup")
@@ -28,6 +29,7 @@ class AppState:
     engine: AsyncEngine
     sessionmaker: SessionMaker
     started_at: float = field(default_factory=time.time)
+    tls: TlsIdentity | None = None
     hardening: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -48,7 +50,9 @@ def build_logging(settings: Settings) -> tuple[LogHub, Redactor]:
     return hub, redactor
 
 
-async def build_state(settings: Settings) -> AppState:
+async def build_state(
+    settings: Settings, *, tls: TlsIdentity | None = None, hardening: dict[str, Any] | None = None
+) -> AppState:
     settings.check_production()
     hub, redactor = build_logging(settings)
     hub.attach(asyncio.get_running_loop())
@@ -60,5 +64,6 @@ async def build_state(settings: Settings) -> AppState:
         await asyncio.to_thread(upgrade, settings.database_url)
     engine = create_engine(settings.database_url, echo=settings.db.echo)
     return AppState(
-        settings=settings, hub=hub, redactor=redactor, engine=engine, sessionmaker=create_sessionmaker(engine)
+        settings=settings, hub=hub, redactor=redactor, engine=engine, sessionmaker=create_sessionmaker(engine),
+        tls=tls or generate_tls_identity(settings.server.tls_hostnames), hardening=hardening or {},
     )

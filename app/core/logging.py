@@ -11,7 +11,7 @@ import structlog
 from app.core.redaction import Redactor
 from app.services.logs import LogHub
 
-_SKIP_FIELDS = {"event", "level", "timestamp", "_record", "_from_structlog", "logger", "request_id"}
+_SKIP_FIELDS = {"event", "level", "timestamp", "_record", "_from_structlog", "logger", "request_id", "color_message"}
 
 
 class _Publish:
@@ -34,6 +34,7 @@ class _Redact:
         self.redactor = redactor
 
     def __call__(self, _logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        event_dict.pop("color_message", None)  # uvicorn's ANSI duplicate of the message
         return self.redactor.event(event_dict)
 
 

@@ -89,9 +89,14 @@ class LogHub:
                 sub.queue.put_nowait(entry)
 
     def close(self) -> None:
-        """End every stream (graceful shutdown)."""
+        """End every stream (graceful shutdown). Call on the event loop."""
         if self._closed is not None:
             self._closed.set()
+
+    def close_threadsafe(self) -> None:
+        """close() from a signal handler or another thread."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.close)
 
     async def stream(self, *, last_event_id: int | None, ping_s: float = 15.0) -> AsyncIterator[StreamItem]:
         """Replay after last_event_id, then live entries; keep-alives when idle; ends on close()."""

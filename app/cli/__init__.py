@@ -1,0 +1,14 @@
+"""The `zka` console script. Sub-commands live in their own modules and import heavy things lazily."""
+
+from __future__ import annotations
+
+import typer
+
+from app.cli import server
+
+cli = typer.Typer(no_args_is_help=True, add_completion=False, help="zka — zero-knowledge track-record enclave")
+server.register(cli)
+
+
+def main() -> None:
+    cli()
