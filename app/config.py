@@ -18,14 +18,14 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from app.errors import StartupRefused
 
 # Metadata attributes fetched once by load_settings(); read by the lowest-priority source below.
-_metadata_values: ContextVar[dict[str, str]] = ContextVar("zka_metadata_values", default={})
+_metadata_values: ContextVar[dict[str, str] | None] = ContextVar("zka_metadata_values", default=None)
 
 
 class _MetadataSource(PydanticBaseSettingsSource):
     """GCE instance attributes named like the environment variables (ZKA_LOG_API_KEY or zka-log-api-key)."""
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        values = _metadata_values.get()
+        values = _metadata_values.get() or {}
         prefix = self.settings_cls.model_config.get("env_prefix", "")
         names = [f"{prefix}{field_name}".upper()]
         if isinstance(field.validation_alias, AliasChoices):

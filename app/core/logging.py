@@ -38,7 +38,7 @@ class _Redact:
         return self.redactor.event(event_dict)
 
 
-class _SafeStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _SafeStderrHandler(logging.StreamHandler):
     """Writes to the current sys.stderr. On a write failure it must not do what the stdlib does
     (print the record's raw traceback, unredacted): it prints one fixed line instead."""
 
@@ -49,11 +49,12 @@ class _SafeStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self.stream = sys.stderr
         super().emit(record)
 
-    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (stdlib name)
-        try:
-            sys.__stderr__.write("zka: a log line could not be written\n") if sys.__stderr__ else None
-        except Exception:  # nothing else is safe to do here
-            pass
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: ARG002, N802 (stdlib signature)
+        if sys.__stderr__ is not None:
+            try:
+                sys.__stderr__.write("zka: a log line could not be written\n")
+            except Exception:  # nothing else is safe to do here
+                pass
 
 
 def configure_logging(*, hub: LogHub, redactor: Redactor, json_output: bool, level: int = logging.INFO) -> None:

@@ -48,7 +48,10 @@ class RequestContextMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
 
 
-_HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'self' 'unsafe-inline'; connect-src 'self'"
+_HTML_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'self' 'unsafe-inline'; "
+    "connect-src 'self'"
+)
 
 
 class SecurityHeadersMiddleware:

@@ -15,7 +15,7 @@ def _publish(hub: LogHub, n: int) -> None:
         hub.publish(level="info", event=f"line {i}", fields={}, timestamp="t")
 
 
-async def _take(stream: object, n: int, timeout: float = 2.0) -> list[StreamItem]:
+async def _take(stream: object, n: int, wait_s: float = 2.0) -> list[StreamItem]:
     items: list[StreamItem] = []
 
     async def collect() -> None:
@@ -24,7 +24,7 @@ async def _take(stream: object, n: int, timeout: float = 2.0) -> list[StreamItem
             if len(items) >= n:
                 return
 
-    await asyncio.wait_for(collect(), timeout)
+    await asyncio.wait_for(collect(), wait_s)
     return items
 
 
@@ -86,7 +86,7 @@ async def test_client_cap_is_enforced(hub: LogHub) -> None:
 
 async def test_close_ends_every_stream(hub: LogHub) -> None:
     stream = hub.stream(last_event_id=None, ping_s=10)
-    task = asyncio.ensure_future(_take(stream, 100, timeout=5))
+    task = asyncio.ensure_future(_take(stream, 100, wait_s=5))
     await asyncio.sleep(0.05)
     hub.close()
     assert await task == []

@@ -1,0 +1,29 @@
+# The two README commands: `make dev` starts the service, `make test` runs the whole suite.
+# Both install everything they need into .venv from the pinned lock file first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: dev test lint bench install
+
+$(BIN)/zka: requirements.lock pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check uv
+	$(BIN)/uv pip sync -q -p $(BIN)/python requirements.lock
+	$(BIN)/uv pip install -q -p $(BIN)/python --no-deps -e .
+	touch $(BIN)/zka
+
+install: $(BIN)/zka
+
+dev: install
+	$(BIN)/zka serve
+
+test: install
+	$(BIN)/pytest -n 2 --dist loadfile
+
+lint: install
+	$(BIN)/ruff check app tests bench
+	$(BIN)/mypy app
+
+bench: install
+	$(BIN)/zka bench
