@@ -254,10 +254,12 @@ class TradeStationConnector:
             # Equity without one of the accounts would be silently wrong: fail the sync instead.
             raise ConnectorError(f"TradeStation returned no balances for {len(failed)} account(s) "
                                  f"({str(failed[0].get('Error') or 'error')[:40]})")
-        for balance in _list(body, "Balances"):
-            account_id = str(balance.get("AccountID") or "")
-            if account_id not in ids:
-                continue
+        rows = [b for b in _list(body, "Balances") if str(b.get("AccountID") or "") in ids]
+        missing = ids - {str(b.get("AccountID")) for b in rows}
+        if missing:
+            raise MalformedResponse(f"TradeStation returned no balances for {len(missing)} account(s)")
+        for balance in rows:
+            account_id = str(balance.get("AccountID"))
             currency = currencies.get(account_id, "USD")
             if currency != "USD":  # no FX source here: list it rather than add apples to oranges
                 previous = to_decimal(state.unpriced_assets.get(currency))

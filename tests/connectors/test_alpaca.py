@@ -1,0 +1,163 @@
+"""Alpaca end to end: the real alpaca-py client (requests, in a worker thread) against the fake server."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from app.connectors import alpaca
+from app.connectors.base import (
+    AuthError,
+    ConnectorOptions,
+    Credentials,
+    DayWindow,
+    Permission,
+    RateLimited,
+    VenueUnavailable,
+)
+from app.connectors.registry import build_connector
+from tests.fakes.brokers import ALPACA_LIVE_KEY, ALPACA_PAPER_KEY, ALPACA_SECRET, FakeBrokers, running_fake_brokers
+
+D = Decimal
+FILL_DAY = DayWindow(datetime(2022, 3, 4, tzinfo=UTC), datetime(2022, 3, 5, tzinfo=UTC))
+CASH_DAY = DayWindow(datetime(2022, 4, 19, tzinfo=UTC), datetime(2022, 4, 20, tzinfo=UTC))
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeBrokers]:
+    with running_fake_brokers() as fake:
+        yield fake
+
+
+@pytest.fixture
+def brokers(server: FakeBrokers) -> FakeBrokers:
+    server.state.reset()
+    return server
+
+
+def connector(brokers: FakeBrokers, key: str = ALPACA_PAPER_KEY, secret: str = ALPACA_SECRET,
+              **options: object) -> alpaca.AlpacaConnector:
+    built = build_connector("alpaca", Credentials(key, secret), ConnectorOptions(base_url=brokers.base_url,
+                                                                                 **options))  # type: ignore[arg-type]
+    assert isinstance(built, alpaca.AlpacaConnector)
+    return built
+
+
+async def test_account_positions_fills_and_fees_of_the_day(brokers: FakeBrokers) -> None:
+    conn = connector(brokers)
+    try:
+        state = await conn.fetch_account_state(FILL_DAY)
+    finally:
+        await conn.close()
+    # trading_v2_account.json: equity "103820.56", cash "-23140.2"
+    assert state.total_equity == D("103820.56")
+    assert state.cash == D("-23140.2")
+    # trading_v2_positions.json: one us_equity position AAPL, market_value "600.0", unrealized_pl "100.0"
+    assert state.unrealized_pnl == D("100.0")
+    stocks = state.markets["stocks"]
+    assert stocks.equity == D("600.0")
+    # FILL activities with transaction_time on 2022-03-04 (qty x price):
+    #   fills.json  AMZN 1.792161878 x 2907.15, AMZN 1 x 2907.15, GOOGL 0.058773239 x 2644.84,
+    #               TSLA 1.998065556 x 837.45, TSLA 4 x 837.45
+    #   page_one    GOOGL 9 x 2630.95
+    expected_volume = (D("1.792161878") * D("2907.15") + D("1") * D("2907.15")
+                       + D("0.058773239") * D("2644.84") + D("1.998065556") * D("837.45")
+                       + D("4") * D("837.45") + D("9") * D("2630.95"))
+    assert stocks.trades == 6
+    assert stocks.volume == expected_volume
+    # our FEE activity dated 2022-03-04 (data/brokers/alpaca_activities_extra.json): net_amount "-0.17"
+    assert stocks.fees == D("0.17")
+    # the CSD/CSW activities are dated 2022-04-19: not in this window
+    assert state.deposits == 0 and state.withdrawals == 0
+    assert set(state.markets) == {"stocks"}
+
+
+async def test_deposits_and_withdrawals_come_from_csd_and_csw(brokers: FakeBrokers) -> None:
+    conn = connector(brokers)
+    try:
+        state = await conn.fetch_account_state(CASH_DAY)
+    finally:
+        await conn.close()
+    # CSD net_amounts dated 2022-04-19: page_one 33324.35, 29161.91, 45850.47;
+    # page_two 43864.18, 32155.97, 20979.69, 22386.64
+    assert state.deposits == (D("33324.35") + D("29161.91") + D("45850.47") + D("43864.18")
+                              + D("32155.97") + D("20979.69") + D("22386.64"))
+    # our CSW dated 2022-04-19: net_amount "-1500.25" -> a positive withdrawal
+    assert state.withdrawals == D("1500.25")
+    assert state.markets["stocks"].trades == 0  # FILLs are on 2022-03-04
+
+
+async def test_activities_are_paged_with_page_token(brokers: FakeBrokers, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(alpaca, "PAGE_SIZE", 3)  # 8 activities on 2022-04-19 -> pages of 3, 3, 2
+    conn = connector(brokers)
+    try:
+        state = await conn.fetch_account_state(CASH_DAY)
+    finally:
+        await conn.close()
+    assert state.withdrawals == D("1500.25")
+    assert state.deposits == D("227723.21")  # the seven CSD amounts above, summed
+    calls = [path for _, path in brokers.state.requests if path == "/v2/account/activities"]
+    assert len(calls) == 3
+
+
+async def test_paper_is_decided_by_the_key_or_the_option(brokers: FakeBrokers) -> None:
+    assert connector(brokers).is_paper is True  # PK... key
+    live = connector(brokers, key=ALPACA_LIVE_KEY)
+    assert live.is_paper is False
+    await live.check_credentials()  # a live key works against the override host as well
+    await live.close()
+    assert connector(brokers, key=ALPACA_LIVE_KEY, is_paper=True).is_paper is True
+
+
+async def test_permissions_are_read_and_trade(brokers: FakeBrokers) -> None:
+    assert await connector(brokers).permissions() == {Permission.READ, Permission.TRADE}
+
+
+async def test_wrong_secret_is_an_auth_error_without_secrets(brokers: FakeBrokers,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    conn = connector(brokers, secret="wrong-secret-value-123")
+    with pytest.raises(AuthError) as info:
+        await conn.check_credentials()
+    await conn.close()
+    text = str(info.value) + repr(info.value)
+    assert "401" in text
+    for secret in (ALPACA_PAPER_KEY, "wrong-secret-value-123", ALPACA_SECRET):
+        assert secret not in text
+        assert secret not in caplog.text
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+async def test_rate_limit_fails_fast_as_rate_limited(brokers: FakeBrokers) -> None:
+    brokers.state.alpaca_force_status = 429
+    conn = connector(brokers)
+    started = time.monotonic()
+    with pytest.raises(RateLimited):
+        await conn.check_credentials()
+    await conn.close()
+    assert time.monotonic() - started < 2  # alpaca-py's own 3 x 3 s sleep-and-retry is switched off
+
+
+async def test_server_errors_and_unreachable_venue_are_unavailable(brokers: FakeBrokers) -> None:
+    brokers.state.alpaca_force_status = 503
+    conn = connector(brokers)
+    with pytest.raises(VenueUnavailable):
+        await conn.fetch_account_state(FILL_DAY)
+    await conn.close()
+    closed = alpaca.AlpacaConnector(Credentials(ALPACA_PAPER_KEY, ALPACA_SECRET),
+                                    ConnectorOptions(base_url="http://127.0.0.1:9", timeout_s=2))
+    with pytest.raises(VenueUnavailable) as info:
+        await closed.check_credentials()
+    assert ALPACA_SECRET not in str(info.value)
+    await closed.close()
+
+
+def test_symbol_classification() -> None:
+    assert alpaca._market_for_symbol("BTC/USD") == "spot"
+    assert alpaca._market_for_symbol("AAPL240119C00150000") == "options"
+    assert alpaca._market_for_symbol("AAPL") == "stocks"

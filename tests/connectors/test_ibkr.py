@@ -1,0 +1,270 @@
+"""IBKR Flex end to end: the connector's httpx client against the fake Flex Web Service."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from app.connectors import ibkr, ibkr_flex
+from app.connectors.base import (
+    AuthError,
+    ConnectorOptions,
+    Credentials,
+    DayWindow,
+    EquityPoint,
+    Permission,
+    RateLimited,
+    VenueUnavailable,
+)
+from app.connectors.registry import build_connector
+from tests.fakes.brokers import (
+    FLEX_DIR,
+    IBKR_EXPIRED_TOKEN,
+    IBKR_TOKEN,
+    FakeBrokers,
+    running_fake_brokers,
+)
+
+D = Decimal
+
+
+def day(y: int, m: int, d: int) -> DayWindow:
+    start = datetime(y, m, d, tzinfo=UTC)
+    return DayWindow(start, start.replace(day=d + 1))
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeBrokers]:
+    with running_fake_brokers() as fake:
+        yield fake
+
+
+@pytest.fixture
+def brokers(server: FakeBrokers) -> FakeBrokers:
+    server.state.reset()
+    return server
+
+
+class RecordedSleep:
+    """Injected instead of asyncio.sleep: tests never wait, and see the backoff schedule."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+def connector(brokers: FakeBrokers, query: str = "daily", token: str = IBKR_TOKEN,
+              **kwargs: object) -> tuple[ibkr.IbkrFlexConnector, RecordedSleep]:
+    sleep = RecordedSleep()
+    conn = ibkr.IbkrFlexConnector(Credentials(token, query), ConnectorOptions(base_url=brokers.base_url),
+                                  sleep=sleep, **kwargs)  # type: ignore[arg-type]
+    return conn, sleep
+
+
+async def test_daily_statement_maps_equity_markets_trades_and_no_flows(brokers: FakeBrokers) -> None:
+    conn = build_connector("ibkr", Credentials(IBKR_TOKEN, "daily"), ConnectorOptions(base_url=brokers.base_url))
+    try:
+        state = await conn.fetch_account_state(day(2025, 1, 15))
+    finally:
+        await conn.close()
+    # EquitySummaryByReportDateInBase reportDate=20250115: total 425526.00, cash 150000.50,
+    # stock 250000.00, options 25000.00 (commodities 0)
+    assert state.total_equity == D("425526.00")
+    assert state.cash == D("150000.50")
+    assert state.markets["stocks"].equity == D("250000.00")
+    assert state.markets["options"].equity == D("25000.00")
+    # OpenPositions fifoPnlUnrealized x fxRateToBase: AAPL 2750, TSLA 1950, RY 5500 x 0.72 (CAD),
+    # AAPL call 3750, ESH5 future 25125
+    assert state.unrealized_pnl == D("2750") + D("1950") + D("5500") * D("0.72") + D("3750") + D("25125")
+    # Trades on 20250115: GOOGL tradeMoney 17550.00 commission -1.25; MSFT tradeMoney -21012.50 commission -0.75
+    assert state.markets["stocks"].trades == 2
+    assert state.markets["stocks"].volume == D("17550.00") + D("21012.50")
+    assert state.markets["stocks"].fees == D("1.25") + D("0.75")
+    # SPY option: tradeMoney 2500.00 (10 x 2.50 x multiplier 100), commission -6.50
+    assert state.markets["options"].trades == 1
+    assert state.markets["options"].volume == D("2500.00")
+    assert state.markets["options"].fees == D("6.50")
+    # CashTransactions are a dividend (+125), its withholding tax (-18.75) and debit interest (-12.50):
+    # income and costs of the investment, not external flows.
+    assert state.deposits == 0 and state.withdrawals == 0
+
+
+async def test_backfill_returns_one_point_per_report_date(brokers: FakeBrokers) -> None:
+    conn, _ = connector(brokers, "backfill")
+    try:
+        points = await conn.fetch_history(days=365)
+        state = await conn.fetch_account_state(day(2025, 1, 2))
+    finally:
+        await conn.close()
+    # three FlexStatements, EquitySummaryByReportDateInBase totals 155000 / 159000 / 162500; no deposits
+    assert points == [
+        EquityPoint(date(2025, 1, 1), D("155000")),
+        EquityPoint(date(2025, 1, 2), D("159000")),
+        EquityPoint(date(2025, 1, 3), D("162500")),
+    ]
+    # 20250102: NVDA BUY tradeMoney 3900 (commission -100), TSLA SELL tradeMoney -4200 (commission -100)
+    assert state.total_equity == D("159000")
+    assert state.markets["stocks"].trades == 2
+    assert state.markets["stocks"].volume == D("3900") + D("4200")
+    assert state.markets["stocks"].fees == D("200")
+    # unrealized on 20250102: AAPL 1500 + MSFT 1500 + NVDA 100 + AAPL call 2000
+    assert state.unrealized_pnl == D("5100")
+    # history and state came from one statement: one SendRequest, one GetStatement
+    assert [p for _, p in brokers.state.requests].count("/AccountManagement/FlexWebService/SendRequest") == 1
+
+
+async def test_backfill_window_counts_back_from_the_newest_report(brokers: FakeBrokers) -> None:
+    conn, _ = connector(brokers, "backfill")
+    try:
+        points = await conn.fetch_history(days=2)
+    finally:
+        await conn.close()
+    assert [p.day for p in points] == [date(2025, 1, 2), date(2025, 1, 3)]
+
+
+async def test_weekend_uses_the_last_report_date(brokers: FakeBrokers) -> None:
+    conn, _ = connector(brokers, "backfill")
+    try:
+        state = await conn.fetch_account_state(day(2025, 1, 5))  # a Sunday: latest NAV is 20250103
+    finally:
+        await conn.close()
+    assert state.total_equity == D("162500")
+    assert state.markets["stocks"].trades == 0
+
+
+async def test_polls_on_1019_then_succeeds(brokers: FakeBrokers) -> None:
+    brokers.state.ibkr_pending_polls = 3
+    conn, sleep = connector(brokers)
+    try:
+        state = await conn.fetch_account_state(day(2025, 1, 15))
+    finally:
+        await conn.close()
+    assert state.total_equity == D("425526.00")
+    assert sleep.delays == [1.0, 2.0, 3.0]  # bounded, increasing backoff
+
+
+async def test_polling_gives_up_within_its_budget(brokers: FakeBrokers) -> None:
+    brokers.state.ibkr_pending_polls = 1000
+    conn, sleep = connector(brokers, max_wait_s=20)
+    with pytest.raises(VenueUnavailable, match="not ready"):
+        await conn.check_credentials()
+    await conn.close()
+    assert sum(sleep.delays) <= 20
+
+
+async def test_expired_token_is_an_auth_error_with_a_clear_message(brokers: FakeBrokers,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    conn, _ = connector(brokers, token=IBKR_EXPIRED_TOKEN)
+    with pytest.raises(AuthError, match="expired") as info:
+        await conn.check_credentials()
+    await conn.close()
+    assert "1012" in str(info.value)
+    assert IBKR_EXPIRED_TOKEN not in str(info.value) and IBKR_EXPIRED_TOKEN not in caplog.text
+
+
+async def test_invalid_token_and_bad_query_are_distinguished(brokers: FakeBrokers) -> None:
+    conn, _ = connector(brokers, token="not-a-real-token-000")
+    with pytest.raises(AuthError, match="token is invalid"):
+        await conn.check_credentials()
+    await conn.close()
+    conn, _ = connector(brokers, query="no-such-query")
+    with pytest.raises(ibkr.FlexQueryError, match="query") as info:
+        await conn.check_credentials()
+    await conn.close()
+    assert "1014" in str(info.value)
+
+
+async def test_throttling_retries_then_rate_limited(brokers: FakeBrokers) -> None:
+    brokers.state.ibkr_throttle = True
+    conn, sleep = connector(brokers)
+    with pytest.raises(RateLimited, match="1018"):
+        await conn.check_credentials()
+    await conn.close()
+    assert sleep.delays == list(ibkr.THROTTLE_DELAYS)
+
+
+async def test_statement_with_utf8_bom_parses(brokers: FakeBrokers) -> None:
+    brokers.state.ibkr_prefix_bom = True
+    conn, _ = connector(brokers)
+    try:
+        state = await conn.fetch_account_state(day(2025, 1, 15))
+    finally:
+        await conn.close()
+    assert state.total_equity == D("425526.00")
+    # the real BOM-prefixed statement (gabbersepp StatementOfFunds) parses; it has no NAV rows
+    conn, _ = connector(brokers, "funds-bom")
+    try:
+        assert await conn.fetch_history(days=365) == []
+    finally:
+        await conn.close()
+
+
+def test_real_bom_fixture_starts_with_a_bom_and_parses() -> None:
+    body = (FLEX_DIR / "gabbersepp-ib-flex-reader_StatementOfFunds.xml").read_bytes()
+    assert body.startswith(b"\xef\xbb\xbf")
+    assert ibkr_flex.is_statement(body)
+    assert ibkr_flex.parse_statement(body).equity == {}
+
+
+def test_only_deposits_and_withdrawals_are_flows() -> None:
+    data = ibkr_flex.parse_statement((FLEX_DIR / "clifton-ib-flex_activity_cash.xml").read_bytes())
+    # 15 CashTransactions; only the two of type "Deposits & Withdrawals" move the owner's money:
+    # +10000.00 (Electronic Fund Transfer) and -5000.00 (Withdrawal via ACH). Interest, dividends,
+    # withholding tax, fees, payment in lieu and cash receipts stay in the return.
+    assert data.flows == [(date(2025, 1, 15), D("10000.00")), (date(2025, 1, 15), D("-5000.00"))]
+
+
+def test_multi_currency_trades_use_fx_rate_to_base() -> None:
+    data = ibkr_flex.parse_statement((FLEX_DIR / "gabbersepp-ib-flex-reader_TestForCoding.xml").read_bytes())
+    futures = [t for t in data.trades if t.market == "futures"]
+    # FUT rows: 4 DAX (EUR, fxRateToBase 1) tradeMoney 286575, 286575, 286850, 286850 and
+    # 4 YM (USD, fxRateToBase 0.88221) tradeMoney 130240, 130240, 130000, 130010
+    assert len(futures) == 8
+    assert sum((t.notional for t in futures), D(0)) == (
+        D("286575") * 2 + D("286850") * 2 + (D("130240") * 2 + D("130000") + D("130010")) * D("0.88221"))
+
+
+async def test_permissions_are_read_only(brokers: FakeBrokers) -> None:
+    conn, _ = connector(brokers)
+    assert await conn.permissions() == {Permission.READ}
+    await conn.close()
+
+
+async def test_token_never_reaches_logs_or_errors(brokers: FakeBrokers, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    conn, _ = connector(brokers)
+    await conn.check_credentials()
+    await conn.close()
+    assert "t=***" in caplog.text  # httpx logged the request lines, masked
+    assert IBKR_TOKEN not in caplog.text
+    unreachable = ibkr.IbkrFlexConnector(Credentials(IBKR_TOKEN, "daily"),
+                                         ConnectorOptions(base_url="http://127.0.0.1:9", timeout_s=2))
+    with pytest.raises(VenueUnavailable) as info:
+        await unreachable.check_credentials()
+    await unreachable.close()
+    assert IBKR_TOKEN not in str(info.value) and info.value.__cause__ is None
+    assert IBKR_TOKEN not in caplog.text
+
+
+def test_statement_url_only_goes_to_interactive_brokers() -> None:
+    conn = ibkr.IbkrFlexConnector(Credentials(IBKR_TOKEN, "q"), ConnectorOptions())
+    good = "https://gdcdyn.interactivebrokers.com/AccountManagement/FlexWebService/GetStatement"
+    assert conn._statement_url(good) == good
+    assert conn._statement_url("https://evil.example/steal") == ibkr.DEFAULT_BASE_URL + ibkr.STATEMENT_PATH
+    assert conn._statement_url("http://gdcdyn.interactivebrokers.com/x") == ibkr.DEFAULT_BASE_URL + ibkr.STATEMENT_PATH
+    override = ibkr.IbkrFlexConnector(Credentials(IBKR_TOKEN, "q"), ConnectorOptions(base_url="http://127.0.0.1:1/"))
+    assert override._statement_url(good) == "http://127.0.0.1:1/AccountManagement/FlexWebService/GetStatement"
+
+
+def test_query_id_may_come_from_extra() -> None:
+    conn = ibkr.IbkrFlexConnector(Credentials(IBKR_TOKEN, "", extra={"query_id": "123"}), ConnectorOptions())
+    assert conn._query_id == "123"
+    with pytest.raises(AuthError):
+        ibkr.IbkrFlexConnector(Credentials(IBKR_TOKEN, ""), ConnectorOptions())
