@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from app.attestation.simulation import SimulatedAuthority
 from tests.attestation._data import REAL_CASES, RealCase
 
 
@@ -9,3 +12,16 @@ from tests.attestation._data import REAL_CASES, RealCase
 def real_case(request: pytest.FixtureRequest) -> RealCase:
     case: RealCase = request.param
     return case
+
+
+@pytest.fixture(scope="session")
+def sim_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with the simulated chain generated once per session (RSA-4096 keygen is the slow part)."""
+    data_dir = tmp_path_factory.mktemp("simdata")
+    SimulatedAuthority.load_or_create(data_dir / "attestation-simulated")
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def authority(sim_data_dir: Path) -> SimulatedAuthority:
+    return SimulatedAuthority.load_or_create(sim_data_dir / "attestation-simulated")
