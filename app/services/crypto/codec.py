@@ -37,9 +37,11 @@ def credentials_from_json(data: bytes) -> Credentials:
     doc = _load_object(data)
     unknown = sorted(set(doc) - set(ALLOWED_FIELDS))
     if unknown:
-        # Field names come from the decrypted plaintext; cap them so a name cannot smuggle a secret.
-        names = ", ".join(repr(name[:32]) for name in unknown[:5])
-        raise CodecError("unknown_credentials_field", f"unexpected credentials field(s): {names}")
+        # Never echo the names: a client that mislabels a field may have put a secret in its name.
+        raise CodecError(
+            "unknown_credentials_field",
+            f"{len(unknown)} unexpected credentials field(s); allowed: {', '.join(ALLOWED_FIELDS)}",
+        )
     api_key = _required(doc, "api_key")
     api_secret = _required(doc, "api_secret")
     return Credentials(api_key, api_secret, _passphrase(doc), _extra(doc))

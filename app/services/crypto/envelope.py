@@ -170,10 +170,11 @@ def _derive_key(private_key: ec.EllipticCurvePrivateKey, peer: ec.EllipticCurveP
 def _fields(envelope: Mapping[str, Any]) -> dict[str, str]:
     if not isinstance(envelope, Mapping):
         raise EnvelopeError("envelope must be a JSON object", code="envelope_malformed")
-    unknown = sorted(str(k)[:32] for k in envelope if k not in ENVELOPE_FIELDS)
+    unknown = [k for k in envelope if k not in ENVELOPE_FIELDS]
     if unknown:
+        # Names are not echoed: a confused client could send plaintext credentials as field names.
         raise EnvelopeError(
-            f"unexpected envelope field(s): {', '.join(unknown[:5])}; expected {', '.join(ENVELOPE_FIELDS)}",
+            f"{len(unknown)} unexpected envelope field(s); expected exactly {', '.join(ENVELOPE_FIELDS)}",
             code="envelope_malformed",
         )
     missing = [name for name in ENVELOPE_FIELDS if not isinstance(envelope.get(name), str)]

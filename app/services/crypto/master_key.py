@@ -71,7 +71,14 @@ def load_or_create_key_file(path: Path) -> bytes:
 
 
 def _read_key_file(path: Path) -> bytes:
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        # ELOOP: a symlink, which O_NOFOLLOW refuses so the key cannot be redirected elsewhere.
+        reason = "it is a symbolic link" if exc.errno == errno.ELOOP else exc.strerror
+        raise MasterKeyError(f"cannot use master key file {path}: {reason}") from None
     try:
         info = os.fstat(fd)
         _check_key_file(path, info)

@@ -48,6 +48,8 @@ KEY_LEN = 32
 SEV_GUEST_LOCK = threading.Lock()
 
 FW_STATUS = {
+    0x00: "none",
+    0xFF: "not set",
     0x07: "POLICY_FAILURE",
     0x10: "INVALID_GUEST",
     0x11: "INVALID_COMMAND",
