@@ -56,7 +56,18 @@ def iso_day(day: np.datetime64) -> str:
     return str(np.datetime_as_string(day.astype("datetime64[D]"), unit="D"))
 
 
+_RESOLUTION = 64 * float(np.finfo(np.float64).eps)  # ≈ 1.4e-14
+
+
 def is_constant(x: FloatArray) -> bool:
-    """All values identical. Used instead of std == 0 because the mean of identical floats can differ
-    from them in the last bit, leaving a ~1e-18 residue that would turn 'undefined' into ~1e15."""
-    return bool(x.size > 0 and x.max() == x.min())
+    """All values equal to within floating-point resolution.
+
+    A return computed from money values, r = ΔV/V, carries an *absolute* rounding error of a few
+    ε (ε ≈ 2.2e-16) whatever its size, so a constant daily return has a spread of ~1e-16; dividing
+    by that "dispersion" yields a Sharpe ratio of ~1e14, which empyrical and pandas both report.
+    Returns that differ by less than ~1e-14 are economically identical: we call the series
+    constant and its dispersion ratios undefined."""
+    if x.size == 0:
+        return False
+    hi, lo = float(x.max()), float(x.min())
+    return hi - lo <= _RESOLUTION * max(1.0, abs(hi), abs(lo))
