@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import uvicorn
 from starlette.applications import Starlette
@@ -249,9 +250,12 @@ async def flex_get_statement(request: Request) -> Response:
 async def ts_token(request: Request) -> Response:
     state: FakeBrokerState = request.app.state.fake
     state.requests.append((request.method, request.url.path))
-    form = await request.form()
-    client_id, secret = str(form.get("client_id", "")), str(form.get("client_secret", ""))
-    refresh = str(form.get("refresh_token", ""))
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return JSONResponse({"error": "invalid_request"}, 400)
+    # parse_qsl rather than request.form(): python-multipart is not a dependency of this project
+    form = dict(parse_qsl((await request.body()).decode()))
+    client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+    refresh = form.get("refresh_token", "")
     if form.get("grant_type") != "refresh_token":
         return JSONResponse({"error": "unsupported_grant_type"}, 400)
     if not state.accept_any_credentials and state.ts_clients.get(client_id) != secret:
