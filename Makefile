@@ -9,8 +9,9 @@ BIN := $(VENV)/bin
 $(BIN)/zka: requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check uv
-	$(BIN)/uv pip sync -q -p $(BIN)/python requirements.lock
-	$(BIN)/uv pip install -q -p $(BIN)/python --no-deps -e .
+	$(BIN)/uv pip sync -q --compile-bytecode -p $(BIN)/python requirements.lock
+	$(BIN)/uv pip install -q --compile-bytecode -p $(BIN)/python --no-deps -e .
+	$(BIN)/python -m compileall -q app
 	touch $(BIN)/zka
 
 install: $(BIN)/zka

@@ -14,7 +14,8 @@ from app.config import Settings
 from app.core.logging import configure_logging, get_logger
 from app.core.redaction import Redactor
 from app.db import SessionMaker, create_engine, create_sessionmaker
-from app.migrate import upgrade
+from app.errors import StartupRefused
+from app.migrate import current_revision, head_revision, upgrade
 from app.services.crypto.tls_identity import TlsIdentity, generate_tls_identity
 from app.services.logs import LogHub
 
@@ -38,6 +39,16 @@ class AppState:
         await self.engine.dispose()
 
 
+async def _ensure_schema(settings: Settings, engine: AsyncEngine) -> None:
+    """Development migrates on start; production only checks (migrations run via `zka migrate`)."""
+    current, head = await current_revision(engine), head_revision()
+    if current == head:
+        return
+    if settings.server.is_production:
+        raise StartupRefused(f"database schema is at {current or 'nothing'}, expected {head}: run `zka migrate`")
+    await asyncio.to_thread(upgrade, settings.database_url)
+
+
 def build_logging(settings: Settings) -> tuple[LogHub, Redactor]:
     hub = LogHub(
         ring_size=settings.limits.log_ring_size,
@@ -59,10 +70,8 @@ async def build_state(
     for weakness in settings.development_weaknesses():
         log.warning("weaker than production", weakness=weakness)
     settings.server.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if not settings.server.is_production:
-        # Development applies migrations on start; production only via `zka migrate`.
-        await asyncio.to_thread(upgrade, settings.database_url)
     engine = create_engine(settings.database_url, echo=settings.db.echo)
+    await _ensure_schema(settings, engine)
     return AppState(
         settings=settings, hub=hub, redactor=redactor, engine=engine, sessionmaker=create_sessionmaker(engine),
         tls=tls or generate_tls_identity(settings.server.tls_hostnames), hardening=hardening or {},

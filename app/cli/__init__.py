@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import server
+from app.cli import bench, server
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="zka — zero-knowledge track-record enclave")
 server.register(cli)
+bench.register(cli)
 
 
 def main() -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import ssl
-import sys
 from typing import Annotated, Any
 
 import typer
@@ -74,7 +72,7 @@ def _run_uvicorn(settings: Any, tls: Any, hardening: dict[str, Any]) -> None:
         app, host=settings.server.host, port=settings.server.port, ssl_certfile=str(files.certfile),
         ssl_keyfile=str(files.keyfile), log_config=None, access_log=False, server_header=False,
         timeout_graceful_shutdown=int(settings.server.shutdown_timeout_s), lifespan="on",
-        proxy_headers=False,
+        proxy_headers=False, ws="none", http="h11",
     )
     try:
         _Server(config).run()

@@ -24,3 +24,12 @@ def test_every_spec_table_exists(migrated_database: str) -> None:
         "users", "exchange_connections", "snapshots", "sync_events", "data_encryption_keys",
         "sealed_keys", "signed_reports", "benchmark_prices",
     } <= tables
+
+
+def test_history_is_linear_with_one_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from app.migrate import alembic_config, head_revision
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert script.get_heads() == [head_revision()]
