@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.connectors.base import AccountState, DayWindow
-from app.connectors.ccxt.pricing import PriceBook
+from app.connectors.ccxt.pricing import PriceBook, plain
 from app.connectors.ccxt.profiles import TradeScope
 from app.core.money import ZERO, to_decimal
 
@@ -133,7 +133,7 @@ def add_flows(
         if usd is None:
             label = f"{tx.get('currency')} ({tx.get('type')})"
             previous = to_decimal(state.unpriced_assets.get(label))
-            state.unpriced_assets[label] = str(previous + abs(to_decimal(tx.get("amount"))))
+            state.unpriced_assets[label] = plain(previous + abs(to_decimal(tx.get("amount"))))
         elif tx["type"] == "deposit":
             state.deposits += usd
         else:

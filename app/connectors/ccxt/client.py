@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
+import ssl
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,6 +19,8 @@ MARKETS_KEY = "ccxt-markets"
 def new_exchange(profile: VenueProfile, credentials: Credentials, options: ConnectorOptions) -> Any:
     """Import ccxt here (never at app import) and configure one client for one sync."""
     import ccxt.async_support as ccxt_async  # noqa: PLC0415 - heavy import, only when syncing
+
+    silence_ccxt_debug_logs()
 
     config: dict[str, Any] = {
         # ccxt's throttle is per client (one per sync), so it can't enforce per-IP venue limits
@@ -41,9 +46,25 @@ def new_exchange(profile: VenueProfile, credentials: Credentials, options: Conne
         exchange.has["fetchCurrencies"] = False
     if options.is_paper and exchange.urls.get("test"):
         exchange.set_sandbox_mode(True)
+    # ccxt builds a fresh SSLContext (CA bundle parse, ~35 ms, ~1 MB) per client; one per process is enough.
+    exchange.ssl_context = shared_ssl_context(exchange.cafile)
     if options.base_url:
         exchange.urls["api"] = rewrite_urls(exchange.urls["api"], options.base_url)
+        if is_loopback(options.base_url):
+            # close() sleeps 250 ms so TLS transports can shut down; plain-HTTP loopback has none.
+            exchange.timeout_on_exit = 0
     return exchange
+
+
+@functools.cache
+def shared_ssl_context(cafile: str | None) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=cafile)
+
+
+def silence_ccxt_debug_logs() -> None:
+    """ccxt logs every request at DEBUG with its signed URL and headers (API key, signature): never let
+    those records through, whatever level the app configures."""
+    logging.getLogger("ccxt").setLevel(logging.WARNING)
 
 
 def is_loopback(base_url: str | None) -> bool:

@@ -94,14 +94,14 @@ class CcxtConnector:
     async def _state(self, exchange: Any, window: DayWindow) -> AccountState:
         profile = self._profile
         await load_markets_cached(exchange, profile, self._options)
-        holdings, tickers = await asyncio.gather(
+        holdings, tickers = await gather_all(
             self._holdings(exchange), exchange.fetch_tickers(None, dict(profile.tickers_params))
         )
         book = PriceBook(tickers)
         state = AccountState(total_equity=ZERO)
         state.cash = value_holdings(state, holdings, book)
         markets = exchange.markets
-        positions, txs, funding, commission = await asyncio.gather(
+        positions, txs, funding, commission = await gather_all(
             self._positions(exchange), self._flows(exchange, window), self._funding(exchange, window),
             self._commission_symbols(exchange, window),
         )
@@ -124,7 +124,7 @@ class CcxtConnector:
     async def _holdings(self, exchange: Any) -> list[Holding]:
         secrets = self._secrets()
         tasks = [fetch_wallet(exchange, wallet, self.venue, secrets) for wallet in self._profile.wallets]
-        results = await asyncio.gather(*tasks)
+        results = await gather_all(*tasks)
         holdings = [holding for holding in results if holding is not None]
         if self._profile.ccxt_id == "binance":
             holdings.append(Holding("earn", "earn", await extras.binance_earn(exchange)))
@@ -151,7 +151,7 @@ class CcxtConnector:
         params = activity.window_params(window, profile.flow_paginate)
         if profile.flows == "combined":
             return list(await exchange.fetch_deposits_withdrawals(None, window.start_ms, None, params))
-        deposits, withdrawals = await asyncio.gather(
+        deposits, withdrawals = await gather_all(
             exchange.fetch_deposits(None, window.start_ms, None, dict(params)),
             exchange.fetch_withdrawals(None, window.start_ms, None, dict(params)),
         )
@@ -184,8 +184,29 @@ class CcxtConnector:
                       window: DayWindow) -> list[dict[str, Any]]:
         params = {**scope.params, **activity.window_params(window, scope.paginate)}
         calls = [exchange.fetch_my_trades(symbol, window.start_ms, None, dict(params)) for symbol in symbols]
-        pages = await asyncio.gather(*calls)
+        pages = await gather_all(*calls)
         return [trade for page in pages for trade in page]
+
+
+async def gather_all(*aws: Awaitable[Any]) -> list[Any]:
+    """Like gather, but a failure cancels the siblings (they must not outlive the closed client) and
+    the first real exception is raised, not an ExceptionGroup."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(_as_coro(aw)) for aw in aws]
+    except BaseExceptionGroup as grouped:
+        raise _first_leaf(grouped) from None
+    return [task.result() for task in tasks]
+
+
+async def _as_coro(aw: Awaitable[Any]) -> Any:
+    return await aw
+
+
+def _first_leaf(error: BaseException) -> BaseException:
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error
 
 
 async def _close(exchange: Any) -> None:

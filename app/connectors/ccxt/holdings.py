@@ -10,7 +10,7 @@ from typing import Any
 
 from app.connectors.base import AccountState, ConnectorError, PermissionRefused
 from app.connectors.ccxt.errors import to_connector_error
-from app.connectors.ccxt.pricing import PriceBook
+from app.connectors.ccxt.pricing import PriceBook, plain
 from app.connectors.ccxt.profiles import Wallet
 from app.core.money import ZERO, to_decimal
 
@@ -91,7 +91,7 @@ def value_holdings(state: AccountState, holdings: Iterable[Holding], book: Price
             usd = book.value(asset, amount)
             if usd is None:
                 previous = to_decimal(state.unpriced_assets.get(asset))
-                state.unpriced_assets[asset] = str(previous + amount)
+                state.unpriced_assets[asset] = plain(previous + amount)
                 continue
             stats.equity += usd
             state.total_equity += usd

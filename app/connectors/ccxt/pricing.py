@@ -25,6 +25,12 @@ QUOTE_ROUTE = ("USD", "USDT", "USDC", "BTC", "ETH")
 ALIASES = {"XBT": "BTC", "ZUSD": "USD", "USD.F": "USD"}
 
 
+def plain(value: Decimal) -> str:
+    """Amount as a plain string without float artefacts: 7.0 -> '7', 1E+1 -> '10'."""
+    normalized = value.normalize()
+    return f"{normalized:f}"
+
+
 def ticker_price(ticker: Mapping[str, object]) -> Decimal | None:
     for key in ("last", "close"):
         value = ticker.get(key)
@@ -39,19 +45,34 @@ def ticker_price(ticker: Mapping[str, object]) -> Decimal | None:
     return None
 
 
+def _pair_of(symbol: str) -> tuple[tuple[str, str] | None, bool]:
+    """'BTC/USDT' -> spot pair; 'BTC/USDT:USDT' -> perpetual pair; dated/option contracts -> None."""
+    if "/" not in symbol:
+        return None, False
+    base, rest = symbol.split("/", 1)
+    quote, _, settle = rest.partition(":")
+    if settle and "-" in settle:
+        return None, True
+    return (base, quote), bool(settle)
+
+
 class PriceBook:
     """Pair prices from spot tickers. Quote currencies are resolved first, in a fixed order, so no
     asset's price ever depends on a cycle (USDT -> USDC -> USDT)."""
 
     def __init__(self, tickers: Mapping[str, Mapping[str, object]]) -> None:
         self._pairs: dict[tuple[str, str], Decimal] = {}
+        perpetuals: dict[tuple[str, str], Decimal] = {}
         for symbol, ticker in tickers.items():
-            if ":" in symbol or "/" not in symbol:
-                continue  # derivatives and odd symbols: spot pairs only
-            base, quote = symbol.split("/", 1)
+            pair, perpetual = _pair_of(symbol)
             price = ticker_price(ticker)
-            if price is not None:
-                self._pairs[(base, quote)] = price
+            if pair is None or price is None:
+                continue
+            (perpetuals if perpetual else self._pairs)[pair] = price
+        # Futures-only clients (binanceusdm/coinm, ...) get perpetual tickers: BTC/USD:BTC prices BTC in
+        # USD. Spot prices win wherever both exist.
+        for pair, price in perpetuals.items():
+            self._pairs.setdefault(pair, price)
         has_usd_market = any(quote == "USD" or base == "USD" for base, quote in self._pairs)
         self._quotes: dict[str, Decimal] = {"USD": ONE}
         for quote in QUOTE_ROUTE[1:]:

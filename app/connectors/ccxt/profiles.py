@@ -67,7 +67,8 @@ _BINANCE_TRADES_SPOT = (
 )
 _BINANCE_TRADES_USDM = (TradeScope(None, {}, per_symbol="linear", paginate=True),)
 _BINANCE_TRADES_COINM = (TradeScope(None, {}, per_symbol="inverse", paginate=True),)
-_BINANCE_OPTIONS: dict[str, object] = {"fetchCurrencies": False}
+# fetchMargins would add two private margin-pair calls to every market load; exchangeInfo has the flag.
+_BINANCE_OPTIONS: dict[str, object] = {"fetchCurrencies": False, "fetchMargins": False}
 
 PROFILES: dict[str, VenueProfile] = {
     # One binance key sees the whole account, so `binance` covers every wallet (SPEC §7 "count every
@@ -77,7 +78,8 @@ PROFILES: dict[str, VenueProfile] = {
         wallets=(*_BINANCE_SPOT_SIDE, _BINANCE_USDM, _BINANCE_COINM),
         trades=(*_BINANCE_TRADES_SPOT, *_BINANCE_TRADES_USDM, *_BINANCE_TRADES_COINM),
         market_types=("spot", "linear", "inverse"),
-        flow_paginate=True,
+        # one day of deposits/withdrawals fits one page (binance: 1,000 rows); ccxt's backward
+        # paginator would add a call per row
         funding=({"type": "future"}, {"type": "delivery"}),
         positions=({"type": "future"}, {"type": "delivery"}),
         permissions="binance",

@@ -1,0 +1,190 @@
+"""binance (spot + funding + margin + earn + USDⓈ-M + COIN-M) through real ccxt against the local fake.
+
+Window: 2024-05-05 UTC, the day of the shared fixture's deposit and withdrawal.
+Prices: BTC/USDT 50,000; ETH/USDT 3,000; USDC/USDT 0.9999; BNB/BTC 0.01 (BNB = 0.01 x 50,000 = 500).
+binance lists no USD market, so USDT (its numeraire) is 1 and USDC is 0.9999 from its ticker.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from app.connectors.base import AuthError, ConnectorOptions, Credentials, Permission
+from app.connectors.ccxt import connector as connector_module
+from app.connectors.ccxt_venue import create
+from tests.fakes.ccxt_venues import (
+    IN_WINDOW_MS,
+    OUT_OF_WINDOW_MS,
+    WINDOW,
+    Scenario,
+    binance_scenario,
+    fake_venue,
+    fixture,
+    measure_state_fetch,
+)
+
+PRICES = {"BTC/USDT": "50000", "ETH/USDT": "3000", "USDC/USDT": "0.9999", "BNB/BTC": "0.01"}
+BALANCES = {
+    "spot": {"BTC": "0.5", "USDT": "1000", "BNB": "2", "FOO": "7"},
+    "funding": {"USDC": "200"},
+    "margin": {"ETH": "1"},
+    "usdm": {"USDT": "31.02261200"},  # margin balance from the fixture (incl. unrealized PnL)
+    "coinm": {"BTC": "0.01"},
+    "earn": {"USDC": "100"},
+}
+
+
+def _spot_trade(time_ms: int) -> dict[str, Any]:
+    trade = fixture("binance", "fetchMyTrades", 0)[0]
+    trade.update(symbol="BTCUSDT", price="50000.00000000", qty="0.10000000", quoteQty="5000.00000000",
+                 commission="0.00500000", commissionAsset="BNB", time=str(time_ms), id=str(time_ms))
+    return trade
+
+
+def _usdm_trade() -> dict[str, Any]:
+    trade = fixture("binance", "fetchMyTrades", 1)[0]  # BTCUSDT 0.010 @ 36567.10, fee 0.1462684 USDT
+    trade["time"] = str(IN_WINDOW_MS)
+    return trade
+
+
+COINM_TRADE = {"symbol": "BTCUSD_PERP", "id": 11, "orderId": 12, "pair": "BTCUSD", "side": "BUY",
+               "price": "50000", "qty": "3", "realizedPnl": "0", "marginAsset": "BTC", "baseQty": "0.006",
+               "commission": "0.000006", "commissionAsset": "BTC", "time": IN_WINDOW_MS,
+               "positionSide": "BOTH", "buyer": True, "maker": False}
+
+
+def _income(symbol: str, kind: str, amount: str, asset: str) -> dict[str, Any]:
+    return {"symbol": symbol, "incomeType": kind, "income": amount, "asset": asset, "info": kind,
+            "time": IN_WINDOW_MS, "tranId": abs(hash((symbol, kind))) % 10**9, "tradeId": "1"}
+
+
+def full_scenario(**overrides: Any) -> Scenario:
+    deposit = fixture("binance", "fetchDeposits")[0]  # 10 USDT, 2024-05-05 15:41:44, status 1 (ok)
+    old_deposit = {**deposit, "id": "old", "insertTime": str(OUT_OF_WINDOW_MS), "amount": "999"}
+    internal = {**deposit, "id": "internal", "transferType": "1", "amount": "555"}  # internal transfer
+    withdrawal = fixture("binance", "fetchWithdrawals")[0]  # 9 USDT + 1 fee, 2024-05-05, status 6 (ok)
+    return binance_scenario(
+        BALANCES, PRICES,
+        trades={"spot": [_spot_trade(IN_WINDOW_MS), _spot_trade(OUT_OF_WINDOW_MS)],
+                "usdm": [_usdm_trade()], "coinm": [COINM_TRADE]},
+        deposits=[deposit, old_deposit, internal],
+        withdrawals=[withdrawal],
+        income={"usdm": [_income("BTCUSDT", "COMMISSION", "-0.1462684", "USDT"),
+                         _income("BTCUSDT", "FUNDING_FEE", "-1.5", "USDT")],
+                "coinm": [_income("BTCUSD_PERP", "COMMISSION", "-0.000006", "BTC")]},
+        **overrides,
+    )
+
+
+def connector(base_url: str, scenario: Scenario, venue: str = "binance", secret: str | None = None) -> Any:
+    creds = Credentials(scenario.api_key, secret or scenario.api_secret)
+    return create(venue, creds, ConnectorOptions(base_url=base_url, cache={}))
+
+
+async def test_binance_state_values_every_wallet_flow_and_trade() -> None:
+    scenario = full_scenario()
+    with fake_venue("binance", scenario) as venue:
+        state = await connector(venue.base_url, scenario).fetch_account_state(WINDOW)
+    assert venue.unknown == []
+    m = state.markets
+    # spot market = spot wallet + funding wallet:
+    #   0.5 BTC x 50,000 = 25,000; 1,000 USDT x 1 = 1,000; 2 BNB x 500 = 1,000; 200 USDC x 0.9999 = 199.98
+    assert m["spot"].equity == Decimal("27199.98")
+    assert m["margin"].equity == Decimal("3000")  # 1 ETH x 3,000
+    assert m["swap"].equity == Decimal("31.022612")  # USDⓈ-M margin balance, USDT
+    assert m["futures"].equity == Decimal("500")  # COIN-M 0.01 BTC x 50,000
+    assert m["earn"].equity == Decimal("99.99")  # Simple Earn 100 USDC x 0.9999
+    # 27,199.98 + 3,000 + 31.022612 + 500 + 99.99
+    assert state.total_equity == Decimal("30830.992612")
+    assert state.unpriced_assets == {"FOO": "7"}  # listed, never dropped
+    # cash = USDT/USDC: 1,000 + 199.98 + 31.022612 + 99.99
+    assert state.cash == Decimal("1330.992612")
+    # deposits: 10 USDT in window; the 999 of 2024-05-04 and the 555 internal transfer don't count
+    assert state.deposits == Decimal("10")
+    # withdrawals: 9 USDT + 1 USDT fee = 10 left the account
+    assert state.withdrawals == Decimal("10")
+    # spot: 1 trade in window, 0.1 x 50,000 = 5,000; fee 0.005 BNB x 500 = 2.5
+    assert (m["spot"].trades, m["spot"].volume, m["spot"].fees) == (1, Decimal("5000"), Decimal("2.5"))
+    # swap = perpetuals of both wallets (market type comes from the instrument):
+    #   USDⓈ-M BTCUSDT 0.010 x contractSize 1 x 36,567.10 = 365.671, fee 0.1462684 USDT
+    #   COIN-M BTCUSD_PERP 3 contracts x 100 USD = 300, fee 0.000006 BTC x 50,000 = 0.3
+    assert m["swap"].trades == 2
+    assert m["swap"].volume == Decimal("665.671")  # 365.671 + 300
+    assert m["swap"].fees == Decimal("0.4462684")  # 0.1462684 + 0.3
+    assert m["swap"].funding == Decimal("-1.5")  # FUNDING_FEE income, USDT
+    assert m["futures"].trades == 0  # no dated contracts traded; the COIN-M wallet equity stays here
+
+
+async def test_markets_cached_per_day_and_reused() -> None:
+    scenario = full_scenario()
+    with fake_venue("binance", scenario) as venue:
+        options = ConnectorOptions(base_url=venue.base_url, cache={})
+        creds = Credentials(scenario.api_key, scenario.api_secret)
+        await create("binance", creds, options).fetch_account_state(WINDOW)
+        await create("binance", creds, options).fetch_account_state(WINDOW)
+    assert venue.paths().count("/api/v3/exchangeInfo") == 1
+    assert venue.paths().count("/fapi/v1/exchangeInfo") == 1
+    assert len([key for key in options.cache if key.startswith("ccxt-markets|binance|")]) == 1
+
+
+@pytest.mark.parametrize(("venue_id", "market", "equity"), [("binanceusdm", "swap", "31.022612"),
+                                                           ("binancecoinm", "futures", "500")])
+async def test_futures_only_venues(venue_id: str, market: str, equity: str) -> None:
+    scenario = full_scenario()
+    with fake_venue(venue_id, scenario) as venue:
+        state = await connector(venue.base_url, scenario, venue_id).fetch_account_state(WINDOW)
+    assert set(state.markets) <= {market, "swap"}  # COIN-M perps trade as swaps
+    assert state.total_equity == Decimal(equity)
+    assert state.markets.get("swap") is not None and state.markets["swap"].trades == 1  # one perp each
+    assert state.deposits == 0  # flows belong to the spot-side `binance` connection
+
+
+async def test_permissions_read_only_and_withdraw_detected() -> None:
+    scenario = full_scenario()
+    with fake_venue("binance", scenario) as venue:
+        assert await connector(venue.base_url, scenario).permissions() == {Permission.READ}
+        scenario.responses["/sapi/v1/account/apiRestrictions"].update(
+            enableWithdrawals=True, enableSpotAndMarginTrading=True)
+        perms = await connector(venue.base_url, scenario).permissions()
+    assert perms == {Permission.READ, Permission.TRADE, Permission.WITHDRAW}
+
+
+async def test_wrong_secret_is_auth_error_without_secrets(caplog: pytest.LogCaptureFixture,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = full_scenario()
+    clients: list[Any] = []
+    real_new = connector_module.new_exchange
+
+    def spy(*args: Any) -> Any:
+        clients.append(real_new(*args))
+        return clients[-1]
+
+    monkeypatch.setattr(connector_module, "new_exchange", spy)
+    wrong = "wrong-secret-value-123456"
+    caplog.set_level(logging.DEBUG)
+    with fake_venue("binance", scenario) as venue:
+        conn = connector(venue.base_url, scenario, secret=wrong)
+        with pytest.raises(AuthError) as info:
+            await conn.check_credentials()
+        with pytest.raises(AuthError) as info2:
+            await conn.fetch_account_state(WINDOW)
+    texts = [str(info.value), repr(info.value), str(info2.value),
+             "".join(traceback.format_exception(info.value)), "".join(traceback.format_exception(info2.value)),
+             caplog.text]
+    for text in texts:
+        assert scenario.api_key not in text and wrong not in text and "signature=" not in text
+    assert info.value.__cause__ is None and info.value.__context__ is None
+    assert "binance" in str(info.value)
+    assert clients and all(client.session is None for client in clients)  # closed even on error
+
+
+async def test_state_fetch_timing_with_cached_markets() -> None:
+    """Budget 200 ms per state fetch against the loopback replica (reported, loosely asserted)."""
+    timing = await measure_state_fetch("binance", full_scenario(), runs=10)
+    print(f"binance state fetch, markets cached: {timing}")
+    assert timing["median"] < 1000  # generous: shared CI machines; typical median is ~15-30 ms

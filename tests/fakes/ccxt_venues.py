@@ -1,0 +1,380 @@
+"""Local fake crypto venues for ccxt: real response formats, real signature checks, loopback HTTP.
+
+Usage (tests and the 1,000-connection scheduler benchmark):
+
+    scenario = binance_scenario(balances={"spot": {"BTC": "0.5"}}, prices={"BTC/USDT": "50000"})
+    with fake_venue("binance", scenario) as venue:      # or: base_url, stop = start_fake_venue(...)
+        options = ConnectorOptions(base_url=venue.base_url)
+        ...
+    venue.requests  -> [(method, path), ...] seen;  venue.unknown -> requests no route answered
+
+A Scenario is the account as the venue would serve it:
+- `responses`: raw bodies in the venue's own format keyed by path (or "METHOD path"); a value may be
+  a callable(query: dict[str, str]) -> body. Tests build them from ../shared/fixtures/ccxt
+  httpResponse entries; the *_scenario() builders fill sensible defaults from simple balances.
+- `prices`: spot prices by unified symbol, rendered as the venue's ticker list.
+- credentials: the server checks the key header and recomputes the signature the way the venue does
+  (binance HMAC-SHA256 hex of the query, bybit v5, okx base64 prehash, kraken SHA512, coinbase
+  legacy HMAC). A wrong secret gets the venue's own auth error body. `permissive=True` accepts any
+  key and skips signature checks (benchmarks with many synthetic connections).
+Markets come from tests/fakes/data/ccxt/<venue>_markets.json (minimal, real format; see README there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import statistics
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from app.connectors.base import ConnectorOptions, Credentials, DayWindow
+
+DATA = Path(__file__).parent / "data" / "ccxt"
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "ccxt" / "static-response-subsets"
+Body = Any
+Reply = tuple[int, Body]
+
+
+@dataclass
+class Scenario:
+    api_key: str = "test-api-key-0001"
+    api_secret: str = "test-api-secret-0001"
+    passphrase: str | None = None
+    permissive: bool = False
+    responses: dict[str, Body | Callable[[dict[str, str]], Body]] = field(default_factory=dict)
+    prices: dict[str, str] = field(default_factory=dict)
+
+
+def fixture(venue: str, method: str, index: int = 0) -> Any:
+    """A fresh copy of one httpResponse from the shared ccxt fixtures."""
+    data = json.loads((FIXTURES / f"{venue}.subset.json").read_text())
+    return json.loads(json.dumps(data["methods"][method][index]["httpResponse"]))
+
+
+def markets_file(venue: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((DATA / f"{venue}_markets.json").read_text())
+    return data
+
+
+def _hmac(secret: bytes, payload: bytes, digest: Any = hashlib.sha256) -> bytes:
+    return hmac.new(secret, payload, digest).digest()
+
+
+# -- venue adapters -------------------------------------------------------------------------------
+
+
+class Adapter:
+    """Per-venue rules: which paths are public, how requests are signed, built-in market/ticker data."""
+
+    name = "base"
+
+    def public(self, path: str) -> bool:
+        raise NotImplementedError
+
+    def verify(self, scenario: Scenario, request: Request, path: str, query: str, body: bytes) -> Reply | None:
+        raise NotImplementedError
+
+    def builtin(self, scenario: Scenario, path: str, query: dict[str, str]) -> Body | None:
+        return None
+
+    def not_found(self, path: str) -> Reply:
+        return 404, {"fake": "no route", "path": path}
+
+
+class BinanceAdapter(Adapter):
+    """api.binance.com, fapi.binance.com and dapi.binance.com collapse onto one host (paths differ)."""
+
+    name = "binance"
+    _PUBLIC = ("/api/v3/exchangeInfo", "/fapi/v1/exchangeInfo", "/dapi/v1/exchangeInfo", "/api/v3/ticker/24hr",
+               "/fapi/v1/ticker/24hr", "/dapi/v1/ticker/24hr")
+
+    def public(self, path: str) -> bool:
+        return path in self._PUBLIC
+
+    def verify(self, scenario: Scenario, request: Request, path: str, query: str, body: bytes) -> Reply | None:
+        bad_key = 401, {"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."}
+        key = request.headers.get("X-MBX-APIKEY")
+        if not key:
+            return 401, {"code": -2014, "msg": "API-key format invalid."}
+        if scenario.permissive:
+            return None
+        if key != scenario.api_key:
+            return bad_key
+        payload = query if request.method == "GET" or not body else body.decode()
+        signed, sep, signature = payload.rpartition("&signature=")
+        if not sep:
+            return 400, {"code": -1102, "msg": "Mandatory parameter 'signature' was not sent."}
+        expected = _hmac(scenario.api_secret.encode(), signed.encode()).hex()
+        if not hmac.compare_digest(expected, signature):
+            return 400, {"code": -1022, "msg": "Signature for this request is not valid."}
+        return None
+
+    def builtin(self, scenario: Scenario, path: str, query: dict[str, str]) -> Body | None:
+        kinds = {"/api/v3/exchangeInfo": "spot", "/fapi/v1/exchangeInfo": "linear",
+                 "/dapi/v1/exchangeInfo": "inverse"}
+        if path in kinds:
+            return markets_file("binance")[kinds[path]]
+        if path in ("/api/v3/ticker/24hr", "/fapi/v1/ticker/24hr"):
+            return [_binance_ticker(symbol.replace("/", ""), price) for symbol, price in scenario.prices.items()]
+        if path == "/dapi/v1/ticker/24hr":  # COIN-M perpetuals are quoted in USD: BTC/USDT price -> BTCUSD_PERP
+            return [_binance_ticker(symbol.replace("/USDT", "USD_PERP"), price)
+                    for symbol, price in scenario.prices.items() if symbol.endswith("/USDT")]
+        return None
+
+    def not_found(self, path: str) -> Reply:
+        return 404, {"code": -5000, "msg": f"Path {path}, Method GET is invalid"}
+
+
+def _binance_ticker(symbol: str, price: str) -> dict[str, Any]:
+    return {"symbol": symbol, "priceChange": "0", "priceChangePercent": "0",
+            "weightedAvgPrice": price, "prevClosePrice": price, "lastPrice": price, "lastQty": "1",
+            "bidPrice": price, "bidQty": "1", "askPrice": price, "askQty": "1", "openPrice": price,
+            "highPrice": price, "lowPrice": price, "volume": "0", "quoteVolume": "0",
+            "openTime": 1714867200000, "closeTime": 1714953599999, "firstId": 1, "lastId": 1, "count": 1}
+
+
+ADAPTERS: dict[str, Callable[[], Adapter]] = {
+    "binance": BinanceAdapter, "binanceusdm": BinanceAdapter, "binancecoinm": BinanceAdapter,
+}
+
+
+# -- the server -----------------------------------------------------------------------------------
+
+
+@dataclass
+class FakeVenue:
+    venue: str
+    scenario: Scenario
+    base_url: str = ""
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    _server: uvicorn.Server | None = None
+    _thread: threading.Thread | None = None
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=5)
+
+    def paths(self) -> list[str]:
+        return [path for _, path in self.requests]
+
+
+def build_app(fake: FakeVenue, adapter: Adapter) -> Starlette:
+    async def handle(request: Request) -> Response:
+        path = request.url.path
+        query = request.url.query
+        body = await request.body()
+        fake.requests.append((request.method, path))
+        status, payload = _answer(fake.scenario, adapter, request, path, query, body)
+        if status == 404:
+            fake.unknown.append(f"{request.method} {path}")
+        return JSONResponse(payload, status_code=status)
+
+    return Starlette(routes=[Route("/{path:path}", handle, methods=["GET", "POST", "DELETE", "PUT"])])
+
+
+def _answer(scenario: Scenario, adapter: Adapter, request: Request, path: str, query: str, body: bytes) -> Reply:
+    if not adapter.public(path):
+        refused = adapter.verify(scenario, request, path, query, body)
+        if refused is not None:
+            return refused
+    params = dict(parse_qsl(query))
+    if body and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        params.update(parse_qsl(body.decode()))
+    for key in (f"{request.method} {path}", path):
+        if key in scenario.responses:
+            value = scenario.responses[key]
+            return 200, value(params) if callable(value) else value
+    built = adapter.builtin(scenario, path, params)
+    if built is not None:
+        return 200, built
+    return adapter.not_found(path)
+
+
+def start_fake_venue(venue: str, scenario: Scenario) -> FakeVenue:
+    """Serve `scenario` on 127.0.0.1:<ephemeral> in a background thread; returns once listening."""
+    fake = FakeVenue(venue, scenario)
+    config = uvicorn.Config(build_app(fake, ADAPTERS[venue]()), host="127.0.0.1", port=0,
+                            log_level="warning", access_log=False, lifespan="off", backlog=4096)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"fake-{venue}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"fake {venue} did not start")
+        time.sleep(0.005)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    fake.base_url, fake._server, fake._thread = f"http://127.0.0.1:{port}", server, thread
+    return fake
+
+
+@contextmanager
+def fake_venue(venue: str, scenario: Scenario) -> Iterator[FakeVenue]:
+    fake = start_fake_venue(venue, scenario)
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+def run_forever(venue: str, scenario: Scenario) -> None:  # pragma: no cover - manual benchmarking aid
+    fake = start_fake_venue(venue, scenario)
+    try:
+        asyncio.run(asyncio.Event().wait())
+    finally:
+        fake.stop()
+
+
+# -- scenario builders (venue formats; defaults so a benchmark only states balances) ---------------
+
+
+_TIME_FIELDS = ("time", "insertTime", "applyTime", "completeTime")
+
+
+def _row_ms(row: dict[str, Any]) -> int | None:
+    for key in _TIME_FIELDS:
+        value = row.get(key)
+        if value is None:
+            continue
+        text = str(value)
+        if text.isdigit():
+            return int(text)
+        parsed = datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)  # binance applyTime
+        return int(parsed.timestamp() * 1000)
+    return None
+
+
+def _binance_list(rows: list[dict[str, Any]], *match: str) -> Callable[[dict[str, str]], Body]:
+    """History endpoints: the venue filters by startTime/endTime and by the given query fields."""
+
+    def answer(query: dict[str, str]) -> Body:
+        start, end = int(query.get("startTime", 0)), int(query.get("endTime", 2**62))
+        out = []
+        for row in rows:
+            ms = _row_ms(row)
+            if ms is not None and not start <= ms <= end:
+                continue
+            if any(key in query and str(row.get(key)) != query[key] for key in match):
+                continue
+            out.append(row)
+        return out
+
+    return answer
+
+
+def binance_scenario(
+    balances: dict[str, dict[str, str]] | None = None,
+    prices: dict[str, str] | None = None,
+    *,
+    trades: dict[str, list[dict[str, Any]]] | None = None,
+    deposits: list[dict[str, Any]] | None = None,
+    withdrawals: list[dict[str, Any]] | None = None,
+    income: dict[str, list[dict[str, Any]]] | None = None,
+    positions: dict[str, list[dict[str, Any]]] | None = None,
+    restrictions: dict[str, Any] | None = None,
+    **credentials: Any,
+) -> Scenario:
+    """balances: wallet ('spot', 'funding', 'margin', 'usdm', 'coinm', 'earn') -> asset -> amount.
+    usdm/coinm amounts are margin balances (wallet balance incl. unrealized PnL)."""
+    bal = balances or {}
+    trades, income, positions = trades or {}, income or {}, positions or {}
+    account = fixture("binance", "fetchBalance", 0)
+    account["balances"] = [{"asset": a, "free": v, "locked": "0.00000000"} for a, v in bal.get("spot", {}).items()]
+    usdm = fixture("binance", "fetchBalance", 1)
+    usdm["assets"] = [_binance_futures_asset(a, v) for a, v in bal.get("usdm", {}).items()]
+    responses: dict[str, Any] = {
+        "/api/v3/account": account,
+        "POST /sapi/v1/asset/get-funding-asset": [
+            {"asset": a, "free": v, "locked": "0", "freeze": "0", "withdrawing": "0", "btcValuation": "0"}
+            for a, v in bal.get("funding", {}).items()],
+        "/sapi/v1/margin/account": {
+            "borrowEnabled": True, "marginLevel": "999.00000000", "totalAssetOfBtc": "0", "tradeEnabled": True,
+            "totalLiabilityOfBtc": "0", "totalNetAssetOfBtc": "0", "transferEnabled": True,
+            "userAssets": [{"asset": a, "borrowed": "0", "free": v, "interest": "0", "locked": "0", "netAsset": v}
+                           for a, v in bal.get("margin", {}).items()]},
+        "/fapi/v3/account": usdm,
+        "/dapi/v1/account": {"assets": [_binance_futures_asset(a, v) for a, v in bal.get("coinm", {}).items()],
+                             "canDeposit": True, "canTrade": True, "canWithdraw": True, "feeTier": 0,
+                             "updateTime": 0},
+        "/sapi/v1/simple-earn/flexible/position": {
+            "rows": [{"asset": a, "totalAmount": v, "latestAnnualPercentageRate": "0.01", "canRedeem": True,
+                      "productId": f"{a}001"} for a, v in bal.get("earn", {}).items()],
+            "total": len(bal.get("earn", {}))},
+        "/sapi/v1/simple-earn/locked/position": {"rows": [], "total": 0},
+        "/api/v3/myTrades": _binance_list(trades.get("spot", []), "symbol"),
+        "/sapi/v1/margin/myTrades": _binance_list(trades.get("margin", []), "symbol"),
+        "/fapi/v1/userTrades": _binance_list(trades.get("usdm", []), "symbol"),
+        "/dapi/v1/userTrades": _binance_list(trades.get("coinm", []), "symbol"),
+        "/fapi/v1/income": _binance_list(income.get("usdm", []), "incomeType", "symbol"),
+        "/dapi/v1/income": _binance_list(income.get("coinm", []), "incomeType", "symbol"),
+        "/fapi/v3/positionRisk": positions.get("usdm", []),
+        "/dapi/v1/positionRisk": positions.get("coinm", []),
+        "/sapi/v1/capital/deposit/hisrec": _binance_list(deposits or []),
+        "/sapi/v1/capital/withdraw/history": _binance_list(withdrawals or []),
+        "/fapi/v1/leverageBracket": [_binance_brackets("BTCUSDT")],
+        "/dapi/v2/leverageBracket": [_binance_brackets("BTCUSD")],
+        "/sapi/v1/account/apiRestrictions": restrictions or {
+            "ipRestrict": False, "createTime": 1698645219000, "enableReading": True, "enableWithdrawals": False,
+            "enableInternalTransfer": False, "enableMargin": False, "enableFutures": False,
+            "permitsUniversalTransfer": False, "enableVanillaOptions": False, "enableFixApiTrade": False,
+            "enableFixReadOnly": False, "enableSpotAndMarginTrading": False,
+            "enablePortfolioMarginTrading": False},
+    }
+    return Scenario(responses=responses, prices=prices or {}, **credentials)
+
+
+def _binance_brackets(symbol: str) -> dict[str, Any]:
+    return {"symbol": symbol, "brackets": [{"bracket": 1, "initialLeverage": 125, "notionalCap": 50000,
+                                            "notionalFloor": 0, "maintMarginRatio": 0.004, "cum": 0.0}]}
+
+
+def _binance_futures_asset(asset: str, margin_balance: str) -> dict[str, Any]:
+    return {"asset": asset, "walletBalance": margin_balance, "unrealizedProfit": "0.00000000",
+            "marginBalance": margin_balance, "maintMargin": "0", "initialMargin": "0",
+            "positionInitialMargin": "0", "openOrderInitialMargin": "0", "maxWithdrawAmount": margin_balance,
+            "crossWalletBalance": margin_balance, "crossUnPnl": "0", "availableBalance": margin_balance,
+            "marginAvailable": True, "updateTime": 0}
+
+
+# -- test window shared by the ccxt connector tests: the day of the fixtures' deposit/withdrawal -------
+
+WINDOW = DayWindow(datetime(2024, 5, 5, tzinfo=UTC), datetime(2024, 5, 6, tzinfo=UTC))
+IN_WINDOW_MS = int(datetime(2024, 5, 5, 12, 0, tzinfo=UTC).timestamp() * 1000)
+OUT_OF_WINDOW_MS = int(datetime(2024, 5, 4, 12, 0, tzinfo=UTC).timestamp() * 1000)
+
+
+async def measure_state_fetch(venue: str, scenario: Scenario, runs: int = 20) -> dict[str, float]:
+    """Time fetch_account_state against the local replica once markets are cached (ms: min/median/max).
+
+    The first call loads markets into the shared cache and is not counted.
+    """
+    from app.connectors.ccxt_venue import create  # noqa: PLC0415 - keep the fake importable on its own
+
+    with fake_venue(venue, scenario) as fake:
+        options = ConnectorOptions(base_url=fake.base_url, cache={})
+        creds = Credentials(scenario.api_key, scenario.api_secret, scenario.passphrase)
+        await create(venue, creds, options).fetch_account_state(WINDOW)
+        samples = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            await create(venue, creds, options).fetch_account_state(WINDOW)
+            samples.append((time.perf_counter() - started) * 1000)
+    return {"min": min(samples), "median": statistics.median(samples), "max": max(samples)}
