@@ -4,7 +4,10 @@ naming the first failed check."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from app.attestation.report import AttestationReport
 
 
 @dataclass(frozen=True)
@@ -21,8 +24,10 @@ class Check:
 @dataclass
 class VerificationResult:
     checks: list[Check] = field(default_factory=list)
-    # Extra facts for callers (document builder, CLI): what was verified against what.
+    # JSON-safe facts for callers (CLI, document): root, signing key, simulated or not.
     facts: dict[str, Any] = field(default_factory=dict)
+    report: AttestationReport | None = None  # the parsed report, when it parsed
+    chain_der: list[bytes] = field(default_factory=list)  # leaf, intermediate, root actually used
 
     def add(self, name: str, ok: bool, detail: str = "", *, skipped: bool = False) -> bool:
         self.checks.append(Check(name, ok, detail, skipped))
@@ -34,6 +39,8 @@ class VerificationResult:
     def extend(self, other: VerificationResult) -> None:
         self.checks.extend(other.checks)
         self.facts.update(other.facts)
+        self.report = other.report or self.report
+        self.chain_der = other.chain_der or self.chain_der
 
     @property
     def ok(self) -> bool:

@@ -103,7 +103,7 @@ def verify_attestation(
     parsed = _check_format(result, report)
     if parsed is None:
         return result
-    result.facts["report"] = parsed
+    result.report = parsed
     if path is not None:
         _check_binding_to_cert(result, parsed, path)
     _check_policy(result, parsed, policy)
@@ -132,8 +132,8 @@ def _check_chain(
         result.add("chain", False, str(exc))
         return None
     kind = leaf_kind(path.leaf)
-    result.facts.update(root=path.root_name, simulated=path.root_name == SIMULATED_ROOT, signing_key=kind,
-                        chain_der=[der(c) for c in path.certs])
+    result.facts.update(root=path.root_name, simulated=path.root_name == SIMULATED_ROOT, signing_key=kind)
+    result.chain_der = [der(c) for c in path.certs]
     result.add("chain", True, f"{kind} → {path.intermediate.subject.rfc4514_string().split(',')[0]} → "
                               f"pinned ARK ({path.root_name})")
     expired = check_validity(path, now)
