@@ -23,6 +23,7 @@ Markets come from tests/fakes/data/ccxt/<venue>_markets.json (minimal, real form
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import json
@@ -149,7 +150,55 @@ def _binance_ticker(symbol: str, price: str) -> dict[str, Any]:
             "openTime": 1714867200000, "closeTime": 1714953599999, "firstId": 1, "lastId": 1, "count": 1}
 
 
+class OkxAdapter(Adapter):
+    """OKX v5: OK-ACCESS-SIGN = base64(HMAC-SHA256(secret, timestamp + METHOD + path?query + body))."""
+
+    name = "okx"
+
+    def public(self, path: str) -> bool:
+        return path.startswith(("/api/v5/public/", "/api/v5/market/"))
+
+    def verify(self, scenario: Scenario, request: Request, path: str, query: str, body: bytes) -> Reply | None:
+        key = request.headers.get("OK-ACCESS-KEY")
+        sign = request.headers.get("OK-ACCESS-SIGN")
+        stamp = request.headers.get("OK-ACCESS-TIMESTAMP")
+        if not key or not sign or not stamp:
+            return 401, {"code": "50103", "msg": "Request header OK-ACCESS-KEY can not be empty.", "data": []}
+        if scenario.permissive:
+            return None
+        if key != scenario.api_key:
+            return 401, {"code": "50111", "msg": "Invalid OK-ACCESS-KEY.", "data": []}
+        if request.headers.get("OK-ACCESS-PASSPHRASE") != scenario.passphrase:
+            return 401, {"code": "50105", "msg": "Your OK-ACCESS-PASSPHRASE is incorrect.", "data": []}
+        prehash = stamp + request.method + path + (f"?{query}" if query else "") + body.decode()
+        expected = base64.b64encode(_hmac(scenario.api_secret.encode(), prehash.encode())).decode()
+        if not hmac.compare_digest(expected, sign):
+            return 401, {"code": "50113", "msg": "Invalid Sign", "data": []}
+        return None
+
+    def builtin(self, scenario: Scenario, path: str, query: dict[str, str]) -> Body | None:
+        if path == "/api/v5/public/instruments":
+            return _okx(markets_file("okx").get(query.get("instType", ""), []))
+        if path == "/api/v5/market/tickers":
+            return _okx([_okx_ticker(symbol, price) for symbol, price in scenario.prices.items()])
+        return None
+
+    def not_found(self, path: str) -> Reply:
+        return 404, {"code": "50000", "msg": f"fake okx: no route {path}", "data": []}
+
+
+def _okx(data: list[Any]) -> dict[str, Any]:
+    return {"code": "0", "msg": "", "data": data}
+
+
+def _okx_ticker(symbol: str, price: str) -> dict[str, Any]:
+    return {"instType": "SPOT", "instId": symbol.replace("/", "-"), "last": price, "lastSz": "1", "askPx": price,
+            "askSz": "1", "bidPx": price, "bidSz": "1", "open24h": price, "high24h": price, "low24h": price,
+            "volCcy24h": "0", "vol24h": "0", "ts": "1714953599000", "sodUtc0": price, "sodUtc8": price}
+
+
 ADAPTERS: dict[str, Callable[[], Adapter]] = {
+    "okx": OkxAdapter,
     "binance": BinanceAdapter, "binanceusdm": BinanceAdapter, "binancecoinm": BinanceAdapter,
 }
 
@@ -352,6 +401,44 @@ def _binance_futures_asset(asset: str, margin_balance: str) -> dict[str, Any]:
             "positionInitialMargin": "0", "openOrderInitialMargin": "0", "maxWithdrawAmount": margin_balance,
             "crossWalletBalance": margin_balance, "crossUnPnl": "0", "availableBalance": margin_balance,
             "marginAvailable": True, "updateTime": 0}
+
+
+def okx_scenario(
+    trading: dict[str, str] | None = None,
+    prices: dict[str, str] | None = None,
+    *,
+    funding: dict[str, str] | None = None,
+    fills: list[dict[str, Any]] | None = None,
+    deposits: list[dict[str, Any]] | None = None,
+    withdrawals: list[dict[str, Any]] | None = None,
+    bills: list[dict[str, Any]] | None = None,
+    perm: str = "read_only",
+    **credentials: Any,
+) -> Scenario:
+    """trading: unified account `eq` per coin (incl. unrealized PnL); funding: funding account `bal`."""
+    credentials.setdefault("passphrase", "test-passphrase")
+    details = [{"ccy": c, "eq": v, "cashBal": v, "availBal": v, "frozenBal": "0", "availEq": v, "upl": "0",
+                "eqUsd": "", "disEq": v, "uTime": "1714953599000"} for c, v in (trading or {}).items()]
+
+    def by_inst_type(rows: list[dict[str, Any]]) -> Callable[[dict[str, str]], Body]:
+        return lambda q: _okx([r for r in rows if r.get("instType") == q.get("instType", r.get("instType"))])
+
+    responses: dict[str, Any] = {
+        "/api/v5/account/balance": _okx([{"totalEq": "", "uTime": "1714953599000", "details": details}]),
+        "/api/v5/asset/balances": _okx([{"ccy": c, "bal": v, "availBal": v, "frozenBal": "0"}
+                                        for c, v in (funding or {}).items()]),
+        "/api/v5/account/positions": _okx([]),
+        "/api/v5/trade/fills-history": by_inst_type(fills or []),
+        "/api/v5/trade/fills": by_inst_type(fills or []),
+        "/api/v5/asset/deposit-history": _okx(deposits or []),
+        "/api/v5/asset/withdrawal-history": _okx(withdrawals or []),
+        "/api/v5/account/bills": _okx(bills or []),
+        "/api/v5/account/bills-archive": _okx(bills or []),
+        "/api/v5/account/config": _okx([{"uid": "44705892343619584", "mainUid": "44705892343619584",
+                                         "acctLv": "2", "posMode": "long_short_mode", "perm": perm,
+                                         "label": "zka", "ip": ""}]),
+    }
+    return Scenario(responses=responses, prices=prices or {}, **credentials)
 
 
 # -- test window shared by the ccxt connector tests: the day of the fixtures' deposit/withdrawal -------

@@ -1,0 +1,88 @@
+"""okx (unified trading account + funding account) through real ccxt against the local fake.
+
+Prices: BTC/USDT 50,000; USDT/USD 1.0001 (okx lists a USD market, so USDT is valued at its ticker).
+BTC = 50,000 x 1.0001 = 50,005 USD.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from app.connectors.base import AuthError, ConnectorOptions, Credentials, Permission
+from app.connectors.ccxt_venue import create
+from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue, okx_scenario
+
+PRICES = {"BTC/USDT": "50000", "USDT/USD": "1.0001"}
+
+
+def _fill(inst_type: str, inst_id: str, px: str, sz: str, fee: str, fee_ccy: str, ts: int) -> dict[str, Any]:
+    return {"instType": inst_type, "instId": inst_id, "tradeId": f"{inst_id}-{ts}", "ordId": "1", "clOrdId": "",
+            "billId": f"b{ts}{inst_id}", "tag": "", "fillPx": px, "fillSz": sz, "side": "buy", "posSide": "net",
+            "execType": "T", "feeCcy": fee_ccy, "fee": fee, "ts": str(ts), "fillTime": str(ts)}
+
+
+def scenario(perm: str = "read_only") -> Scenario:
+    deposit = {"ccy": "USDT", "chain": "USDT-TRC20", "amt": "100", "from": "", "to": "TXaddr", "txId": "0xdep",
+               "ts": str(IN_WINDOW_MS), "state": "2", "depId": "11", "actualDepBlkConfirm": "20"}
+    old = {**deposit, "depId": "10", "txId": "0xold", "ts": str(OUT_OF_WINDOW_MS), "amt": "999"}
+    pending = {**deposit, "depId": "12", "txId": "0xpend", "state": "0", "amt": "777"}  # not credited yet
+    withdrawal = {"ccy": "BTC", "chain": "BTC-Bitcoin", "amt": "0.01", "ts": str(IN_WINDOW_MS), "from": "",
+                  "to": "bc1q", "txId": "0xwd", "fee": "0.0002", "feeCcy": "BTC", "state": "2", "wdId": "21"}
+    return okx_scenario(
+        {"BTC": "0.5", "USDT": "1000"}, PRICES,
+        funding={"USDT": "200", "XYZ": "3"},
+        fills=[_fill("SPOT", "BTC-USDT", "50000", "0.02", "-0.00002", "BTC", IN_WINDOW_MS),
+               _fill("SWAP", "BTC-USDT-SWAP", "50000", "2", "-0.5", "USDT", IN_WINDOW_MS),
+               _fill("SWAP", "BTC-USD-SWAP", "50000", "5", "-0.00001", "BTC", IN_WINDOW_MS),
+               _fill("SWAP", "BTC-USDT-SWAP", "50000", "9", "-9", "USDT", OUT_OF_WINDOW_MS)],
+        deposits=[deposit, old, pending], withdrawals=[withdrawal], perm=perm)
+
+
+def connector(base_url: str, sc: Scenario, passphrase: str | None = None) -> Any:
+    creds = Credentials(sc.api_key, sc.api_secret, passphrase or sc.passphrase)
+    return create("okx", creds, ConnectorOptions(base_url=base_url, cache={}))
+
+
+async def test_okx_state() -> None:
+    sc = scenario()
+    with fake_venue("okx", sc) as venue:
+        state = await connector(venue.base_url, sc).fetch_account_state(WINDOW)
+    assert venue.unknown == []
+    # trading: 0.5 BTC x 50,005 = 25,002.5; 1,000 USDT x 1.0001 = 1,000.1
+    # funding: 200 USDT x 1.0001 = 200.02; XYZ has no ticker -> unpriced
+    assert state.total_equity == Decimal("26202.62")  # 25,002.5 + 1,000.1 + 200.02
+    assert state.unpriced_assets == {"XYZ": "3"}
+    # deposits: 100 USDT x 1.0001 (the 2024-05-04 one and the pending one are not counted)
+    assert state.deposits == Decimal("100.01")
+    # withdrawal: (0.01 + 0.0002 fee) BTC x 50,005 = 510.051
+    assert state.withdrawals == Decimal("510.051")
+    spot, swap = state.markets["spot"], state.markets["swap"]
+    # spot: 0.02 BTC x 50,000 USDT x 1.0001 = 1,000.1; fee 0.00002 BTC x 50,005 = 1.0001
+    assert (spot.trades, spot.volume, spot.fees) == (1, Decimal("1000.1"), Decimal("1.0001"))
+    # linear: 2 contracts x ctVal 0.01 BTC x 50,000 = 1,000 USDT x 1.0001 = 1,000.1; fee 0.5 USDT = 0.50005
+    # inverse: 5 contracts x ctVal 100 USD = 500; fee 0.00001 BTC x 50,005 = 0.50005
+    assert swap.trades == 2
+    assert swap.volume == Decimal("1500.1")
+    assert swap.fees == Decimal("1.0001")
+
+
+@pytest.mark.parametrize(("perm", "expected"), [
+    ("read_only", {Permission.READ}),
+    ("read_only,trade", {Permission.READ, Permission.TRADE}),
+    ("read_only,trade,withdraw", {Permission.READ, Permission.TRADE, Permission.WITHDRAW}),
+])
+async def test_okx_permissions(perm: str, expected: set[Permission]) -> None:
+    sc = scenario(perm)
+    with fake_venue("okx", sc) as venue:
+        assert await connector(venue.base_url, sc).permissions() == expected
+
+
+async def test_okx_wrong_passphrase_is_auth_error() -> None:
+    sc = scenario()
+    with fake_venue("okx", sc) as venue:
+        with pytest.raises(AuthError) as info:
+            await connector(venue.base_url, sc, passphrase="not-the-passphrase").check_credentials()
+    assert "not-the-passphrase" not in str(info.value) and sc.api_key not in str(info.value)
