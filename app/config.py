@@ -76,7 +76,7 @@ class ServerSettings(_Group):
 
 class DatabaseSettings(_Group):
     url: str | None = Field(default=None, validation_alias=AliasChoices("ZKA_DATABASE_URL", "DATABASE_URL"))
-    echo: bool = False
+    db_echo: bool = False
 
 
 class KeySettings(_Group):

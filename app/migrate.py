@@ -39,7 +39,7 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 def head_revision() -> str:
     """The one revision no other migration names as its parent (a linear history is enforced by tests)."""
     revisions, parents = set(), set()
-    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+    for path in (MIGRATIONS_DIR / "versions").glob("[0-9]*.py"):
         found = dict(_REVISION.findall(path.read_text(encoding="utf-8")))
         revisions.add(found["revision"])
         parents.add(found.get("down_revision", "None"))

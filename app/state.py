@@ -70,7 +70,7 @@ async def build_state(
     for weakness in settings.development_weaknesses():
         log.warning("weaker than production", weakness=weakness)
     settings.server.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    engine = create_engine(settings.database_url, echo=settings.db.echo)
+    engine = create_engine(settings.database_url, echo=settings.db.db_echo)
     await _ensure_schema(settings, engine)
     return AppState(
         settings=settings, hub=hub, redactor=redactor, engine=engine, sessionmaker=create_sessionmaker(engine),
