@@ -20,12 +20,15 @@ request log lines.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
+import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
+import certifi
 import httpx
 
 from app.connectors import ibkr_flex
@@ -103,6 +106,15 @@ _install_log_mask()
 # -------------------------------------------------------------------------------------- connector
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One verified TLS context per process: building one per httpx client (CA bundle load) costs ~30 ms,
+    which dominates a 1,000-connection scheduled sync."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+
+
 class IbkrFlexConnector:
     venue = "ibkr"
 
@@ -129,7 +141,7 @@ class IbkrFlexConnector:
         self._max_wait_s = max_wait_s
         self._client = httpx.AsyncClient(
             timeout=options.timeout_s, headers={"User-Agent": "Java"}, follow_redirects=False,
-            transport=transport,
+            verify=_tls_context(), transport=transport,
         )
         # One statement per connector (= per sync): the initial sync asks for state and history.
         self._data: ibkr_flex.FlexData | None = None

@@ -14,16 +14,21 @@ venue's auth errors: Alpaca `APCA-API-KEY-ID`/`APCA-API-SECRET-KEY`; IBKR token 
 TradeStation `Bearer` tokens issued by the fake's own /oauth/token.
 
 For load tests (e.g. 1,000 connections), set `accept_any_credentials=True`: every key/token is valid and
-IBKR serves `default_ibkr_statement` for any query id.
+IBKR serves `default_ibkr_statement` for any query id. `start_fake_brokers_subprocess()` (or
+`python -m tests.fakes.brokers --accept-any`) runs the server in its own process so that its CPU and memory
+stay out of the measurement.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import secrets
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections import deque
@@ -103,12 +108,14 @@ class FakeBrokerState:
             setattr(self, name, getattr(fresh, name))
 
 
+@functools.lru_cache(maxsize=64)
 def _read(path: Path) -> bytes:
+    """Fixture bytes, read once: load tests hit the same few files thousands of times."""
     return path.read_bytes()
 
 
 def _json_file(path: Path) -> Any:
-    return json.loads(path.read_text())
+    return json.loads(_read(path))  # a fresh object per call: handlers filter it in place
 
 
 # --------------------------------------------------------------------------------------------- Alpaca
@@ -383,3 +390,36 @@ def running_fake_brokers(state: FakeBrokerState | None = None) -> Iterator[FakeB
     finally:
         stop()
 
+
+
+def start_fake_brokers_subprocess(*, accept_any_credentials: bool = True) -> tuple[str, Callable[[], None]]:
+    """The same server in its own process, for benchmarks: its CPU and RSS stay out of the measured process."""
+    args = [sys.executable, "-m", "tests.fakes.brokers"] + (["--accept-any"] if accept_any_credentials else [])
+    proc = subprocess.Popen(args, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    if not line.startswith("http://"):
+        proc.kill()
+        raise RuntimeError("fake broker subprocess did not start")
+
+    def stop() -> None:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+    return line, stop
+
+
+def main() -> None:
+    """`python -m tests.fakes.brokers [--accept-any]`: print the base URL, serve until terminated."""
+    base_url, stop = start_fake_brokers(FakeBrokerState(accept_any_credentials="--accept-any" in sys.argv))
+    print(base_url, flush=True)  # noqa: T201 - the parent reads the URL from stdout
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+
+
+if __name__ == "__main__":
+    main()
