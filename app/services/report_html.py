@@ -1,0 +1,413 @@
+"""Signed report → one self-contained HTML page (SPEC §10) with server-side SVG charts.
+
+Works under ``Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; img-src data:``:
+no script, no external CSS/fonts/images; charts are inline <svg>. Every value that reaches the page
+goes through ``_e`` (html.escape) — report names, labels and exchange names are user-provided.
+
+Accepted input (missing parts are simply left out of the page):
+    {"report_id", "report_hash", "signature", "public_key", "signature_algorithm"?,
+     "display": {"report_name", "manager", "firm"}?,
+     "payload": {"report_name"?, "generated_at", "period_start", "period_end", "base_currency",
+                 "benchmark"?, "exchanges": [str | {"exchange", "label"?, "is_paper"?}],
+                 "metrics" | "analytics": <app.services.analytics result>, "attestation"?: {...}}}
+A flat dict (payload keys next to the signature keys) is accepted too.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_W, _H = 880, 260  # chart viewBox
+_PAD_L, _PAD_R, _PAD_T, _PAD_B = 56, 16, 14, 28
+_BLUE, _GREY, _RED, _GREEN = "#1f5fbf", "#8a94a6", "#c0392b", "#1e8449"
+
+_CSS = """
+*{box-sizing:border-box}body{margin:0;background:#f4f6f9;color:#1c2430;
+font:14px/1.5 -apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+main{max-width:960px;margin:0 auto;padding:28px 20px 48px}
+header{border-bottom:3px solid #1f5fbf;padding-bottom:14px;margin-bottom:20px}
+h1{font-size:26px;margin:0 0 4px}h2{font-size:17px;margin:0 0 12px;color:#223}
+.sub{color:#5b6678}.sub b{color:#1c2430}
+section{background:#fff;border:1px solid #dde3ea;border-radius:8px;padding:18px 20px;margin:0 0 18px}
+.cards{display:grid;grid-template-columns:repeat(4,1fr);gap:10px}
+.card{border:1px solid #e3e8ee;border-radius:6px;padding:10px 12px;background:#fafbfd}
+.card .k{font-size:12px;color:#5b6678;text-transform:uppercase;letter-spacing:.04em}
+.card .v{font-size:22px;font-weight:600;font-variant-numeric:tabular-nums}
+.pos{color:#1e8449}.neg{color:#c0392b}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
+th,td{padding:5px 8px;text-align:right;border-bottom:1px solid #edf0f4}
+th:first-child,td:first-child{text-align:left}th{font-weight:600;color:#445;background:#f7f9fb}
+.grid td,.grid th{text-align:center;font-size:12.5px;padding:5px 3px}
+.two{display:grid;grid-template-columns:1fr 1fr;gap:0 28px}
+.legend{font-size:12px;color:#5b6678;margin-top:4px}.legend i{display:inline-block;width:18px;
+height:3px;vertical-align:middle;margin:0 5px 0 12px}
+td.mono{text-align:left}code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;
+word-break:break-all}.note{font-size:12.5px;color:#5b6678}
+ol{padding-left:20px}li{margin:4px 0}svg{display:block;width:100%;height:auto}
+"""
+
+
+# --- formatting ----------------------------------------------------------------------------------
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _num(x: Any) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _pct(x: Any, digits: int = 2) -> str:
+    v = _num(x)
+    return "—" if v is None else f"{v * 100:+.{digits}f}%".replace("+-", "−").replace("-", "−")
+
+
+def _upct(x: Any, digits: int = 2) -> str:
+    v = _num(x)
+    return "—" if v is None else f"{v * 100:.{digits}f}%".replace("-", "−")
+
+
+def _ratio(x: Any) -> str:
+    v = _num(x)
+    return "—" if v is None else f"{round(v, 2) + 0.0:.2f}".replace("-", "−")  # + 0.0: no "−0.00"
+
+
+def _money(x: Any, ccy: str) -> str:
+    v = _num(x)
+    return "—" if v is None else f"{v:,.2f} {ccy}".replace("-", "−")
+
+
+def _sign_class(x: Any) -> str:
+    v = _num(x)
+    return "" if not v else ("pos" if v > 0 else "neg")
+
+
+# --- input -----------------------------------------------------------------------------------------
+
+
+def _sections(report: Mapping[str, Any]) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+    payload = report.get("payload") if isinstance(report.get("payload"), Mapping) else report
+    assert isinstance(payload, Mapping)
+    for key in ("metrics", "analytics"):
+        if isinstance(payload.get(key), Mapping) and "core" in payload[key]:
+            return payload, payload[key]
+    return payload, payload
+
+
+def _get(d: Mapping[str, Any] | None, *path: str) -> Any:
+    cur: Any = d
+    for key in path:
+        if not isinstance(cur, Mapping):
+            return None
+        cur = cur.get(key)
+    return cur
+
+
+# --- SVG charts --------------------------------------------------------------------------------------
+
+
+def _scale(lo: float, hi: float, a: float, b: float) -> Any:
+    span = (hi - lo) or 1.0
+    return lambda v: a + (v - lo) / span * (b - a)
+
+
+def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    raw = (hi - lo) / max(n, 1) or 1.0
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    first = math.ceil(lo / step) * step
+    return [first + i * step for i in range(int((hi - first) / step) + 1)]
+
+
+def _x_labels(days: Sequence[date], sx: Any) -> str:
+    """A label at each year start (or month start for short periods), thinned to fit."""
+    span = (days[-1] - days[0]).days
+    marks = [(i, d) for i, d in enumerate(days) if i and (d.year != days[i - 1].year if span > 500
+                                                            else d.month != days[i - 1].month)]
+    if not marks or marks[0][0] > len(days) // 12:  # label the start unless a mark sits right next to it
+        marks.insert(0, (0, days[0]))
+    step = max(1, math.ceil(len(marks) / 10))
+    out = []
+    for i, d in marks[::step]:
+        label = str(d.year) if span > 500 else f"{_MONTHS[d.month - 1]} {d.year % 100:02d}"
+        x = sx(i)
+        out.append(f'<line x1="{x:.1f}" y1="{_PAD_T}" x2="{x:.1f}" y2="{_H - _PAD_B}" stroke="#eef1f5"/>'
+                   f'<text x="{x:.1f}" y="{_H - 9}" text-anchor="middle">{_e(label)}</text>')
+    return "".join(out)
+
+
+def _path(values: Iterable[tuple[float, float]]) -> str:
+    return "M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in values)
+
+
+def _line_chart(days: list[date], series: list[tuple[list[float | None], str, str]], fmt: Any,
+                *, fill_to: float | None = None, title: str) -> str:
+    vals = [v for s, _, _ in series for v in s if v is not None]
+    if len(days) < 2 or not vals:
+        return '<p class="note">Not enough data for a chart.</p>'
+    lo, hi = min(vals), max(vals)
+    if fill_to is not None:
+        lo, hi = min(lo, fill_to), max(hi, fill_to)
+    pad = (hi - lo) * 0.05 or abs(hi) * 0.05 or 0.01
+    lo, hi = lo - (pad if fill_to is None or lo < fill_to else 0), hi + (pad if fill_to is None or hi > fill_to else 0)
+    sx = _scale(0, len(days) - 1, _PAD_L, _W - _PAD_R)
+    sy = _scale(lo, hi, _H - _PAD_B, _PAD_T)
+    parts = [f'<svg viewBox="0 0 {_W} {_H}" role="img" aria-label="{_e(title)}" font-size="11" fill="#5b6678"'
+             ' xmlns="http://www.w3.org/2000/svg">', f"<title>{_e(title)}</title>"]
+    for t in _ticks(lo, hi):
+        y = sy(t)
+        parts.append(f'<line x1="{_PAD_L}" y1="{y:.1f}" x2="{_W - _PAD_R}" y2="{y:.1f}" stroke="#e3e8ee"/>'
+                     f'<text x="{_PAD_L - 6}" y="{y + 4:.1f}" text-anchor="end">{_e(fmt(t))}</text>')
+    parts.append(_x_labels(days, sx))
+    for values, colour, dash in series:
+        pts = [(sx(i), sy(v)) for i, v in enumerate(values) if v is not None]
+        if len(pts) < 2:
+            continue
+        if fill_to is not None:
+            base = sy(fill_to)
+            area = _path([(pts[0][0], base), *pts, (pts[-1][0], base)]) + "Z"
+            parts.append(f'<path d="{area}" fill="{colour}" fill-opacity="0.18" stroke="none"/>')
+        parts.append(f'<path d="{_path(pts)}" fill="none" stroke="{colour}" stroke-width="1.6"'
+                     f'{dash} stroke-linejoin="round"/>')
+    parts.append(f'<line x1="{_PAD_L}" y1="{_H - _PAD_B}" x2="{_W - _PAD_R}" y2="{_H - _PAD_B}" stroke="#b8c1cc"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _daily_points(a: Mapping[str, Any]) -> tuple[list[date], list[float | None], list[float | None]]:
+    days, nav, dd = [], [], []
+    for row in a.get("daily") or []:
+        try:
+            days.append(date.fromisoformat(str(row["date"])))
+        except (KeyError, ValueError):
+            continue
+        nav.append(_num(row.get("nav")))
+        dd.append(_num(row.get("drawdown")))
+    return days, nav, dd
+
+
+def _benchmark_on(days: list[date], a: Mapping[str, Any]) -> list[float | None]:
+    by_day = {str(p.get("date")): _num(p.get("nav")) for p in _get(a, "benchmark", "series") or []
+              if isinstance(p, Mapping)}
+    return [by_day.get(d.isoformat()) for d in days]
+
+
+def _charts(a: Mapping[str, Any]) -> str:
+    days, nav, dd = _daily_points(a)
+    bench = _benchmark_on(days, a)
+    symbol = _get(a, "benchmark", "symbol")
+    series = [(nav, _BLUE, "")]
+    legend = f'<i style="background:{_BLUE}"></i>Portfolio NAV (time-weighted, flows removed)'
+    if any(v is not None for v in bench):
+        series.append((bench, _GREY, ' stroke-dasharray="5 3"'))
+        legend += f'<i style="background:{_GREY}"></i>{_e(symbol)} (rebased)'
+    nav_svg = _line_chart(days, series, lambda t: f"{t:.2f}", title="Net asset value, starting at 1.00")
+    dd_svg = _line_chart(days, [(dd, _RED, "")], lambda t: _upct(t, 0), fill_to=0.0, title="Drawdown from peak")
+    return (f'<section><h2>Equity curve</h2>{nav_svg}<div class="legend">{legend}</div></section>'
+            f'<section><h2>Drawdown</h2>{dd_svg}</section>')
+
+
+# --- tables ------------------------------------------------------------------------------------------
+
+
+def _cell_style(r: float | None, scale: float) -> str:
+    if r is None:
+        return ""
+    k = min(abs(r) / scale, 1.0) if scale else 0.0
+    rgb = "30,132,73" if r >= 0 else "192,57,43"
+    ink = "#fff" if k > 0.6 else "#1c2430"
+    return f' style="background:rgba({rgb},{0.08 + 0.72 * k:.2f});color:{ink}"'
+
+
+def _monthly_grid(a: Mapping[str, Any]) -> str:
+    months = {str(m.get("month")): _num(m.get("return")) for m in a.get("monthly_returns") or []}
+    years_total = {str(y.get("year")): _num(y.get("return")) for y in a.get("yearly_returns") or []}
+    years = sorted({k[:4] for k in months} | set(years_total))
+    if not years:
+        return ""
+    scale = max([abs(v) for v in months.values() if v is not None] or [0.0]) or 0.01
+    head = "".join(f"<th>{m}</th>" for m in _MONTHS)
+    rows = []
+    for y in years:
+        cells = "".join(
+            f"<td{_cell_style(months.get(f'{y}-{i:02d}'), scale)}>"
+            f"{_pct(months[f'{y}-{i:02d}'], 1) if f'{y}-{i:02d}' in months else ''}</td>" for i in range(1, 13))
+        total = years_total.get(y)
+        rows.append(f"<tr><th>{_e(y)}</th>{cells}<td{_cell_style(total, scale * 3)}><b>{_pct(total, 1)}</b></td></tr>")
+    return (f'<section><h2>Monthly returns</h2><table class="grid"><tr><th></th>{head}<th>Year</th></tr>'
+            f'{"".join(rows)}</table><p class="note">Each month compounds every daily return that ends in it; '
+            "years are compounded months. Deposits and withdrawals are not returns.</p></section>")
+
+
+def _cards(a: Mapping[str, Any]) -> str:
+    core = a.get("core") or {}
+    items = [("Total return", _pct(core.get("total_return")), core.get("total_return")),
+             ("CAGR", _pct(core.get("cagr")), core.get("cagr")),
+             ("Max drawdown", _pct(core.get("max_drawdown")), core.get("max_drawdown")),
+             ("Sharpe", _ratio(core.get("sharpe")), None),
+             ("Volatility", _upct(core.get("volatility")), None),
+             ("Sortino", _ratio(core.get("sortino")), None),
+             ("Calmar", _ratio(core.get("calmar")), None),
+             ("Current drawdown", _pct(core.get("current_drawdown")), core.get("current_drawdown"))]
+    cards = "".join(f'<div class="card"><div class="k">{_e(k)}</div><div class="v {_sign_class(s)}">{v}</div></div>'
+                    for k, v, s in items)
+    note = ""
+    span = _num(_get(a, "period", "span_days"))
+    if span is not None and span < 365:
+        note = ('<p class="note">The period is shorter than a year: CAGR, volatility and the ratios are '
+                "annualised extrapolations (365-day year).</p>")
+    return f'<section><h2>Key figures</h2><div class="cards">{cards}</div>{note}</section>'
+
+
+def _kv_table(rows: Iterable[tuple[str, str]]) -> str:
+    return "<table>" + "".join(f"<tr><td>{_e(k)}</td><td>{v}</td></tr>" for k, v in rows) + "</table>"
+
+
+def _metrics_tables(a: Mapping[str, Any], ccy: str) -> str:
+    core, tr, risk = a.get("core") or {}, a.get("trading") or {}, a.get("risk") or {}
+    dd, flows, period = a.get("drawdown") or {}, a.get("flows") or {}, a.get("period") or {}
+    left = _kv_table([
+        ("Annualised volatility", _upct(core.get("volatility"))),
+        ("Downside deviation", _upct(core.get("downside_deviation"))),
+        ("Sharpe ratio", _ratio(core.get("sharpe"))), ("Sortino ratio", _ratio(core.get("sortino"))),
+        ("Calmar ratio", _ratio(core.get("calmar"))),
+        ("Max drawdown duration", f"{_e(dd.get('max_drawdown_duration_days', '—'))} days"),
+        ("Longest drawdown", f"{_e(dd.get('longest_drawdown_days', '—'))} days"),
+        ("VaR 95% / 99% (1 day)", f"{_upct(risk.get('var_95'))} / {_upct(risk.get('var_99'))}"),
+        ("Expected shortfall 95% / 99%", f"{_upct(risk.get('es_95'))} / {_upct(risk.get('es_99'))}"),
+        ("Skewness / excess kurtosis", f"{_ratio(risk.get('skewness'))} / {_ratio(risk.get('kurtosis'))}"),
+    ])
+    right = _kv_table([
+        ("Win rate (non-zero days)", _upct(tr.get("win_rate"), 1)),
+        ("Profit factor", _ratio(tr.get("profit_factor"))),
+        ("Average win / loss", f"{_pct(tr.get('avg_win'))} / {_pct(tr.get('avg_loss'))}"),
+        ("Best / worst day", f"{_pct(tr.get('best_day'))} / {_pct(tr.get('worst_day'))}"),
+        ("Daily observations", _e(period.get("observations", "—"))),
+        ("Start / end value", f"{_money(flows.get('start_value'), ccy)} / {_money(flows.get('end_value'), ccy)}"),
+        ("Deposits / withdrawals", f"{_money(flows.get('total_inflows'), ccy)} / "
+                                   f"{_money(flows.get('total_outflows'), ccy)}"),
+        ("Profit and loss", _money(flows.get("pnl"), ccy)),
+    ])
+    return f'<section><h2>Risk and return</h2><div class="two">{left}{right}</div></section>'
+
+
+def _benchmark_table(a: Mapping[str, Any]) -> str:
+    b = a.get("benchmark")
+    if not isinstance(b, Mapping):
+        return ""
+    rows = _kv_table([
+        ("Benchmark", _e(b.get("symbol"))),
+        ("Common observations", _e(b.get("observations"))),
+        ("Benchmark return (same dates)", _pct(b.get("benchmark_return"))),
+        ("Portfolio return (same dates)", _pct(b.get("portfolio_return"))),
+        ("Alpha (annualised)", _pct(b.get("alpha"))), ("Beta", _ratio(b.get("beta"))),
+        ("Correlation", _ratio(b.get("correlation"))), ("Tracking error", _upct(b.get("tracking_error"))),
+        ("Information ratio", _ratio(b.get("information_ratio"))),
+    ])
+    return (f"<section><h2>Against the benchmark</h2>{rows}<p class=\"note\">Aligned by date: returns are "
+            "taken between consecutive days on which both the portfolio and the benchmark have a value.</p>"
+            "</section>")
+
+
+def _drawdown_table(a: Mapping[str, Any]) -> str:
+    periods = [p for p in _get(a, "drawdown", "periods") or [] if isinstance(p, Mapping)]
+    worst = sorted(periods, key=lambda p: _num(p.get("depth")) or 0.0)[:5]
+    if not worst:
+        return ""
+    rows = "".join(
+        f"<tr><td>{_e(p.get('start'))}</td><td>{_e(p.get('trough'))}</td>"
+        f"<td>{_e(p.get('end') or 'not recovered')}</td><td class=\"neg\">{_pct(p.get('depth'))}</td>"
+        f"<td>{_e(p.get('length_days'))}</td></tr>" for p in worst)
+    return ("<section><h2>Worst drawdowns</h2><table><tr><th>Peak</th><th>Trough</th><th>Recovered</th>"
+            f"<th>Depth</th><th>Days</th></tr>{rows}</table></section>")
+
+
+def _exchange_label(x: Any) -> str:
+    if isinstance(x, Mapping):
+        name = " · ".join(str(x[k]) for k in ("exchange", "label") if x.get(k))
+        return _e(name) + (" <span class=\"note\">(paper)</span>" if x.get("is_paper") else "")
+    return _e(x)
+
+
+def _coverage(payload: Mapping[str, Any], a: Mapping[str, Any]) -> str:
+    cov = a.get("coverage") or payload.get("coverage") or {}
+    gaps = [g for g in cov.get("gaps") or [] if isinstance(g, Sequence) and len(g) == 2]
+    conns = [c for c in cov.get("connections") or [] if isinstance(c, Mapping)]
+    carried = sum(len(c.get("carried_forward_days") or []) for c in conns)
+    gap_text = ", ".join(f"{_e(s)} → {_e(t)}" for s, t in gaps[:12]) + (" …" if len(gaps) > 12 else "")
+    exchanges = payload.get("exchanges") or []
+    rows = _kv_table([
+        ("Calendar days in period", _e(cov.get("calendar_days", "—"))),
+        ("Days with snapshots", _e(cov.get("days_with_data", "—"))),
+        ("Days without any snapshot", _e(cov.get("days_without_data", "—")) + (f" ({gap_text})" if gaps else "")),
+        ("Account-days carried forward", f"{carried} (a missed sync keeps the account's last value, no flow)"),
+        ("Accounts removed during the period", _e(sum(1 for c in conns if c.get("removed")))),
+        ("Exchanges", ", ".join(_exchange_label(x) for x in exchanges) or "—"),
+    ])
+    return f"<section><h2>Coverage</h2>{rows}</section>"
+
+
+def _verification(report: Mapping[str, Any], payload: Mapping[str, Any]) -> str:
+    fields = [("Report hash (SHA-256)", report.get("report_hash") or report.get("hash")),
+              ("Signature (ECDSA P-256, DER, base64)", report.get("signature")),
+              ("Public key (SPKI, base64)", report.get("public_key"))]
+    rows = "".join(f'<tr><td>{_e(k)}</td><td class="mono">{_e(v) or "—"}</td></tr>' for k, v in fields)
+    att = payload.get("attestation") or payload.get("enclave_attestation")
+    platform = _get(att, "platform") if isinstance(att, Mapping) else None
+    att_note = (f"<p>Attestation evidence is included (platform: <b>{_e(platform or 'unknown')}</b>).</p>"
+                if att else '<p class="note">No hardware attestation evidence is attached to this report.</p>')
+    return (f'<section><h2>Verify this report</h2><table>{rows}</table>{att_note}<ol>'
+            "<li>Take the report's JSON <code>payload</code> and serialise it as RFC 8785 canonical JSON.</li>"
+            "<li>Its SHA-256, in lowercase hex, must equal the report hash above.</li>"
+            "<li>The signature is ECDSA P-256/SHA-256 over the ASCII bytes of that hex hash, verifiable "
+            "with the public key above.</li>"
+            "<li>When attestation evidence is present, check the AMD certificate chain, that the measurement "
+            "is on the published allow-list, and that REPORT_DATA binds the signing key.</li></ol>"
+            "<p>All of this is done offline by <code>zka report verify report.json</code> or by "
+            "<code>POST /api/v1/reports/verify</code>.</p></section>")
+
+
+def _header(report: Mapping[str, Any], payload: Mapping[str, Any], a: Mapping[str, Any]) -> str:
+    display = report.get("display") if isinstance(report.get("display"), Mapping) else {}
+    assert isinstance(display, Mapping)
+    name = display.get("report_name") or payload.get("report_name") or "Track record report"
+    start = payload.get("period_start") or _get(a, "period", "start")
+    end = payload.get("period_end") or _get(a, "period", "end")
+    who = " · ".join(_e(display[k]) for k in ("manager", "firm") if display.get(k))
+    bench = payload.get("benchmark") or _get(a, "benchmark", "symbol")
+    facts = [f"Period <b>{_e(start)}</b> to <b>{_e(end)}</b>",
+             f"Currency <b>{_e(payload.get('base_currency') or 'USD')}</b>"]
+    if bench:
+        facts.append(f"Benchmark <b>{_e(bench)}</b>")
+    if payload.get("generated_at"):
+        facts.append(f"Generated {_e(payload['generated_at'])}")
+    if report.get("report_id"):
+        facts.append(f"Report <b>{_e(report['report_id'])}</b>")
+    return (f"<header><h1>{_e(name)}</h1>" + (f'<div class="sub">{who}</div>' if who else "")
+            + f'<div class="sub">{" · ".join(facts)}</div></header>')
+
+
+def render_report_html(report: Mapping[str, Any]) -> str:
+    payload, a = _sections(report)
+    ccy = _e(payload.get("base_currency") or "USD")
+    title = _get(report, "display", "report_name") or payload.get("report_name") or "Track record report"
+    body = "".join([
+        _header(report, payload, a), _cards(a), _charts(a), _monthly_grid(a), _metrics_tables(a, ccy),
+        _benchmark_table(a), _drawdown_table(a), _coverage(payload, a), _verification(report, payload),
+    ])
+    return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width,initial-scale=1">'
+            f"<title>{_e(title)}</title><style>{_CSS}</style></head><body><main>{body}"
+            '<p class="note">Values are fractions shown as percentages; returns are time-weighted '
+            "(Modified Dietz per day) so deposits and withdrawals never count as performance.</p>"
+            "</main></body></html>")
