@@ -106,7 +106,7 @@ def decrypt_legacy(dek: bytes, stored_hex: str) -> bytes:
     try:
         return AESGCM(dek).decrypt(iv, body + tag, None)
     except InvalidTag:
-        ok = False
+        pass  # raised below, outside the handler, so no exception context is attached
     raise CredentialDecryptError("legacy credential could not be decrypted with this key")
 
 
