@@ -70,8 +70,17 @@ def test_mlock_decisions() -> None:
 
     skipped = harden_process(ops=fake_ops(mlockall=mlockall))["mlockall"]
     assert skipped.startswith("skipped: RLIMIT_MEMLOCK") and called == []
-    assert harden_process(ops=fake_ops(mlockall=mlockall, has_ipc_lock=lambda: True))["mlockall"] == "locked"
-    assert called == [3]  # MCL_CURRENT | MCL_FUTURE
+    locked = harden_process(ops=fake_ops(mlockall=mlockall, has_ipc_lock=lambda: True))["mlockall"]
+    assert locked == "locked (on fault)"
+    assert called == [7]  # MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT: pages lock as touched, not all at once
+    called.clear()
+
+    def old_kernel(flags: int) -> int:
+        called.append(flags)
+        return -1 if flags & 4 else 0
+
+    assert harden_process(ops=fake_ops(mlockall=old_kernel, has_ipc_lock=lambda: True))["mlockall"] == "locked"
+    assert called == [7, 3]
     unlimited = fake_ops(mlockall=lambda flags: -1,
                          getrlimit=lambda which: (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
     assert harden_process(ops=unlimited)["mlockall"].startswith("failed")
