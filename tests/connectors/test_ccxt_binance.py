@@ -66,13 +66,14 @@ def _income(symbol: str, kind: str, amount: str, asset: str) -> dict[str, Any]:
 def full_scenario(**overrides: Any) -> Scenario:
     deposit = fixture("binance", "fetchDeposits")[0]  # 10 USDT, 2024-05-05 15:41:44, status 1 (ok)
     old_deposit = {**deposit, "id": "old", "insertTime": str(OUT_OF_WINDOW_MS), "amount": "999"}
-    internal = {**deposit, "id": "internal", "transferType": "1", "amount": "555"}  # internal transfer
+    # transferType 1: off-chain from another binance account -- capital enters, so it is a flow
+    off_chain = {**deposit, "id": "internal", "txId": "Internal transfer 1", "transferType": "1", "amount": "555"}
     withdrawal = fixture("binance", "fetchWithdrawals")[0]  # 9 USDT + 1 fee, 2024-05-05, status 6 (ok)
     return binance_scenario(
         BALANCES, PRICES,
         trades={"spot": [_spot_trade(IN_WINDOW_MS), _spot_trade(OUT_OF_WINDOW_MS)],
                 "usdm": [_usdm_trade()], "coinm": [COINM_TRADE]},
-        deposits=[deposit, old_deposit, internal],
+        deposits=[deposit, old_deposit, off_chain],
         withdrawals=[withdrawal],
         income={"usdm": [_income("BTCUSDT", "COMMISSION", "-0.1462684", "USDT"),
                          _income("BTCUSDT", "FUNDING_FEE", "-1.5", "USDT")],
@@ -104,8 +105,9 @@ async def test_binance_state_values_every_wallet_flow_and_trade() -> None:
     assert state.unpriced_assets == {"FOO": "7"}  # listed, never dropped
     # cash = USDT/USDC: 1,000 + 199.98 + 31.022612 + 99.99
     assert state.cash == Decimal("1330.992612")
-    # deposits: 10 USDT in window; the 999 of 2024-05-04 and the 555 internal transfer don't count
-    assert state.deposits == Decimal("10")
+    # deposits: 10 USDT on-chain + 555 USDT off-chain from another binance user; the 999 of 2024-05-04
+    # is outside the window
+    assert state.deposits == Decimal("565")
     # withdrawals: 9 USDT + 1 USDT fee = 10 left the account
     assert state.withdrawals == Decimal("10")
     # spot: 1 trade in window, 0.1 x 50,000 = 5,000; fee 0.005 BNB x 500 = 2.5
@@ -118,6 +120,20 @@ async def test_binance_state_values_every_wallet_flow_and_trade() -> None:
     assert m["swap"].fees == Decimal("0.4462684")  # 0.1462684 + 0.3
     assert m["swap"].funding == Decimal("-1.5")  # FUNDING_FEE income, USDT
     assert m["futures"].trades == 0  # no dated contracts traded; the COIN-M wallet equity stays here
+
+
+async def test_transfer_between_own_wallets_is_not_a_flow() -> None:
+    """Universal transfer of 500 USDT spot -> USDⓈ-M: same equity, no deposit/withdrawal."""
+    before = binance_scenario(BALANCES, PRICES)
+    moved = dict(BALANCES, spot={**BALANCES["spot"], "USDT": "500"}, usdm={"USDT": "531.022612"})
+    after = binance_scenario(moved, PRICES)
+    states = []
+    for sc in (before, after):
+        with fake_venue("binance", sc) as venue:
+            states.append(await connector(venue.base_url, sc).fetch_account_state(WINDOW))
+    assert states[0].total_equity == states[1].total_equity == Decimal("30830.992612")
+    assert states[1].deposits == states[1].withdrawals == 0
+    assert states[1].markets["swap"].equity == Decimal("531.022612")
 
 
 async def test_markets_cached_per_day_and_reused() -> None:

@@ -197,7 +197,58 @@ def _okx_ticker(symbol: str, price: str) -> dict[str, Any]:
             "volCcy24h": "0", "vol24h": "0", "ts": "1714953599000", "sodUtc0": price, "sodUtc8": price}
 
 
+class BybitAdapter(Adapter):
+    """Bybit v5: X-BAPI-SIGN = hex HMAC-SHA256(secret, timestamp + apiKey + recvWindow + query|body)."""
+
+    name = "bybit"
+
+    def public(self, path: str) -> bool:
+        return path.startswith("/v5/market/")
+
+    def verify(self, scenario: Scenario, request: Request, path: str, query: str, body: bytes) -> Reply | None:
+        key, sign = request.headers.get("X-BAPI-API-KEY"), request.headers.get("X-BAPI-SIGN")
+        stamp, window = request.headers.get("X-BAPI-TIMESTAMP", ""), request.headers.get("X-BAPI-RECV-WINDOW", "")
+        if not key or not sign:
+            return 200, _bybit_error(10003, "API key is invalid.")
+        if scenario.permissive:
+            return None
+        if key != scenario.api_key:
+            return 200, _bybit_error(10003, "API key is invalid.")
+        payload = stamp + key + window + (body.decode() if request.method == "POST" else query)
+        if not hmac.compare_digest(_hmac(scenario.api_secret.encode(), payload.encode()).hex(), sign):
+            return 200, _bybit_error(10004, "error sign! origin_string[<omitted>]")
+        return None
+
+    def builtin(self, scenario: Scenario, path: str, query: dict[str, str]) -> Body | None:
+        category = query.get("category", "")
+        if path == "/v5/market/instruments-info":
+            return _bybit({"category": category, "list": markets_file("bybit").get(category, []),
+                           "nextPageCursor": ""})
+        if path == "/v5/market/tickers":
+            rows = [_bybit_ticker(symbol, price) for symbol, price in scenario.prices.items()]
+            return _bybit({"category": category, "list": rows if category == "spot" else []})
+        return None
+
+    def not_found(self, path: str) -> Reply:
+        return 404, _bybit_error(10001, f"fake bybit: no route {path}")
+
+
+def _bybit(result: Any) -> dict[str, Any]:
+    return {"retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {}, "time": 1714953599000}
+
+
+def _bybit_error(code: int, message: str) -> dict[str, Any]:
+    return {"retCode": code, "retMsg": message, "result": {}, "retExtInfo": {}, "time": 1714953599000}
+
+
+def _bybit_ticker(symbol: str, price: str) -> dict[str, Any]:
+    return {"symbol": symbol.replace("/", ""), "bid1Price": price, "bid1Size": "1", "ask1Price": price,
+            "ask1Size": "1", "lastPrice": price, "prevPrice24h": price, "price24hPcnt": "0", "highPrice24h": price,
+            "lowPrice24h": price, "turnover24h": "0", "volume24h": "0"}
+
+
 ADAPTERS: dict[str, Callable[[], Adapter]] = {
+    "bybit": BybitAdapter,
     "okx": OkxAdapter,
     "binance": BinanceAdapter, "binanceusdm": BinanceAdapter, "binancecoinm": BinanceAdapter,
 }
@@ -437,6 +488,53 @@ def okx_scenario(
         "/api/v5/account/config": _okx([{"uid": "44705892343619584", "mainUid": "44705892343619584",
                                          "acctLv": "2", "posMode": "long_short_mode", "perm": perm,
                                          "label": "zka", "ip": ""}]),
+    }
+    return Scenario(responses=responses, prices=prices or {}, **credentials)
+
+
+def bybit_scenario(
+    unified: dict[str, str] | None = None,
+    prices: dict[str, str] | None = None,
+    *,
+    funding: dict[str, str] | None = None,
+    executions: list[dict[str, Any]] | None = None,
+    deposits: list[dict[str, Any]] | None = None,
+    withdrawals: list[dict[str, Any]] | None = None,
+    api_permissions: dict[str, list[str]] | None = None,
+    read_only: int = 1,
+    **credentials: Any,
+) -> Scenario:
+    """unified: coin -> `equity` (wallet balance + unrealized PnL) of the unified trading account."""
+    coins = [{"coin": c, "equity": v, "walletBalance": v, "usdValue": "", "unrealisedPnl": "0", "locked": "0",
+              "borrowAmount": "0", "accruedInterest": "0", "totalPositionIM": "0", "totalOrderIM": "0",
+              "availableToWithdraw": v} for c, v in (unified or {}).items()]
+    rows = executions or []
+
+    def execution_list(query: dict[str, str]) -> Body:
+        wanted = [r for r in rows if r.get("category") == query.get("category")
+                  and r.get("execType", "Trade") == query.get("execType", "Trade")]
+        return _bybit({"category": query.get("category"), "list": wanted, "nextPageCursor": ""})
+
+    key_info = {"id": "13770661", "note": "zka", "apiKey": credentials.get("api_key", "test-api-key-0001"),
+                "readOnly": read_only, "secret": "", "permissions": api_permissions or {
+                    "ContractTrade": [], "Spot": [], "Wallet": ["AccountTransfer"], "Options": [],
+                    "Derivatives": [], "CopyTrading": [], "BlockTrade": [], "Exchange": [], "NFT": []},
+                "ips": ["*"], "type": 1, "deadlineDay": 83, "expiredAt": "2024-12-31T00:00:00Z",
+                "createdAt": "2024-01-01T00:00:00Z", "unified": 0, "uta": 1, "userID": 24600000,
+                "inviterID": 0, "vipLevel": "No VIP", "mktMakerLevel": "0", "affiliateID": 0}
+    responses: dict[str, Any] = {
+        "/v5/user/query-api": _bybit(key_info),
+        "/v5/account/info": _bybit({"unifiedMarginStatus": 6, "marginMode": "REGULAR_MARGIN", "isMasterTrader": False,
+                                    "spotHedgingStatus": "OFF", "updatedTime": "1714953599000", "dcpStatus": "OFF",
+                                    "timeWindow": 10, "smpGroup": 0}),
+        "/v5/account/wallet-balance": _bybit({"list": [{"accountType": "UNIFIED", "totalEquity": "",
+                                                        "coin": coins}]}),
+        "/v5/asset/transfer/query-account-coins-balance": _bybit({"accountType": "FUND", "memberId": "1", "balance": [
+            {"coin": c, "walletBalance": v, "transferBalance": v, "bonus": "0"} for c, v in (funding or {}).items()]}),
+        "/v5/position/list": _bybit({"category": "linear", "list": [], "nextPageCursor": ""}),
+        "/v5/execution/list": execution_list,
+        "/v5/asset/deposit/query-record": _bybit({"rows": deposits or [], "nextPageCursor": ""}),
+        "/v5/asset/withdraw/query-record": _bybit({"rows": withdrawals or [], "nextPageCursor": ""}),
     }
     return Scenario(responses=responses, prices=prices or {}, **credentials)
 

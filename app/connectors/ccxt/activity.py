@@ -111,13 +111,15 @@ def flow_usd(tx: Mapping[str, Any], book: PriceBook) -> Decimal | None:
 
 
 def is_external_flow(tx: Mapping[str, Any], window: DayWindow) -> bool:
-    # Internal transfers (between sub-accounts/users of the same venue) are not flows (SPEC §7).
-    return (
-        tx.get("type") in ("deposit", "withdrawal")
-        and tx.get("status") == "ok"
-        and tx.get("internal") is not True
-        and in_window(tx, window)
-    )
+    """Completed deposits/withdrawals of the window.
+
+    Transfers between the account's own wallets (spot <-> futures <-> funding <-> earn) are not flows
+    (SPEC §7): they never appear in deposit/withdrawal history and all wallets are summed, so they
+    cancel out. ccxt's `internal=True` means something else -- an off-chain move to/from *another*
+    account of the venue (binance internal transfer, bybit off-chain withdrawal). That money does
+    enter or leave this account, so it is a flow; ignoring it would book a gift as performance.
+    """
+    return tx.get("type") in ("deposit", "withdrawal") and tx.get("status") == "ok" and in_window(tx, window)
 
 
 def add_flows(
@@ -141,14 +143,14 @@ def add_flows(
 
 
 def add_funding(state: AccountState, entries: Iterable[Mapping[str, Any]], markets: Mapping[str, Any],
-                book: PriceBook, window: DayWindow) -> None:
+                book: PriceBook, window: DayWindow, sign: int = 1) -> None:
     seen: set[str] = set()
     for entry in entries:
         key = f"{entry.get('symbol')}|{entry.get('id')}|{entry.get('timestamp')}"
         if not in_window(entry, window) or key in seen:
             continue
         seen.add(key)
-        usd = book.value(str(entry.get("code")), to_decimal(entry.get("amount")))
+        usd = book.value(str(entry.get("code")), sign * to_decimal(entry.get("amount")))
         market = markets.get(str(entry.get("symbol")))
         name = "futures" if market and market.get("future") else "swap"
         state.market(name).funding += usd or ZERO

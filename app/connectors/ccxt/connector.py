@@ -107,7 +107,7 @@ class CcxtConnector:
         )
         self._add_positions(state, positions, markets, book)
         activity.add_flows(state, txs, book, window)
-        activity.add_funding(state, funding, markets, book, window)
+        activity.add_funding(state, funding, markets, book, window, profile.funding_sign)
         hints = [p.get("symbol") for p in positions] + [f.get("symbol") for f in funding] + commission
         assets = {a for h in holdings if h.market != "swap" for a in h.amounts}
         assets |= {str(t.get("currency")) for t in txs}

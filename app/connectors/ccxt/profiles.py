@@ -42,6 +42,8 @@ class VenueProfile:
     flows: FlowMode = "split"
     flow_paginate: bool = False
     funding: tuple[dict[str, object], ...] = ()  # params for fetch_funding_history(None, ...)
+    # ccxt passes some venues' raw sign through: bybit execFee for funding is + when paid. Ours: + received.
+    funding_sign: int = 1
     funding_per_symbol: bool = False  # venue needs a symbol: use symbols of open positions
     positions: tuple[dict[str, object], ...] = ()  # params for fetch_positions (unrealized PnL, symbols)
     positions_add_upl: bool = False  # balances exclude open-position PnL (kraken margin): add it
@@ -103,7 +105,8 @@ PROFILES: dict[str, VenueProfile] = {
         wallets=(
             # Unified trading account: spot, margin and derivatives in one wallet; `equity` per coin
             # includes unrealized PnL (walletBalance, ccxt's total, does not).
-            Wallet("unified", "swap", {"type": "unified"}, equity_field="equity"),
+            # Unified wallets (bybit UTA, okx trading) are booked under "spot": one balance backs all markets.
+            Wallet("unified", "spot", {"type": "unified"}, equity_field="equity"),
             Wallet("funding", "spot", {"type": "funding"}, optional=True),
         ),
         trades=(
@@ -117,6 +120,8 @@ PROFILES: dict[str, VenueProfile] = {
         funding=({"type": "swap", "subType": "linear"}, {"type": "swap", "subType": "inverse"}),
         positions=({"type": "swap", "subType": "linear"},),
         permissions="bybit",
+        funding_sign=-1,
+        tickers_params={"type": "spot"},  # ccxt's bybit default is linear swaps
         load_currencies=False,
     ),
     "okx": VenueProfile(
