@@ -17,6 +17,8 @@ from app.db import SessionMaker, create_engine, create_sessionmaker
 from app.errors import StartupRefused
 from app.migrate import current_revision, head_revision, upgrade
 from app.services.crypto.tls_identity import TlsIdentity, generate_tls_identity
+from app.services.crypto.errors import KeyUnavailable
+from app.services.keys import EnclaveKeys, load_enclave_keys
 from app.services.logs import LogHub
 
 log = get_logger("zka.startup")
@@ -30,7 +32,8 @@ class AppState:
     engine: AsyncEngine
     sessionmaker: SessionMaker
     started_at: float = field(default_factory=time.time)
-    tls: TlsIdentity | None = None
+    tls: TlsIdentity = field(default_factory=generate_tls_identity)
+    keys: EnclaveKeys | None = None
     hardening: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -71,8 +74,17 @@ async def build_state(
         log.warning("weaker than production", weakness=weakness)
     settings.server.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     engine = create_engine(settings.database_url, echo=settings.db.db_echo)
-    await _ensure_schema(settings, engine)
+    try:
+        await _ensure_schema(settings, engine)
+        sessionmaker = create_sessionmaker(engine)
+        keys = await load_enclave_keys(settings, sessionmaker)
+    except (StartupRefused, KeyUnavailable) as exc:
+        log.error("refusing to start", reason=str(exc))
+        await engine.dispose()
+        raise
+    log.info("keys loaded", key_source=keys.source, master_key_id=keys.master_key_id, dek_id=keys.dek.dek_id)
     return AppState(
-        settings=settings, hub=hub, redactor=redactor, engine=engine, sessionmaker=create_sessionmaker(engine),
+        settings=settings, hub=hub, redactor=redactor, engine=engine, sessionmaker=sessionmaker,
         tls=tls or generate_tls_identity(settings.server.tls_hostnames), hardening=hardening or {},
+        keys=keys,
     )

@@ -29,7 +29,7 @@ async def ready(state: StateDep) -> JSONResponse:
     """Readiness: database reachable, keys loaded, attestation provider available."""
     checks: dict[str, Any] = {"database": await _database_ok(state)}
     for name in ("keys", "attestation"):
-        component = state.extras.get(name)
+        component = getattr(state, name, None)
         checks[name] = component.readiness() if component is not None else {"ok": False, "detail": "not loaded"}
     checks["hardening"] = state.hardening
     ok = checks["database"]["ok"] and all(checks[n]["ok"] for n in ("keys", "attestation"))

@@ -1,0 +1,80 @@
+"""The enclave's key material, loaded once at start: master key → DEK, sealed E2E and signing keys."""
+
+from __future__ import annotations
+
+import base64
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from app.config import Settings
+from app.db import SessionMaker, unit_of_work
+from app.services.crypto import (
+    PURPOSE_E2E,
+    PURPOSE_REPORT_SIGNING,
+    Dek,
+    E2EKey,
+    SnpKeyConfig,
+    load_or_create_sealed_key,
+    master_key_id,
+    open_or_create_dek,
+    select_provider,
+)
+
+
+@dataclass
+class EnclaveKeys:
+    source: str  # file | env | snp-derived
+    master_key_id: str
+    dek: Dek = field(repr=False)
+    e2e: E2EKey = field(repr=False)
+    signing_key: ec.EllipticCurvePrivateKey = field(repr=False)
+    loaded_at: float = field(default_factory=time.time)
+    # The master key stays in memory: `zka keys` operations and new wrappings need it.
+    _master_key: bytes = field(default=b"", repr=False)
+
+    @property
+    def master_key(self) -> bytes:
+        return self._master_key
+
+    @property
+    def signing_spki_der(self) -> bytes:
+        return self.signing_key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    @property
+    def signing_public_key_b64(self) -> str:
+        return base64.b64encode(self.signing_spki_der).decode()
+
+    def readiness(self) -> dict[str, Any]:
+        return {"ok": True, "source": self.source, "master_key_id": self.master_key_id, "dek_id": self.dek.dek_id}
+
+
+def master_key_provider(settings: Settings) -> Any:
+    keys = settings.keys
+    return select_provider(
+        keys.master_key_source,
+        production=settings.server.is_production,
+        data_dir=settings.server.data_dir,
+        master_key_hex=keys.master_key.get_secret_value() if keys.master_key else None,
+        snp=SnpKeyConfig(tcb_version=keys.snp_tcb_version) if keys.snp_tcb_version is not None else None,
+        snp_device=keys.snp_guest_device,
+    )
+
+
+async def load_enclave_keys(settings: Settings, sessionmaker: SessionMaker) -> EnclaveKeys:
+    """Open (or, on a fresh database, create) the DEK and the sealed keys under the master key."""
+    provider = master_key_provider(settings)
+    master = await provider.load()
+    async with unit_of_work(sessionmaker) as session:
+        dek = await open_or_create_dek(session, master, wrapping=provider.source)
+        e2e_private = await load_or_create_sealed_key(session, master, purpose=PURPOSE_E2E)
+        signing = await load_or_create_sealed_key(session, master, purpose=PURPOSE_REPORT_SIGNING)
+    return EnclaveKeys(
+        source=provider.source, master_key_id=master_key_id(master), dek=dek, e2e=E2EKey(e2e_private),
+        signing_key=signing, _master_key=master,
+    )
