@@ -10,14 +10,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.config import Settings
+from app.config import AuthSettings, Settings
 from app.core.logging import configure_logging, get_logger
 from app.core.redaction import Redactor
 from app.db import SessionMaker, create_engine, create_sessionmaker
 from app.errors import StartupRefused
 from app.migrate import current_revision, head_revision, upgrade
-from app.services.crypto.tls_identity import TlsIdentity, generate_tls_identity
+from app.services.auth import TokenVerifier
 from app.services.crypto.errors import KeyUnavailable
+from app.services.crypto.tls_identity import TlsIdentity, generate_tls_identity
 from app.services.keys import EnclaveKeys, load_enclave_keys
 from app.services.logs import LogHub
 
@@ -34,6 +35,7 @@ class AppState:
     started_at: float = field(default_factory=time.time)
     tls: TlsIdentity = field(default_factory=generate_tls_identity)
     keys: EnclaveKeys | None = None
+    verifier: TokenVerifier = field(default_factory=lambda: TokenVerifier(AuthSettings()))
     hardening: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -86,5 +88,5 @@ async def build_state(
     return AppState(
         settings=settings, hub=hub, redactor=redactor, engine=engine, sessionmaker=sessionmaker,
         tls=tls or generate_tls_identity(settings.server.tls_hostnames), hardening=hardening or {},
-        keys=keys,
+        keys=keys, verifier=TokenVerifier(settings.auth),
     )
