@@ -15,7 +15,11 @@ import jwt
 from app.config import AuthSettings
 from app.errors import Forbidden, Unauthorized
 
-USER_UID_PATTERN = r"^(user_[A-Za-z0-9]{8,64}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|c[a-z0-9]{20,31})$"
+USER_UID_PATTERN = (
+    r"^(user_[A-Za-z0-9]{8,64}"  # Clerk
+    r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"  # UUID
+    r"|c[a-z0-9]{20,31})$"  # CUID
+)
 _UID = re.compile(USER_UID_PATTERN)
 
 
