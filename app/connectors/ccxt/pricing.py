@@ -102,7 +102,11 @@ class PriceBook:
     def usd(self, asset: str) -> Decimal | None:
         asset = ALIASES.get(asset, asset)
         if asset not in self._memo:
-            self._memo[asset] = self._route(asset)
+            price = self._route(asset)
+            if price is None and "." in asset:
+                # kraken earn/staking balances: DOT.S, ETH2.S, USDT.F, XBT.M -- same coin, other wallet
+                price = self.usd(asset.split(".", 1)[0])
+            self._memo[asset] = price
         return self._memo[asset]
 
     def value(self, asset: str, amount: Decimal) -> Decimal | None:

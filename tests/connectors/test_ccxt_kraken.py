@@ -1,0 +1,78 @@
+"""kraken (spot + staking + margin positions) through real ccxt against the local fake.
+
+Prices: BTC/USD 50,000; USDT/USD 1.0001; ADA/USDT 0.5; DOT/USD 7. kraken has USD markets, so USDT is
+valued at its ticker, never assumed to be 1.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from app.connectors.base import AuthError, ConnectorOptions, Credentials, Permission
+from app.connectors.ccxt_venue import create
+from tests.fakes.ccxt_venues import (
+    IN_WINDOW_MS,
+    OUT_OF_WINDOW_MS,
+    WINDOW,
+    Scenario,
+    fake_venue,
+    fixture,
+    kraken_scenario,
+)
+
+PRICES = {"BTC/USD": "50000", "USDT/USD": "1.0001", "ADA/USDT": "0.5", "DOT/USD": "7"}
+
+
+def _trade(txid: str, ms: int) -> tuple[str, dict[str, Any]]:
+    return txid, {"ordertxid": f"O{txid}", "postxid": "P1", "pair": "XXBTZUSD", "time": ms / 1000, "type": "buy",
+                  "ordertype": "limit", "price": "50000.0", "cost": "5000.0", "fee": "13.0", "vol": "0.1",
+                  "margin": "0.0", "misc": "", "trade_id": 1, "maker": False}
+
+
+def scenario() -> Scenario:
+    deposits = fixture("kraken", "fetchDeposits")["result"]  # 9 USDT, 2024-05-05 15:39:21, Success
+    deposits.append({**deposits[0], "refid": "old", "txid": "old", "time": str(OUT_OF_WINDOW_MS // 1000),
+                     "amount": "999"})
+    withdrawals = fixture("kraken", "fetchWithdrawals")["result"]  # 10 USDT + 3 fee, 2024-05-05, Success
+    positions = fixture("kraken", "fetchPositions")["result"]  # ADAUSDT short, net -0.01022 USDT
+    return kraken_scenario(
+        {"XXBT": "0.5", "ZUSD": "100", "USDT": "10", "DOT.S": "3", "FOO": "4"}, PRICES,
+        trades=dict([_trade("T1", IN_WINDOW_MS), _trade("T0", OUT_OF_WINDOW_MS)]),
+        positions=positions, deposits=deposits, withdrawals=withdrawals)
+
+
+def connector(base_url: str, sc: Scenario, secret: str | None = None) -> Any:
+    return create("kraken", Credentials(sc.api_key, secret or sc.api_secret),
+                  ConnectorOptions(base_url=base_url, cache={}))
+
+
+async def test_kraken_state() -> None:
+    sc = scenario()
+    with fake_venue("kraken", sc) as venue:
+        state = await connector(venue.base_url, sc).fetch_account_state(WINDOW)
+    assert venue.unknown == []
+    # spot: 0.5 BTC x 50,000 = 25,000; 100 USD; 10 USDT x 1.0001 = 10.001; 3 DOT.S (staked) x 7 = 21
+    assert state.markets["spot"].equity == Decimal("25131.001")
+    # margin position PnL is not in BalanceEx: -0.01022 USDT x 1.0001 = -0.010221022
+    assert state.unrealized_pnl == Decimal("-0.010221022")
+    assert state.total_equity == Decimal("25130.990778978")  # 25,131.001 - 0.010221022
+    assert state.unpriced_assets == {"FOO": "4"}
+    assert state.deposits == Decimal("9.0009")  # 9 USDT x 1.0001; the 999 of 2024-05-04 is outside
+    assert state.withdrawals == Decimal("13.0013")  # (10 + 3 fee) USDT x 1.0001
+    spot = state.markets["spot"]
+    # one fill in the window: 0.1 BTC x 50,000 USD = 5,000; fee 13 USD
+    assert (spot.trades, spot.volume, spot.fees) == (1, Decimal("5000"), Decimal("13"))
+
+
+async def test_kraken_permissions_unknown_and_bad_secret() -> None:
+    sc = scenario()
+    with fake_venue("kraken", sc) as venue:
+        assert await connector(venue.base_url, sc).permissions() == {Permission.UNKNOWN}
+        wrong = "d3JvbmctYnV0LXZhbGlkLWJhc2U2NA=="
+        try:
+            await connector(venue.base_url, sc, secret=wrong).check_credentials()
+        except AuthError as exc:
+            assert wrong not in str(exc) and sc.api_key not in str(exc)
+        else:
+            raise AssertionError("wrong secret accepted")
