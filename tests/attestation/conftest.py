@@ -25,3 +25,12 @@ def sim_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def authority(sim_data_dir: Path) -> SimulatedAuthority:
     return SimulatedAuthority.load_or_create(sim_data_dir / "attestation-simulated")
+
+
+@pytest.fixture(scope="session")
+def code_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fixed code tree for the simulated MEASUREMENT: the real app/ changes under our feet while
+    other work happens in the repo, which would make measurement comparisons racy."""
+    root = tmp_path_factory.mktemp("code")
+    (root / "main.py").write_text("print('zka')\n")
+    return root

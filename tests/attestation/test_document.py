@@ -19,12 +19,12 @@ from app.attestation.binding import report_data
 from app.attestation.certs import der
 from app.attestation.document import build_document, verify_document
 from app.attestation.keyinfo import spki_der, spki_pem
-from app.attestation.measurement import code_measurement
 from app.attestation.providers import Evidence, SimulatedProvider
 from app.attestation.simulation import SimulatedAuthority
 from tests.attestation._data import NOW, SEVSNP
 
 UTC_NOW = dt.datetime.now(dt.UTC)
+MEASUREMENT = hashlib.sha384(b"main.py\x00" + (13).to_bytes(8, "big") + b"print('zka')\n").digest()
 
 
 def _self_signed(key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -60,16 +60,18 @@ def keys() -> Keys:
 
 
 @pytest.fixture
-async def sim_doc(sim_data_dir: Path, authority: SimulatedAuthority, keys: Keys) -> dict[str, Any]:
+async def sim_doc(
+    sim_data_dir: Path, authority: SimulatedAuthority, keys: Keys, code_root: Path
+) -> dict[str, Any]:
     nonce = b"client-nonce"
-    ev = await SimulatedProvider(sim_data_dir).get_evidence(keys.report_data(nonce))
+    ev = await SimulatedProvider(sim_data_dir, code_root=code_root).get_evidence(keys.report_data(nonce))
     doc = keys.build(ev, nonce, simulated_ark_der=der(authority.ark))
     return json.loads(json.dumps(doc))  # must survive JSON, like on the wire
 
 
 def _verify(doc: dict[str, Any], keys: Keys, authority: SimulatedAuthority, **kw: Any) -> Any:
     args: dict[str, Any] = {"server_cert_der": keys.tls_der, "nonce": b"client-nonce",
-                            "measurements": [code_measurement()], "now": UTC_NOW, "trust_simulated": True,
+                            "measurements": [MEASUREMENT], "now": UTC_NOW, "trust_simulated": True,
                             "simulated_ark_pem": authority.ark_pem}
     args.update(kw)
     return verify_document(doc, **args)

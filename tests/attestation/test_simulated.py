@@ -19,12 +19,12 @@ KEYS = {"tls_spki_der": b"tls", "e2e_spki_der": b"e2e", "signing_spki_der": b"si
 
 
 async def test_round_trip_with_binding(sim_data_dir: Path, authority: SimulatedAuthority) -> None:
-    provider = SimulatedProvider(sim_data_dir)
+    provider = SimulatedProvider(sim_data_dir)  # measures the real installed app/ package
     rd = report_data(**KEYS, nonce=b"fresh")
     ev = await provider.get_evidence(rd)
     assert ev.platform == "simulated" and ev.provider == "simulated"
     rep = parse_report(ev.report)
-    assert rep.version == 3 and rep.report_data == rd and rep.measurement == code_measurement()
+    assert rep.version == 3 and rep.report_data == rd and rep.measurement == await provider.measurement()
     assert not rep.policy.debug and rep.vmpl == 0 and rep.signing_key == "VCEK" and rep.product is None
     assert rep.chip_id == authority.chip_id  # reused chain, not regenerated
     result = verify_attestation(ev.report, leaf=ev.leaf_der, chain=ev.chain_ders, now=NOW,
@@ -33,8 +33,8 @@ async def test_round_trip_with_binding(sim_data_dir: Path, authority: SimulatedA
     assert result.facts["simulated"] and result.facts["root"] == "simulated"
 
 
-async def test_simulated_never_verifies_against_amd_roots(sim_data_dir: Path) -> None:
-    ev = await SimulatedProvider(sim_data_dir).get_evidence(bytes(64))
+async def test_simulated_never_verifies_against_amd_roots(sim_data_dir: Path, code_root: Path) -> None:
+    ev = await SimulatedProvider(sim_data_dir, code_root=code_root).get_evidence(bytes(64))
     result = verify_attestation(ev.report, leaf=ev.leaf_der, chain=ev.chain_ders, now=NOW)
     assert result.failed == "chain"
     assert "ARK-Simulated" in (result.check("chain").detail)  # type: ignore[union-attr]
