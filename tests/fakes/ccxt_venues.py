@@ -290,7 +290,68 @@ def _kraken_ticker(price: str) -> dict[str, Any]:
             "p": [price, price], "t": [1, 1], "l": [price, price], "h": [price, price], "o": price}
 
 
+class CoinbaseAdapter(Adapter):
+    """Coinbase (legacy key): CB-ACCESS-SIGN = hex HMAC-SHA256(secret, ts + METHOD + path [+ ?query on v2] + body).
+
+    CDP (JWT) keys are detected by ccxt from the secret's form; this fake checks the HMAC scheme only.
+    """
+
+    name = "coinbase"
+
+    def public(self, path: str) -> bool:
+        return path.startswith(("/api/v3/brokerage/market/", "/v2/currencies", "/v2/exchange-rates"))
+
+    def verify(self, scenario: Scenario, request: Request, path: str, query: str, body: bytes) -> Reply | None:
+        unauthorized = 401, {"errors": [{"id": "authentication_error", "message": "invalid signature"}]}
+        key, sign, stamp = (request.headers.get(h) for h in ("CB-ACCESS-KEY", "CB-ACCESS-SIGN", "CB-ACCESS-TIMESTAMP"))
+        if not key or not sign or not stamp:
+            return unauthorized
+        if scenario.permissive:
+            return None
+        if key != scenario.api_key:
+            return unauthorized
+        signed_query = f"?{query}" if query and path.startswith("/v2/") else ""
+        payload = stamp + request.method + path + signed_query + body.decode()
+        if not hmac.compare_digest(_hmac(scenario.api_secret.encode(), payload.encode()).hex(), sign):
+            return unauthorized
+        return None
+
+    def builtin(self, scenario: Scenario, path: str, query: dict[str, str]) -> Body | None:
+        data = markets_file("coinbase")
+        simple = {"/v2/currencies": "currencies", "/v2/currencies/crypto": "crypto",
+                  "/v2/exchange-rates": "exchange_rates"}
+        if path in simple:
+            return data[simple[path]]
+        if path == "/api/v3/brokerage/market/products":
+            if query.get("product_type", "SPOT") != "SPOT":
+                return {"products": [], "num_products": 0}  # no futures/perps listed in this replica
+            rows = [_coinbase_product(pid, base, quote, scenario.prices.get(f"{base}/{quote}", ""))
+                    for pid, base, quote in data["products"]]
+            return {"products": rows, "num_products": len(rows)}
+        if path == "/api/v3/brokerage/transaction_summary":  # fee tier, read by ccxt's fetchMarketsV3
+            return {"total_volume": 0, "total_fees": 0, "fee_tier": {
+                "pricing_tier": "Advanced 1", "usd_from": "0", "usd_to": "10000", "taker_fee_rate": "0.006",
+                "maker_fee_rate": "0.004"}, "margin_rate": None, "goods_and_services_tax": None,
+                "advanced_trade_only_volume": 0, "advanced_trade_only_fees": 0, "coinbase_pro_volume": 0,
+                "coinbase_pro_fees": 0}
+        return None
+
+
+def _coinbase_product(product_id: str, base: str, quote: str, price: str) -> dict[str, Any]:
+    return {"product_id": product_id, "price": price, "price_percentage_change_24h": "0", "volume_24h": "0",
+            "volume_percentage_change_24h": "0", "base_increment": "0.00000001", "quote_increment": "0.0001",
+            "quote_min_size": "1", "quote_max_size": "150000000", "base_min_size": "0.00000001",
+            "base_max_size": "3400", "base_name": base, "quote_name": quote, "watched": False,
+            "is_disabled": False, "new": False, "status": "online", "cancel_only": False, "limit_only": False,
+            "post_only": False, "trading_disabled": False, "auction_mode": False, "product_type": "SPOT",
+            "quote_currency_id": quote, "base_currency_id": base, "fcm_trading_session_details": None,
+            "mid_market_price": "", "alias": "", "alias_to": [], "base_display_symbol": base,
+            "quote_display_symbol": quote, "view_only": False, "price_increment": "0.0001",
+            "display_name": product_id, "product_venue": "CBE"}
+
+
 ADAPTERS: dict[str, Callable[[], Adapter]] = {
+    "coinbase": CoinbaseAdapter,
     "kraken": KrakenAdapter,
     "bybit": BybitAdapter,
     "okx": OkxAdapter,
@@ -605,6 +666,41 @@ def kraken_scenario(
         "POST /0/private/DepositStatus": {"error": [], "result": deposits or []},
         "POST /0/private/WithdrawStatus": {"error": [], "result": withdrawals or []},
     }
+    return Scenario(responses=responses, prices=prices or {}, **credentials)
+
+
+def _coinbase_v3_account(v2: dict[str, Any]) -> dict[str, Any]:
+    code, amount = v2["balance"]["currency"], v2["balance"]["amount"]
+    return {"uuid": v2["id"], "name": v2["name"], "currency": code,
+            "available_balance": {"value": amount, "currency": code}, "default": v2.get("primary", False),
+            "active": True, "created_at": v2["created_at"], "updated_at": v2["updated_at"], "deleted_at": None,
+            "type": "ACCOUNT_TYPE_CRYPTO", "ready": True, "hold": {"value": "0", "currency": code},
+            "retail_portfolio_id": "7e1bd1a2-0000-4c0a-b1a4-000000000000"}
+
+
+def coinbase_scenario(
+    accounts: list[dict[str, Any]] | None = None,
+    prices: dict[str, str] | None = None,
+    *,
+    fills: list[dict[str, Any]] | None = None,
+    transactions: dict[str, list[dict[str, Any]]] | None = None,
+    **credentials: Any,
+) -> Scenario:
+    """accounts: /v2/accounts rows (fixture format); transactions: account id -> /v2/accounts/{id}/transactions rows."""
+    rows = accounts or []
+    responses: dict[str, Any] = {
+        "/v2/accounts": {"data": rows, "pagination": {"ending_before": None, "limit": "250",
+                                                      "next_starting_after": None, "next_uri": None,
+                                                      "order": "desc", "previous_ending_before": None,
+                                                      "previous_uri": None, "starting_after": None}},
+        "/api/v3/brokerage/orders/historical/fills": {"fills": fills or [], "cursor": ""},
+        # ccxt finds the account of a currency through the v3 list before reading v2 transactions
+        "/api/v3/brokerage/accounts": {"accounts": [_coinbase_v3_account(row) for row in rows],
+                                       "has_next": False, "cursor": "", "size": len(rows)},
+    }
+    for account_id in {row["id"] for row in rows} | set(transactions or {}):
+        txs = (transactions or {}).get(account_id, [])
+        responses[f"/v2/accounts/{account_id}/transactions"] = {"data": txs, "pagination": {"next_uri": None}}
     return Scenario(responses=responses, prices=prices or {}, **credentials)
 
 

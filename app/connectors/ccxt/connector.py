@@ -101,8 +101,9 @@ class CcxtConnector:
         state = AccountState(total_equity=ZERO)
         state.cash = value_holdings(state, holdings, book)
         markets = exchange.markets
+        held = sorted({asset for holding in holdings for asset in holding.amounts})
         positions, txs, funding, commission = await gather_all(
-            self._positions(exchange), self._flows(exchange, window), self._funding(exchange, window),
+            self._positions(exchange), self._flows(exchange, window, held), self._funding(exchange, window),
             self._commission_symbols(exchange, window),
         )
         self._add_positions(state, positions, markets, book)
@@ -144,13 +145,16 @@ class CcxtConnector:
             state.total_equity += upl
             state.market("margin").equity += upl
 
-    async def _flows(self, exchange: Any, window: DayWindow) -> list[dict[str, Any]]:
+    async def _flows(self, exchange: Any, window: DayWindow, held: list[str]) -> list[dict[str, Any]]:
         profile = self._profile
         if profile.flows == "none":
             return []
         params = activity.window_params(window, profile.flow_paginate)
-        if profile.flows == "combined":
-            return list(await exchange.fetch_deposits_withdrawals(None, window.start_ms, None, params))
+        if profile.flows == "per_code":
+            # Known gap: a currency deposited and fully converted within the day is not held any more.
+            pages = await gather_all(*[exchange.fetch_deposits_withdrawals(code, window.start_ms, None, dict(params))
+                                       for code in held if code != "USD"] or [_empty()])
+            return [tx for page in pages for tx in page]
         deposits, withdrawals = await gather_all(
             exchange.fetch_deposits(None, window.start_ms, None, dict(params)),
             exchange.fetch_withdrawals(None, window.start_ms, None, dict(params)),
@@ -197,6 +201,10 @@ async def gather_all(*aws: Awaitable[Any]) -> list[Any]:
     except BaseExceptionGroup as grouped:
         raise _first_leaf(grouped) from None
     return [task.result() for task in tasks]
+
+
+async def _empty() -> list[Any]:
+    return []
 
 
 async def _as_coro(aw: Awaitable[Any]) -> Any:

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-FlowMode = Literal["split", "combined", "none"]
+# split: fetch_deposits + fetch_withdrawals; per_code: fetch_deposits_withdrawals per held currency
+# (coinbase keeps transactions per account and ccxt needs a code); none: flows live on another venue id
+FlowMode = Literal["split", "per_code", "none"]
 PermissionStyle = Literal["binance", "okx", "bybit", "read_only", "unknown"]
 
 
@@ -211,7 +213,7 @@ PROFILES: dict[str, VenueProfile] = {
         # v2 accounts list every wallet incl. staked assets and vaults (v3 brokerage omits them)
         wallets=(Wallet("accounts", "spot", {"v3": False, "method": "v2PrivateGetAccounts"}),),
         trades=(TradeScope(None, {}, paginate=True),),
-        flows="combined",
+        flows="per_code",
         options={"fetchBalance": "v2PrivateGetAccounts"},
     ),
     "deribit": VenueProfile(

@@ -1,0 +1,65 @@
+"""coinbase (v2 accounts incl. staked assets, v3 fills, v2 transactions) through real ccxt and the fake.
+
+Window: 2024-11-03 UTC, the day of the fixture's two USDT transactions.
+Prices: BTC/USD 50,000; ADA/USD 0.45; USDT/USD 1.0001 (coinbase has USD markets: USDT at its ticker).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from app.connectors.base import AuthError, ConnectorOptions, Credentials, DayWindow, Permission
+from app.connectors.ccxt_venue import create
+from tests.fakes.ccxt_venues import Scenario, coinbase_scenario, fake_venue, fixture
+
+NOV3 = DayWindow(datetime(2024, 11, 3, tzinfo=UTC), datetime(2024, 11, 4, tzinfo=UTC))
+PRICES = {"BTC/USD": "50000", "ADA/USD": "0.45", "USDT/USD": "1.0001"}
+USDT_ACCOUNT = "952ea6fb-7422-5097-841f-23749355aca5"  # the account of the fixture's transactions
+SECRET = "abcdef0123456789abcdef0123456789"  # legacy HMAC key form (not a CDP PEM / base64 key)
+
+
+def scenario() -> Scenario:
+    accounts = fixture("coinbase", "fetchBalance")["data"]  # MASK 0, "Staked ADA" 5.047160
+    usdt = {**accounts[0], "id": USDT_ACCOUNT, "name": "USDT Wallet",
+            "balance": {"amount": "50.000000", "currency": "USDT"}}
+    fill = fixture("coinbase", "fetchMyTrades")["fills"][0]  # ADA-USDT sell 10 @ 0.392, commission 0.03136
+    fill.update(trade_time="2024-11-03T10:19:47.504Z", sequence_timestamp="2024-11-03T10:19:47.507001Z")
+    old = {**fill, "trade_id": "old", "entry_id": "old", "trade_time": "2024-11-02T10:00:00Z"}
+    txs = fixture("coinbase", "fetchDepositsWithdrawals")["data"]  # -2.01 USDT send, +2.01 USDT receive
+    return coinbase_scenario([*accounts, usdt], PRICES, fills=[fill, old], transactions={USDT_ACCOUNT: txs},
+                             api_secret=SECRET)
+
+
+def connector(base_url: str, sc: Scenario, secret: str | None = None) -> Any:
+    return create("coinbase", Credentials(sc.api_key, secret or sc.api_secret),
+                  ConnectorOptions(base_url=base_url, cache={}))
+
+
+async def test_coinbase_state() -> None:
+    sc = scenario()
+    with fake_venue("coinbase", sc) as venue:
+        state = await connector(venue.base_url, sc).fetch_account_state(NOV3)
+    assert venue.unknown == []
+    # staked ADA 5.04716 x 0.45 = 2.271222; 50 USDT x 1.0001 = 50.005; MASK 0 is not listed
+    assert state.total_equity == Decimal("52.276222")
+    assert state.unpriced_assets == {}
+    # +2.01 USDT received x 1.0001 = 2.010201
+    assert state.deposits == Decimal("2.010201")
+    # -2.01 USDT sent + 1.530199 USDT network fee = 3.540199 x 1.0001 = 3.5405530199
+    assert state.withdrawals == Decimal("3.5405530199")
+    spot = state.markets["spot"]
+    # ADA-USDT fill of the day: 10 x 0.392 = 3.92 USDT x 1.0001 = 3.920392; fee 0.03136 USDT x 1.0001
+    assert (spot.trades, spot.volume, spot.fees) == (1, Decimal("3.920392"), Decimal("0.031363136"))
+
+
+async def test_coinbase_permissions_unknown_and_wrong_secret() -> None:
+    sc = scenario()
+    with fake_venue("coinbase", sc) as venue:
+        assert await connector(venue.base_url, sc).permissions() == {Permission.UNKNOWN}
+        with pytest.raises(AuthError) as info:
+            await connector(venue.base_url, sc, secret="0123456789abcdefwrongwrongwrong0").check_credentials()
+    assert "0123456789abcdefwrongwrongwrong0" not in str(info.value) and sc.api_key not in str(info.value)
