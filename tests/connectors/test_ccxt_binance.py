@@ -204,3 +204,11 @@ async def test_state_fetch_timing_with_cached_markets() -> None:
     timing = await measure_state_fetch("binance", full_scenario(), runs=10)
     print(f"binance state fetch, markets cached: {timing}")
     assert timing["median"] < 1000  # generous: shared CI machines; typical median is ~15-30 ms
+
+
+async def test_permissive_mode_accepts_any_key_for_benchmarks() -> None:
+    scenario = binance_scenario({"spot": {"USDT": "10"}}, PRICES, permissive=True)
+    with fake_venue("binance", scenario) as venue:
+        creds = Credentials("any-key-42", "any-secret-42")
+        state = await create("binance", creds, ConnectorOptions(base_url=venue.base_url)).fetch_account_state(WINDOW)
+    assert state.total_equity == Decimal("10")
