@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import FastAPI
 
 from app.config import Settings, load_settings
-from app.core.http_errors import install_error_handlers
+from app.core.http_errors import install_error_handlers, install_openapi_errors
 from app.core.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
-from app.routers import health, logs
+from app.routers import attestation, health, logs
 from app.services.crypto.tls_identity import TlsIdentity
 from app.state import AppState, build_state
 
@@ -46,9 +46,11 @@ def create_app(
         redoc_url=None,
     )
     install_error_handlers(app)
+    install_openapi_errors(app)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     app.include_router(health.router, prefix="/api/v1")
+    app.include_router(attestation.router, prefix="/api/v1")
     app.include_router(logs.router, prefix="/api/v1")
     return app

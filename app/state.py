@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import AuthSettings, Settings
@@ -16,6 +17,7 @@ from app.core.redaction import Redactor
 from app.db import SessionMaker, create_engine, create_sessionmaker
 from app.errors import StartupRefused
 from app.migrate import current_revision, head_revision, upgrade
+from app.services.attestation import AttestationService, build_attestation
 from app.services.auth import TokenVerifier
 from app.services.crypto.errors import KeyUnavailable
 from app.services.crypto.tls_identity import TlsIdentity, generate_tls_identity
@@ -36,11 +38,15 @@ class AppState:
     tls: TlsIdentity = field(default_factory=generate_tls_identity)
     keys: EnclaveKeys | None = None
     verifier: TokenVerifier = field(default_factory=lambda: TokenVerifier(AuthSettings()))
+    attestation: AttestationService | None = None
+    http: httpx.AsyncClient | None = None  # outbound calls the enclave makes itself (AMD KDS, benchmarks)
     hardening: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def aclose(self) -> None:
         self.hub.close()
+        if self.http is not None:
+            await self.http.aclose()
         await self.engine.dispose()
 
 
@@ -76,17 +82,21 @@ async def build_state(
         log.warning("weaker than production", weakness=weakness)
     settings.server.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     engine = create_engine(settings.database_url, echo=settings.db.db_echo)
+    http = httpx.AsyncClient(timeout=20, follow_redirects=False)
+    tls = tls or generate_tls_identity(settings.server.tls_hostnames)
     try:
         await _ensure_schema(settings, engine)
         sessionmaker = create_sessionmaker(engine)
         keys = await load_enclave_keys(settings, sessionmaker)
+        log.info("keys loaded", key_source=keys.source, master_key_id=keys.master_key_id, dek_id=keys.dek.dek_id)
+        attestation = await build_attestation(settings, tls=tls, keys=keys, http=http)
     except (StartupRefused, KeyUnavailable) as exc:
         log.error("refusing to start", reason=str(exc))
+        await http.aclose()
         await engine.dispose()
         raise
-    log.info("keys loaded", key_source=keys.source, master_key_id=keys.master_key_id, dek_id=keys.dek.dek_id)
     return AppState(
         settings=settings, hub=hub, redactor=redactor, engine=engine, sessionmaker=sessionmaker,
-        tls=tls or generate_tls_identity(settings.server.tls_hostnames), hardening=hardening or {},
-        keys=keys, verifier=TokenVerifier(settings.auth),
+        tls=tls, hardening=hardening or {}, keys=keys, verifier=TokenVerifier(settings.auth),
+        attestation=attestation, http=http,
     )

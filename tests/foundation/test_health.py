@@ -30,7 +30,7 @@ async def test_unknown_route_uses_the_error_format(app_client: httpx.AsyncClient
 
 async def test_validation_errors_use_the_error_format(app_client: httpx.AsyncClient) -> None:
     response = await app_client.get("/api/v1/logs", params={"limit": 0})
-    assert response.status_code == 422
+    assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "validation_error"
     assert "limit" in error["message"]

@@ -1,0 +1,57 @@
+"""Attestation evidence and the TLS identity it binds (SPEC §6)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.http_errors import error_responses
+from app.deps import StateDep
+from app.errors import BadRequest, ServiceUnavailable
+from app.services.attestation import AttestationService
+
+router = APIRouter(tags=["attestation"])
+
+NONCE_MIN, NONCE_MAX = 16, 64
+
+
+class NonceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    nonce: Annotated[str, Field(min_length=2 * NONCE_MIN, max_length=2 * NONCE_MAX, pattern=r"^[0-9a-fA-F]+$",
+                                description="16 to 64 random bytes, hex")]
+
+
+class TlsFingerprint(BaseModel):
+    fingerprint: str
+    spki_sha256: str
+    certificate: str
+
+
+def _service(state: StateDep) -> AttestationService:
+    if state.attestation is None:
+        raise ServiceUnavailable("attestation is not loaded", code="attestation_unavailable")
+    return state.attestation
+
+
+@router.get("/attestation", responses={200: {"content": {"application/json": {}}}, **error_responses(503)})
+async def boot_attestation(state: StateDep) -> Response:
+    """Boot-time evidence binding the TLS, E2E and report-signing keys (cached)."""
+    return Response(_service(state).boot_json, media_type="application/json")
+
+
+@router.post("/attestation", responses=error_responses(400, 429, 503))
+async def fresh_attestation(body: NonceRequest, state: StateDep) -> dict[str, Any]:
+    """Fresh evidence whose REPORT_DATA also binds the caller's nonce."""
+    if len(body.nonce) % 2:
+        raise BadRequest("nonce must be an even number of hex digits", code="invalid_nonce")
+    nonce = bytes.fromhex(body.nonce)
+    return await _service(state).document(nonce=nonce)
+
+
+@router.get("/tls/fingerprint", responses=error_responses(503))
+async def tls_fingerprint(state: StateDep) -> TlsFingerprint:
+    """The TLS certificate this server presents, as bound in the attestation."""
+    return TlsFingerprint(fingerprint=state.tls.fingerprint, spki_sha256=state.tls.spki_sha256,
+                          certificate=state.tls.cert_pem)
