@@ -33,12 +33,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(settings: Settings, *, tls: TlsIdentity | None = None, **app_kwargs: Any) -> Iterator[LiveServer]:
+def live_server(
+    settings: Settings, *, tls: TlsIdentity | None = None, presented_tls: TlsIdentity | None = None,
+    **app_kwargs: Any,
+) -> Iterator[LiveServer]:
+    """`presented_tls` makes the socket show another certificate than the one the app binds (a MITM)."""
     tls = tls or generate_tls_identity()
     states: list[AppState] = []
     app = create_app(settings, tls=tls, on_state=states.append, **app_kwargs)
     port = free_port()
-    with write_tls_files(tls) as files:
+    with write_tls_files(presented_tls or tls) as files:
         config = uvicorn.Config(app, host="127.0.0.1", port=port, ssl_certfile=str(files.certfile),
                                 ssl_keyfile=str(files.keyfile), log_config=None, ws="none", http="h11",
                                 timeout_graceful_shutdown=2, lifespan="on")
