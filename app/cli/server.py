@@ -72,7 +72,7 @@ def _run_uvicorn(settings: Any, tls: Any, hardening: dict[str, Any]) -> None:
         app, host=settings.server.host, port=settings.server.port, ssl_certfile=str(files.certfile),
         ssl_keyfile=str(files.keyfile), log_config=None, access_log=False, server_header=False,
         timeout_graceful_shutdown=int(settings.server.shutdown_timeout_s), lifespan="on",
-        proxy_headers=False, ws="none", http="h11",
+        proxy_headers=False, ws="none", http="httptools", loop="uvloop",
     )
     try:
         _Server(config).run()

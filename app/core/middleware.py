@@ -13,7 +13,10 @@ from app.core.logging import get_logger
 
 log = get_logger("zka.http")
 
-_QUIET_PATHS = {"/health", "/ready", "/metrics", "/api/v1/health", "/api/v1/ready"}
+# Hot public reads are counted by the Prometheus middleware instead of a log line each: at thousands
+# of requests a second the redacted access line would cost more than serving the cached bytes.
+_QUIET_PATHS = {"/health", "/ready", "/metrics", "/api/v1/health", "/api/v1/ready", "/api/v1/attestation",
+                "/api/v1/tls/fingerprint"}
 
 
 class RequestContextMiddleware:
@@ -39,7 +42,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             path = scope.get("path", "")
-            if path not in _QUIET_PATHS:
+            if not (path in _QUIET_PATHS and scope.get("method") == "GET"):
                 route = scope.get("route")
                 log.info(
                     "request", method=scope.get("method"), route=getattr(route, "path", "unmatched"),
