@@ -12,10 +12,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.config import Settings
 from app.errors import BadRequest
 from app.services.auth import Principal, resolve_principal
+from app.services.sync import SyncContext, SyncRuntime, sync_context, sync_runtime
 from app.state import AppState
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     state: AppState = request.state.zka
     return state
 
@@ -23,7 +24,7 @@ def get_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-def get_settings(state: StateDep) -> Settings:
+async def get_settings(state: StateDep) -> Settings:
     return state.settings
 
 
@@ -70,3 +71,15 @@ async def get_principal(
 
 
 CurrentUser = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_sync_context(state: StateDep) -> SyncContext:
+    return sync_context(state)
+
+
+async def get_sync_runtime(state: StateDep) -> SyncRuntime:
+    return sync_runtime(state)
+
+
+SyncContextDep = Annotated[SyncContext, Depends(get_sync_context)]
+SyncRuntimeDep = Annotated[SyncRuntime, Depends(get_sync_runtime)]
