@@ -112,6 +112,13 @@ class AuthSettings(_Group):
     jwt_leeway_s: int = 30
     log_api_key: SecretStr | None = None
 
+    @field_validator("jwt_secret")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("ZKA_JWT_SECRET must be at least 32 characters (HS256 needs a strong key)")
+        return value
+
     @property
     def gateway_configured(self) -> bool:
         return bool(self.jwt_secret or self.jwt_public_key)
