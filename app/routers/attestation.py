@@ -47,7 +47,13 @@ async def fresh_attestation(body: NonceRequest, state: StateDep) -> dict[str, An
     if len(body.nonce) % 2:
         raise BadRequest("nonce must be an even number of hex digits", code="invalid_nonce")
     nonce = bytes.fromhex(body.nonce)
-    return await _service(state).document(nonce=nonce)
+    try:
+        document = await _service(state).document(nonce=nonce)
+    except ServiceUnavailable:
+        state.metrics.attestation.labels("fresh", "error").inc()
+        raise
+    state.metrics.attestation.labels("fresh", "ok").inc()
+    return document
 
 
 @router.get("/tls/fingerprint", responses=error_responses(503))
