@@ -22,5 +22,7 @@ def test_wrk_output_is_parsed_in_milliseconds() -> None:
 
 
 def test_render_marks_budget_verdicts() -> None:
-    table = render([Measure("a", "<= 1", "0.5", True), Measure("b", "<= 1", "2", False), Measure("c", "x", "n/a", None)])
+    table = render([
+        Measure("a", "<= 1", "0.5", True), Measure("b", "<= 1", "2", False), Measure("c", "x", "n/a", None),
+    ])
     assert "ok" in table and "OVER BUDGET" in table and "n/a" in table
