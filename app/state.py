@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -17,6 +19,7 @@ from app.core.redaction import Redactor
 from app.db import SessionMaker, create_engine, create_sessionmaker
 from app.errors import StartupRefused
 from app.migrate import current_revision, head_revision, upgrade
+from app.models import utcnow
 from app.services.attestation import AttestationService, build_attestation
 from app.services.auth import TokenVerifier
 from app.services.crypto.errors import KeyUnavailable
@@ -42,8 +45,15 @@ class AppState:
     http: httpx.AsyncClient | None = None  # outbound calls the enclave makes itself (AMD KDS, benchmarks)
     hardening: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
+    # Sync: process-wide connector cache (ccxt markets per venue per day), the daily scheduler, the clock
+    # (tests move it; the scheduler's job also takes an explicit `now`).
+    connector_cache: dict[str, object] = field(default_factory=dict)
+    scheduler: Any = None  # app.services.scheduler.SyncScheduler once started by the lifespan
+    clock: Callable[[], datetime] = utcnow
 
     async def aclose(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         self.hub.close()
         if self.http is not None:
             await self.http.aclose()

@@ -1,0 +1,141 @@
+"""Manual sync (anti-cherry-picking, SPEC §8) and the sync status a user sees.
+
+A user cannot choose when snapshots are taken. A manual sync is allowed only for a connection's first
+snapshot (`initial`), never twice within 23 h, and never over an existing snapshot; every request —
+run or refused — lands in sync_events. Like the scheduled job, this opens its own units of work: a
+failed or refused attempt must be audited even though the request then fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db import unit_of_work
+from app.errors import AppError, Conflict, NotFound, TooManyRequests, UpstreamError
+from app.models import ExchangeConnection, Snapshot, SyncEvent
+from app.services.connections import get_connection, list_connections
+from app.services.replica_locks import ConnectionLocks
+from app.services.snapshots import (
+    as_utc,
+    build_backfill,
+    build_snapshot,
+    initial_day,
+    initial_window,
+    last_snapshots,
+)
+from app.services.sync import Fetched, SyncRuntime, fetch_account, persist_rotated, record_event
+
+MANUAL_SPACING = timedelta(hours=23)
+RAN = ("success", "failed")
+
+
+@dataclass
+class ManualResult:
+    snapshot: Snapshot
+    backfilled: int
+
+
+async def manual_sync(rt: SyncRuntime, *, user_uid: str, connection_id: int) -> ManualResult:
+    now = rt.ctx.clock()
+    async with rt.sessionmaker() as session:
+        conn = await get_connection(session, user_uid, connection_id)
+        if not conn.is_active or conn.credentials is None:
+            raise NotFound(f"connection {connection_id} was deleted", code="connection_deleted")
+        refusal = await _refusal(session, conn, now)
+    if refusal is not None:
+        async with unit_of_work(rt.sessionmaker) as session:
+            record_event(session, conn, trigger="manual", scheduled_for=None, started_at=now, finished_at=now,
+                         outcome="refused", error_class=refusal.code)
+        raise refusal
+    async with ConnectionLocks.open(rt.engine) as locks, locks.hold(connection_id) as mine:
+        if not mine:
+            raise Conflict("a sync of this connection is running right now", code="sync_in_progress")
+        fetched = await fetch_account(rt.ctx, conn, initial_window(now), backfill=True)
+        return await _store(rt, conn, fetched, started=now)
+
+
+async def _refusal(session: AsyncSession, conn: ExchangeConnection, now: datetime) -> AppError | None:
+    assert conn.id is not None
+    last = (await last_snapshots(session, [conn.id])).get(conn.id)
+    if last is not None:
+        return Conflict(
+            f"manual sync is only allowed for a connection's first snapshot; this one has daily snapshots "
+            f"(latest {last.day.isoformat()}) and the next is taken automatically at 00:00 UTC",
+            code="manual_sync_not_allowed")
+    ran = await last_manual_run(session, conn.id)
+    if ran is not None and now - ran < MANUAL_SPACING:
+        wait = int((ran + MANUAL_SPACING - now).total_seconds()) + 1
+        return TooManyRequests(f"a manual sync of this connection ran less than 23 h ago; retry in {wait} s",
+                               retry_after=wait, code="manual_sync_too_soon")
+    return None
+
+
+async def last_manual_run(session: AsyncSession, connection_id: int) -> datetime | None:
+    query = (select(SyncEvent.started_at)
+             .where(SyncEvent.connection_id == connection_id, SyncEvent.trigger == "initial",
+                    col(SyncEvent.outcome).in_(RAN))
+             .order_by(col(SyncEvent.started_at).desc()).limit(1))
+    value = (await session.exec(query)).first()
+    return as_utc(value) if value is not None else None
+
+
+async def _store(rt: SyncRuntime, conn: ExchangeConnection, fetched: Fetched, *, started: datetime) -> ManualResult:
+    finished = rt.ctx.clock()
+    day = initial_day(started)
+    async with unit_of_work(rt.sessionmaker) as session:
+        live = await session.get(ExchangeConnection, conn.id)
+        if live is not None:
+            persist_rotated(live, rt.ctx.dek, fetched.rotated, finished)
+        record_event(session, conn, trigger="initial", scheduled_for=day, started_at=started, finished_at=finished,
+                     outcome="success" if fetched.ok else "failed", error_class=fetched.error_class)
+        snapshot, backfill = None, []
+        if fetched.ok and fetched.state is not None:
+            backfill = build_backfill(conn, fetched.history, taken_at=finished, before=day)
+            snapshot = build_snapshot(conn, day=day, trigger="initial", state=fetched.state, taken_at=finished)
+            session.add_all([*backfill, snapshot])
+            if backfill:
+                record_event(session, conn, trigger="backfill", scheduled_for=None, started_at=started,
+                             finished_at=finished, outcome="success")
+    if snapshot is None:
+        raise UpstreamError(f"{conn.exchange} could not be read ({fetched.error_class}); the attempt is recorded",
+                            code="sync_failed")
+    return ManualResult(snapshot, len(backfill))
+
+
+# -- status -------------------------------------------------------------------------------------------
+
+
+async def sync_status(session: AsyncSession, *, user_uid: str, now: datetime) -> list[dict[str, Any]]:
+    conns = await list_connections(session, user_uid)
+    ids = [c.id for c in conns if c.id is not None]
+    latest = await last_snapshots(session, ids)
+    out = []
+    for conn in conns:
+        assert conn.id is not None
+        attempt = await _last_attempt(session, conn.id)
+        last = latest.get(conn.id)
+        refusal = await _refusal(session, conn, now)
+        out.append({
+            "connection_id": conn.id, "exchange": conn.exchange, "label": conn.label,
+            "last_snapshot": None if last is None else
+            {"day": last.day, "trigger": last.trigger, "taken_at": as_utc(last.taken_at)},
+            "last_attempt": None if attempt is None else
+            {"trigger": attempt.trigger, "outcome": attempt.outcome, "scheduled_for": attempt.scheduled_for,
+             "started_at": as_utc(attempt.started_at),
+             "finished_at": as_utc(attempt.finished_at) if attempt.finished_at else None,
+             "error_class": attempt.error_class},
+            "manual_sync_allowed": refusal is None,
+            "manual_sync_refusal": None if refusal is None else refusal.message,
+        })
+    return out
+
+
+async def _last_attempt(session: AsyncSession, connection_id: int) -> SyncEvent | None:
+    query = (select(SyncEvent).where(SyncEvent.connection_id == connection_id)
+             .order_by(col(SyncEvent.id).desc()).limit(1))
+    return (await session.exec(query)).first()

@@ -1,0 +1,182 @@
+"""The daily snapshot job (SPEC §8) and the APScheduler that runs it at 00:00 UTC.
+
+`run_daily_sync(runtime, now=…)` is the job: it snapshots every active connection that has no row for
+the day the run closes (see app/services/snapshots.py for day semantics). Per connection: take the
+replica lock, re-check, call the venue with no database connection held, then write the snapshot and
+the audit event in one short transaction. Bounded concurrency overall and per venue; transient venue
+errors are retried with backoff; one connection's failure never stops another's. The job is
+idempotent, so a late or repeated run only fills what is missing. Tests call it with an explicit `now`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import exists
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from app.core.logging import get_logger
+from app.db import unit_of_work
+from app.models import ExchangeConnection, Snapshot
+from app.services.replica_locks import ConnectionLocks
+from app.services.snapshots import build_snapshot, midnight, scheduled_day, scheduled_window
+from app.services.sync import (
+    Fetched,
+    SyncRuntime,
+    fetch_account,
+    latest_snapshot,
+    persist_rotated,
+    record_event,
+    sync_runtime,
+)
+
+if TYPE_CHECKING:
+    from app.state import AppState
+
+log = get_logger("zka.scheduler")
+JOB_ID = "sync.daily_snapshots"
+
+
+@dataclass(frozen=True)
+class DailyResult:
+    day: date
+    outcomes: dict[str, int]  # success | failed | skipped (already done / another replica) | error
+    duration_s: float
+
+
+async def run_daily_sync(rt: SyncRuntime, *, now: datetime) -> DailyResult:
+    started = time.perf_counter()
+    day = scheduled_day(now)
+    due = await due_connections(rt, day)
+    settings = rt.ctx.settings
+    overall = asyncio.Semaphore(settings.sync_concurrency)
+    per_venue: defaultdict[str, asyncio.Semaphore] = defaultdict(
+        lambda: asyncio.Semaphore(settings.sync_per_venue_concurrency))
+
+    async def one(connection_id: int, venue: str) -> str:
+        async with per_venue[venue], overall:
+            try:
+                return await sync_scheduled(rt, locks, connection_id, day)
+            except Exception as exc:  # noqa: BLE001 - the loop survives anything one connection does
+                log.error("scheduled sync crashed", connection_id=connection_id, error_class=type(exc).__name__)
+                return "error"
+
+    async with ConnectionLocks.open(rt.engine) as locks:
+        outcomes = Counter(await asyncio.gather(*(one(cid, venue) for cid, venue in due)))
+    result = DailyResult(day, dict(outcomes), round(time.perf_counter() - started, 3))
+    log.info("daily sync finished", day=day.isoformat(), due=len(due), duration_s=result.duration_s, **outcomes)
+    return result
+
+
+async def due_connections(rt: SyncRuntime, day: date) -> list[tuple[int, str]]:
+    """Active connections created before the run's instant that have no row for `day` yet."""
+    cutoff = midnight(day + timedelta(days=1))
+    done = exists().where(col(Snapshot.connection_id) == col(ExchangeConnection.id), col(Snapshot.day) >= day)
+    query = (
+        select(ExchangeConnection.id, ExchangeConnection.exchange)
+        .where(col(ExchangeConnection.is_active), col(ExchangeConnection.credentials).is_not(None),
+               col(ExchangeConnection.created_at) < cutoff, ~done)
+        .order_by(col(ExchangeConnection.id))
+    )
+    async with rt.sessionmaker() as session:
+        return [(int(cid), venue) for cid, venue in (await session.exec(query)).all() if cid is not None]
+
+
+async def sync_scheduled(rt: SyncRuntime, locks: ConnectionLocks, connection_id: int, day: date) -> str:
+    async with locks.hold(connection_id) as mine:
+        if not mine:
+            return "skipped"
+        async with rt.sessionmaker() as session:
+            conn = await session.get(ExchangeConnection, connection_id)
+            previous = await latest_snapshot(session, connection_id)
+        if conn is None or not conn.is_active or conn.credentials is None:
+            return "skipped"
+        if previous is not None and previous.day >= day:
+            return "skipped"
+        clock = rt.ctx.clock
+        started = clock()
+        try:
+            fetched = await fetch_account(rt.ctx, conn, scheduled_window(day, previous))
+        except Exception as exc:  # noqa: BLE001 - e.g. credentials that no longer decrypt: audited as a failure
+            fetched = Fetched(error_class=type(exc).__name__, error_kind="internal")
+        return await _store(rt, conn, fetched, day=day, started=started)
+
+
+async def _store(rt: SyncRuntime, conn: ExchangeConnection, fetched: Fetched, *, day: date, started: datetime) -> str:
+    finished = rt.ctx.clock()
+    outcome = "success" if fetched.ok else "failed"
+    try:
+        async with unit_of_work(rt.sessionmaker) as session:
+            live = await session.get(ExchangeConnection, conn.id)
+            if live is not None:
+                persist_rotated(live, rt.ctx.dek, fetched.rotated, finished)
+            if fetched.state is not None and fetched.ok:
+                session.add(build_snapshot(conn, day=day, trigger="scheduled", state=fetched.state,
+                                           taken_at=finished))
+            record_event(session, conn, trigger="scheduled", scheduled_for=day, started_at=started,
+                         finished_at=finished, outcome=outcome, error_class=fetched.error_class)
+    except IntegrityError:
+        # The day's row appeared meanwhile (e.g. a connect at 00:00:01): the existing row stays.
+        outcome = "skipped"
+        async with unit_of_work(rt.sessionmaker) as session:
+            record_event(session, conn, trigger="scheduled", scheduled_for=day, started_at=started,
+                         finished_at=finished, outcome=outcome, error_class="SnapshotExists")
+    if outcome == "failed":
+        log.warning("scheduled sync failed", connection_id=conn.id, venue=conn.exchange,
+                    error_class=fetched.error_class)
+    return outcome
+
+
+# -- the scheduler ------------------------------------------------------------------------------------
+
+
+class SyncScheduler:
+    """APScheduler (AsyncIOScheduler) with one cron job at 00:00 UTC, plus a catch-up run at start-up
+    (idempotent: it only fills yesterday's rows that are missing, e.g. after a restart over midnight)."""
+
+    def __init__(self, state: AppState) -> None:
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler  # noqa: PLC0415 - keep start-up light
+        from apscheduler.triggers.cron import CronTrigger  # noqa: PLC0415
+
+        self._state = state
+        self._scheduler: Any = AsyncIOScheduler(timezone=UTC)
+        self._scheduler.add_job(self.tick, CronTrigger(hour=0, minute=0, second=0, timezone=UTC), id=JOB_ID,
+                                max_instances=1, coalesce=True, misfire_grace_time=6 * 3600)
+        self._scheduler.add_job(self.tick, "date", run_date=datetime.now(UTC) + timedelta(seconds=5),
+                                id=f"{JOB_ID}.catch_up", misfire_grace_time=3600)
+
+    async def tick(self) -> DailyResult | None:
+        try:
+            return await run_daily_sync(sync_runtime(self._state), now=self._state.clock())
+        except Exception as exc:  # noqa: BLE001 - the scheduler must keep running tomorrow
+            log.error("daily sync run failed", error_class=type(exc).__name__)
+            return None
+
+    def start(self) -> None:
+        self._scheduler.start()
+        upcoming = self.next_run()
+        log.info("scheduler started", next_run=upcoming.isoformat() if upcoming else None)
+
+    def next_run(self) -> datetime | None:
+        job = self._scheduler.get_job(JOB_ID)
+        return job.next_run_time if job is not None else None
+
+    async def stop(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+
+def start_scheduler(state: AppState) -> SyncScheduler:
+    scheduler = SyncScheduler(state)
+    scheduler.start()
+    return scheduler
+
+
+def next_midnight(now: datetime) -> datetime:
+    return midnight(now.astimezone(UTC).date() + timedelta(days=1))

@@ -1,0 +1,180 @@
+"""One sync of one connection: decrypt, fetch (with retries), build rows, audit.
+
+Decrypted credentials exist only inside `fetch_account` and are registered with the redaction layer
+for that time. Everything leaving this module is an aggregate or an error *class* — never an
+exception message from a venue library, never a credential.
+
+Functions taking a session only add and flush; the caller's unit of work commits. `sync_events` rows
+are only ever inserted, one per attempt once it has finished (started_at and finished_at together).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, TypeVar
+
+import stamina
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.config import SyncSettings
+from app.connectors.base import (
+    AccountState,
+    Connector,
+    ConnectorError,
+    ConnectorOptions,
+    Credentials,
+    DayWindow,
+    EquityPoint,
+    Permission,
+    RateLimited,
+    VenueUnavailable,
+)
+from app.connectors.registry import build_connector
+from app.core.logging import get_logger
+from app.core.redaction import secret_values
+from app.db import SessionMaker
+from app.models import ExchangeConnection, Snapshot, SyncEvent, utcnow
+from app.services.crypto import Dek, decrypt_credentials, encrypt_credentials
+
+if TYPE_CHECKING:
+    from app.state import AppState
+
+log = get_logger("zka.sync")
+T = TypeVar("T")
+ConnectorFactory = Callable[[str, Credentials, ConnectorOptions], Connector]
+TRANSIENT: tuple[type[ConnectorError], ...] = (VenueUnavailable, RateLimited)
+BACKFILL_DAYS = 365
+
+
+@dataclass(frozen=True)
+class SyncContext:
+    """What a sync needs from the process: the DEK, venue settings, the shared connector cache, a clock."""
+
+    dek: Dek
+    settings: SyncSettings
+    cache: dict[str, object] = field(default_factory=dict)
+    clock: Callable[[], datetime] = utcnow
+    build: ConnectorFactory = build_connector
+
+    def options(self, venue: str, *, is_paper: bool = False) -> ConnectorOptions:
+        return ConnectorOptions(base_url=self.settings.venue_urls.get(venue), is_paper=is_paper, cache=self.cache)
+
+
+def sync_context(state: AppState) -> SyncContext:
+    assert state.keys is not None, "keys are loaded by the lifespan"
+    return SyncContext(dek=state.keys.dek, settings=state.settings.sync, cache=state.connector_cache,
+                       clock=state.clock)
+
+
+@dataclass(frozen=True)
+class SyncRuntime:
+    """What a sync *job* needs: it opens its own units of work (an attempt is audited even when it fails)."""
+
+    ctx: SyncContext
+    engine: AsyncEngine
+    sessionmaker: SessionMaker
+
+
+def sync_runtime(state: AppState) -> SyncRuntime:
+    return SyncRuntime(sync_context(state), state.engine, state.sessionmaker)
+
+
+def secrets_of(credentials: Credentials) -> tuple[str | None, ...]:
+    return (credentials.api_key, credentials.api_secret, credentials.passphrase, *credentials.extra.values())
+
+
+@dataclass
+class Fetched:
+    """The outcome of talking to the venue: aggregates, or the error's class; maybe rotated credentials."""
+
+    state: AccountState | None = None
+    history: list[EquityPoint] = field(default_factory=list)
+    permissions: set[Permission] = field(default_factory=set)
+    rotated: Credentials | None = None
+    error_class: str | None = None
+    error_kind: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.state is not None and self.error_class is None
+
+
+async def with_retries(call: Callable[[], Awaitable[T]], *, retries: int) -> T:
+    """Retry transient venue errors (unavailable, rate limited) with exponential backoff and jitter."""
+    async for attempt in stamina.retry_context(on=TRANSIENT, attempts=retries + 1, timeout=None,
+                                               wait_initial=1.0, wait_max=30.0):
+        with attempt:
+            return await call()
+    raise AssertionError("unreachable: retry_context re-raises the last error")
+
+
+async def fetch_account(
+    ctx: SyncContext, conn: ExchangeConnection, window: DayWindow, *, backfill: bool = False
+) -> Fetched:
+    """Decrypt, build the connector, fetch the window's state (and history for a backfill), close."""
+    assert conn.id is not None and conn.credentials is not None
+    credentials = decrypt_credentials(ctx.dek, conn.id, conn.credentials)
+    with secret_values(*secrets_of(credentials)):
+        connector = ctx.build(conn.exchange, credentials, ctx.options(conn.exchange, is_paper=conn.is_paper))
+        fetched = Fetched()
+        try:
+            fetched.state = await with_retries(lambda: connector.fetch_account_state(window),
+                                               retries=ctx.settings.sync_retries)
+            if backfill and hasattr(connector, "fetch_history"):
+                fetched.history = await connector.fetch_history(days=BACKFILL_DAYS)
+        except Exception as exc:  # noqa: BLE001 - one connection's failure must never escape the sync
+            fetched.state = None
+            fetched.error_class = type(exc).__name__
+            fetched.error_kind = exc.kind if isinstance(exc, ConnectorError) else "internal"
+        finally:
+            await _close(connector)
+        fetched.rotated = getattr(connector, "rotated_credentials", None)
+    if fetched.error_kind == "internal":
+        log.error("sync failed unexpectedly", venue=conn.exchange, error_class=fetched.error_class)
+    return fetched
+
+
+async def _close(connector: Connector) -> None:
+    try:
+        await connector.close()
+    except Exception as exc:  # noqa: BLE001 - closing must not turn a result into a failure
+        logging.getLogger(__name__).warning("connector close failed: %s", type(exc).__name__)
+
+
+def persist_rotated(conn: ExchangeConnection, dek: Dek, rotated: Credentials | None, now: datetime) -> None:
+    """A venue rotated a token during the sync (TradeStation): keep the new one, even if the sync failed."""
+    if rotated is None:
+        return
+    assert conn.id is not None
+    conn.credentials = encrypt_credentials(dek, conn.id, rotated)
+    conn.updated_at = now
+
+
+def record_event(
+    session: AsyncSession, conn: ExchangeConnection, *, trigger: str, scheduled_for: date | None,
+    started_at: datetime, finished_at: datetime, outcome: str, error_class: str | None = None,
+) -> SyncEvent:
+    """Append one audit row. The only way the application writes sync_events (no update, no delete)."""
+    assert conn.id is not None
+    event = SyncEvent(user_uid=conn.user_uid, connection_id=conn.id, trigger=trigger, scheduled_for=scheduled_for,
+                      started_at=started_at, finished_at=finished_at, outcome=outcome,
+                      error_class=error_class[:64] if error_class else None)
+    session.add(event)
+    return event
+
+
+async def has_snapshot(session: AsyncSession, connection_id: int, day: date | None = None) -> bool:
+    query = select(Snapshot.id).where(Snapshot.connection_id == connection_id)
+    if day is not None:
+        query = query.where(Snapshot.day == day)
+    return (await session.exec(query.limit(1))).first() is not None
+
+
+async def latest_snapshot(session: AsyncSession, connection_id: int) -> Snapshot | None:
+    query = select(Snapshot).where(Snapshot.connection_id == connection_id).order_by(col(Snapshot.day).desc())
+    return (await session.exec(query.limit(1))).first()

@@ -1,0 +1,117 @@
+"""Sync tests: the real app with a movable clock, and a local fake binance that checks signatures."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+import stamina
+from asgi_lifespan import LifespanManager
+
+from app.config import Settings
+from app.main import create_app
+from app.services.crypto import seal_credentials
+from app.services.sync import SyncRuntime, sync_runtime
+from app.state import AppState
+from tests.fakes.ccxt_venues import FakeVenue, Scenario, binance_scenario, fake_venue
+
+USER = "user_synctest0001"
+OTHER = "user_synctest0002"
+API_KEY, API_SECRET = "sync-test-api-key-0001", "sync-test-api-secret-0001"
+BALANCES = {"spot": {"BTC": "0.5", "USDT": "1000"}, "funding": {"USDC": "200"}}
+PRICES = {"BTC/USDT": "50000", "USDC/USDT": "1"}
+EQUITY = "26200.00000000"  # 0.5 x 50,000 + 1,000 + 200
+
+
+def scenario() -> Scenario:
+    return binance_scenario(BALANCES, PRICES, api_key=API_KEY, api_secret=API_SECRET)
+
+
+@pytest.fixture(autouse=True)
+def no_backoff_sleeps() -> Iterator[None]:
+    """stamina retries for real (3 attempts at most) but never waits."""
+    with stamina.set_testing(True, attempts=3, cap=True):
+        yield
+
+
+@pytest.fixture
+def binance() -> Iterator[FakeVenue]:
+    with fake_venue("binance", scenario()) as venue:
+        yield venue
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class SyncApp:
+    client: httpx.AsyncClient
+    state: AppState
+    clock: Clock
+
+    @property
+    def runtime(self) -> SyncRuntime:
+        return sync_runtime(self.state)
+
+    def envelope(self, **credentials: Any) -> dict[str, str]:
+        assert self.state.keys is not None
+        creds = credentials or {"api_key": API_KEY, "api_secret": API_SECRET}
+        return seal_credentials(self.state.keys.e2e.public_key_pem, creds)
+
+    def connect_body(self, *, label: str = "main", user: str = USER, **extra: Any) -> dict[str, Any]:
+        creds = extra.pop("credentials", None) or {}
+        return {"user_uid": user, "exchange": extra.pop("exchange", "binance"), "label": label,
+                "encrypted": self.envelope(**creds), **extra}
+
+    async def connect(self, **kwargs: Any) -> httpx.Response:
+        return await self.client.post("/api/v1/credentials/connect", json=self.connect_body(**kwargs))
+
+
+def sync_settings(settings: Settings, venue_urls: dict[str, str], **limits: Any) -> Settings:
+    settings.sync.venue_urls = venue_urls
+    settings.limits.rate_limits_enabled = limits.pop("enabled", False)
+    for name, value in limits.items():
+        setattr(settings.limits, name, value)
+    return settings
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2024, 5, 5, 14, 30, tzinfo=UTC))
+
+
+@pytest.fixture
+async def sync_app(settings: Settings, binance: FakeVenue, clock: Clock) -> AsyncIterator[SyncApp]:
+    async with running_app(sync_settings(settings, {"binance": binance.base_url}), clock) as app:
+        yield app
+
+
+class running_app:  # noqa: N801 - used like a function
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self._settings, self._clock = settings, clock
+        self._states: list[AppState] = []
+        self._app = create_app(settings, on_state=self._states.append)
+        self._manager = LifespanManager(self._app, startup_timeout=60)
+        self._client: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> SyncApp:
+        await self._manager.__aenter__()
+        state = self._states[0]
+        state.clock = self._clock
+        transport = httpx.ASGITransport(app=self._manager.app, client=("127.0.0.1", 50000))
+        self._client = httpx.AsyncClient(transport=transport, base_url="https://testserver")
+        return SyncApp(self._client, state, self._clock)
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._client is not None
+        await self._client.aclose()
+        await self._manager.__aexit__(*exc)
