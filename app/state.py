@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import AuthSettings, Settings
 from app.core.logging import configure_logging, get_logger
+from app.core.metrics import Metrics
 from app.core.redaction import Redactor
 from app.db import SessionMaker, create_engine, create_sessionmaker
 from app.errors import StartupRefused
@@ -42,6 +43,7 @@ class AppState:
     keys: EnclaveKeys | None = None
     verifier: TokenVerifier = field(default_factory=lambda: TokenVerifier(AuthSettings()))
     attestation: AttestationService | None = None
+    metrics: Metrics = field(default_factory=Metrics)
     http: httpx.AsyncClient | None = None  # outbound calls the enclave makes itself (AMD KDS, benchmarks)
     hardening: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)

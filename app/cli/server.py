@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import ssl
-from typing import Annotated, Any
+import sys
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -52,7 +54,7 @@ def _run_uvicorn(settings: Any, tls: Any, hardening: dict[str, Any]) -> None:
     from app.services.crypto import write_tls_files
 
     states: list[Any] = []
-    app = create_app(settings, tls=tls, hardening=hardening, on_state=states.append)
+    app = create_app(settings, tls=tls, hardening=hardening, on_state=states.append, on_refused=_refuse)
     files = write_tls_files(tls)
 
     class _Server(uvicorn.Server):
@@ -78,6 +80,13 @@ def _run_uvicorn(settings: Any, tls: Any, hardening: dict[str, Any]) -> None:
         _Server(config).run()
     finally:
         files.cleanup()
+
+
+def _refuse(reason: str) -> NoReturn:
+    """A guarantee is missing while the server starts: nothing is serving yet, so leave at once."""
+    sys.stderr.write(f"zka: {reason}\n")
+    sys.stderr.flush()
+    os._exit(2)
 
 
 def migrate() -> None:
