@@ -1,0 +1,110 @@
+"""Signed reports: create (user), fetch by id (anyone holding the unguessable id), verify (anyone)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.http_errors import error_responses
+from app.core.rate_limit import rate_limit
+from app.deps import CurrentUser, SessionDep, StateDep
+from app.errors import BadRequest, ServiceUnavailable
+from app.services.benchmark_cache import benchmark_cache_for
+from app.services.report_html import render_report_html
+from app.services.report_verify import verify_report
+from app.services.reports import (
+    ReportSpec,
+    Signer,
+    create_report,
+    get_report,
+    json_safe_evidence,
+    report_document,
+)
+from app.state import AppState
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+
+# A 5-year report is ~0.4 MB of JSON; verification must accept it whatever the global body limit.
+VERIFY_MAX_BODY = 4 * 1024 * 1024
+
+
+class ReportCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user_uid: str | None = Field(default=None, max_length=128, description="if given, must be the token's user")
+    start_date: date | None = Field(default=None, description="first day (UTC); default: first snapshot")
+    end_date: date | None = Field(default=None, description="last day (UTC), inclusive; default: last snapshot")
+    benchmark: str | None = Field(default=None, max_length=16, description="SPY, QQQ, BTC-USD or ETH-USD")
+    include_risk_metrics: bool = True
+    include_drawdown: bool = True
+    base_currency: str = Field(default="USD", max_length=8)
+    report_name: str | None = Field(default=None, max_length=200, description="display only, not signed")
+    manager: str | None = Field(default=None, max_length=120, description="display only, not signed")
+    firm: str | None = Field(default=None, max_length=120, description="display only, not signed")
+
+
+def _signer(state: AppState) -> Signer:
+    if state.keys is None:
+        raise ServiceUnavailable("the report-signing key is not loaded", code="keys_unavailable")
+    return Signer(state.keys.signing_key, state.keys.signing_public_key_b64)
+
+
+def _evidence(state: AppState) -> dict[str, Any] | None:
+    if state.attestation is None:
+        return None
+    cached = state.extras.get("report_evidence")
+    if cached is None:
+        cached = state.extras["report_evidence"] = json_safe_evidence(state.attestation.boot_document)
+    return dict(cached)
+
+
+@router.post("", status_code=201, dependencies=[rate_limit("reports")],
+             responses={200: {"description": "the stored report for the same request"},
+                        **error_responses(400, 401, 404, 422, 429, 503)})
+async def create(body: ReportCreate, user: CurrentUser, session: SessionDep, state: StateDep,
+                 response: Response) -> dict[str, Any]:
+    """Sign a performance report over the caller's snapshots (the same request returns the stored one)."""
+    spec = ReportSpec(**body.model_dump(exclude={"user_uid"}))
+    row, created = await create_report(session, user_uid=user.user_uid, spec=spec, signer=_signer(state),
+                                       benchmarks=benchmark_cache_for(state), evidence=_evidence(state))
+    state.metrics.reports.labels("created" if created else "reused").inc()
+    if not created:
+        response.status_code = 200
+    return report_document(row)
+
+
+@router.post("/verify", dependencies=[rate_limit("verify")], max_body_size=VERIFY_MAX_BODY,
+             responses=error_responses(400, 413, 422, 429))
+async def verify(
+    state: StateDep,
+    report: Annotated[dict[str, Any], Body(description="a report as returned by GET/POST /reports")],
+    measurement: Annotated[list[str] | None, Query(description="allowed measurements (hex); "
+                                                   "default: ZKA_EXPECTED_MEASUREMENTS")] = None,
+    trust_simulated: Annotated[bool, Query(description="accept simulated (development) evidence")] = False,
+) -> dict[str, Any]:
+    """Verify hash, signature and embedded hardware evidence; the verdict names each check."""
+    try:
+        allowed = [bytes.fromhex(m) for m in (measurement or state.settings.attestation.expected_measurements)]
+    except ValueError as exc:
+        raise BadRequest("measurement must be hex", code="invalid_measurement") from exc
+    result = await asyncio.to_thread(verify_report, report, measurements=allowed, trust_simulated=trust_simulated)
+    return {"valid": result.ok, **result.to_dict()}
+
+
+@router.get("/{report_id}", responses={200: {"content": {"application/json": {}, "text/html": {}}},
+                                       **error_responses(404)})
+async def read(report_id: Annotated[str, Path(max_length=64)], request: Request, session: SessionDep) -> Any:
+    """The signed report as JSON, or as an HTML page for browsers (Accept: text/html)."""
+    document = report_document(await get_report(session, report_id))
+    if _wants_html(request.headers.get("accept", "")):
+        return HTMLResponse(await asyncio.to_thread(render_report_html, document))
+    return document
+
+
+def _wants_html(accept: str) -> bool:
+    html, js = accept.find("text/html"), accept.find("application/json")
+    return html >= 0 and (js < 0 or html < js)

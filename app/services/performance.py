@@ -1,0 +1,187 @@
+"""A user's snapshots for a period → analytics input (SPEC §9). Shared by /metrics/performance and
+reports. Connections excluded from reports are left out everywhere; a snapshot's `day` is the UTC
+day whose close it holds, and a period [start, end] includes both days."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.connectors.registry import SUPPORTED_VENUES
+from app.errors import BadRequest, NotFound
+from app.models import ExchangeConnection, Snapshot
+from app.services.analytics import analyse_snapshots
+from app.services.benchmark_cache import BenchmarkCache, check_symbol
+
+MAX_YEARS = 5
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    id: int
+    exchange: str
+    is_paper: bool
+    is_active: bool
+
+
+@dataclass(frozen=True)
+class SnapshotSet:
+    start: date
+    end: date
+    rows: list[Any]  # (connection_id, day, total_equity, deposits, withdrawals) rows
+    connections: list[ConnectionInfo]  # those with rows in the period
+
+    @property
+    def still_active(self) -> set[int]:
+        return {c.id for c in self.connections if c.is_active}
+
+    def digest(self) -> str:
+        """Fingerprint of the exact data a report is computed from (part of its dedup key)."""
+        h = hashlib.sha256()
+        for r in self.rows:
+            h.update(f"{r.connection_id}|{r.day}|{r.total_equity}|{r.deposits}|{r.withdrawals}\n".encode())
+        for c in self.connections:
+            h.update(f"c{c.id}|{c.is_active}\n".encode())
+        return h.hexdigest()
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def check_period(start: date | None, end: date | None) -> None:
+    """Given bounds must be ordered and at most five years apart (400 otherwise)."""
+    if start is not None and end is not None:
+        if start >= end:
+            raise BadRequest(f"start date {start} must be before end date {end}", code="invalid_period")
+        if end > _add_years(start, MAX_YEARS):
+            raise BadRequest(f"the period {start} to {end} is longer than {MAX_YEARS} years", code="invalid_period")
+
+
+def check_exchange(exchange: str | None) -> None:
+    if exchange is not None and exchange not in SUPPORTED_VENUES:
+        raise BadRequest(f"unsupported exchange {exchange[:32]!r}; supported: {', '.join(SUPPORTED_VENUES)}",
+                         code="unsupported_exchange")
+
+
+def _scope(user_uid: str, exchange: str | None) -> list[Any]:
+    conds = [col(Snapshot.user_uid) == user_uid, col(ExchangeConnection.user_uid) == user_uid,
+             col(ExchangeConnection.exclude_from_report).is_(False)]
+    if exchange is not None:
+        conds.append(col(ExchangeConnection.exchange) == exchange)
+    return conds
+
+
+async def _bounds(session: AsyncSession, user_uid: str, exchange: str | None) -> tuple[date | None, date | None]:
+    stmt = (select(func.min(Snapshot.day), func.max(Snapshot.day))
+            .join(ExchangeConnection, col(ExchangeConnection.id) == col(Snapshot.connection_id))
+            .where(*_scope(user_uid, exchange)))
+    first, last = (await session.exec(stmt)).one()
+    return first, last
+
+
+async def resolve_period(
+    session: AsyncSession, user_uid: str, *, start: date | None, end: date | None, exchange: str | None = None
+) -> tuple[date, date]:
+    """Missing bounds come from the data (the start at most five years before the end)."""
+    check_period(start, end)
+    first, last = await _bounds(session, user_uid, exchange)
+    if first is None or last is None:
+        raise NotFound("no snapshots yet for this user", code="no_snapshots")
+    end = end or last
+    start = start or max(first, _add_years(end, -MAX_YEARS))
+    if start == end:
+        raise BadRequest(f"only one day ({start}) with snapshots: a report needs two", code="insufficient_data")
+    check_period(start, end)
+    return start, end
+
+
+async def load_snapshots(
+    session: AsyncSession, user_uid: str, *, start: date | None, end: date | None, exchange: str | None = None
+) -> SnapshotSet:
+    check_exchange(exchange)
+    start, end = await resolve_period(session, user_uid, start=start, end=end, exchange=exchange)
+    stmt = (sa_select(col(Snapshot.connection_id), col(Snapshot.day), col(Snapshot.total_equity),
+                   col(Snapshot.deposits), col(Snapshot.withdrawals))
+            .join(ExchangeConnection, col(ExchangeConnection.id) == col(Snapshot.connection_id))
+            .where(*_scope(user_uid, exchange), col(Snapshot.day) >= start, col(Snapshot.day) <= end)
+            .order_by(col(Snapshot.connection_id), col(Snapshot.day)))
+    rows = list((await session.exec(stmt)).all())  # type: ignore[call-overload]  # 5 columns: beyond sqlmodel overloads
+    if len({r.day for r in rows}) < 2:
+        raise BadRequest(f"fewer than two days with snapshots between {start} and {end}",
+                         code="insufficient_data")
+    ids = {r.connection_id for r in rows}
+    conns = await session.exec(select(ExchangeConnection).where(col(ExchangeConnection.id).in_(ids)))
+    infos = sorted((ConnectionInfo(c.id, c.exchange, c.is_paper, c.is_active) for c in conns.all()
+                    if c.id is not None), key=lambda c: c.id)
+    return SnapshotSet(start, end, rows, infos)
+
+
+def coverage(data: SnapshotSet, analytics_coverage: dict[str, Any]) -> dict[str, Any]:
+    """SPEC §8: expected days, snapshots present, gaps — over the requested period, not just the data span."""
+    one = timedelta(days=1)
+    first, last = date.fromisoformat(analytics_coverage["start"]), date.fromisoformat(analytics_coverage["end"])
+    gaps = [list(g) for g in analytics_coverage["gaps"]]
+    if first > data.start:
+        gaps.insert(0, [data.start.isoformat(), (first - one).isoformat()])
+    if last < data.end:
+        gaps.append([(last + one).isoformat(), data.end.isoformat()])
+    expected_days = (data.end - data.start).days + 1
+    conns = analytics_coverage["connections"]
+    expected_snapshots = sum(
+        ((date.fromisoformat(c["last_day"]) if c["removed"] else data.end) - date.fromisoformat(c["first_day"])).days
+        + 1 for c in conns)
+    return {
+        "period_start": data.start.isoformat(),
+        "period_end": data.end.isoformat(),
+        "expected_days": expected_days,
+        "days_with_data": analytics_coverage["days_with_data"],
+        "days_without_data": expected_days - analytics_coverage["days_with_data"],
+        "snapshots": len(data.rows),
+        "expected_snapshots": expected_snapshots,
+        "missing_snapshots": expected_snapshots - len(data.rows),
+        "gaps": gaps,
+        "connections": conns,
+    }
+
+
+def exchanges(data: SnapshotSet) -> list[dict[str, Any]]:
+    """Venues in the report (no labels: those are the user's own names for accounts)."""
+    out: dict[tuple[str, bool], int] = {}
+    for c in data.connections:
+        out[(c.exchange, c.is_paper)] = out.get((c.exchange, c.is_paper), 0) + 1
+    return [{"exchange": e, "is_paper": p, "accounts": n} for (e, p), n in sorted(out.items())]
+
+
+def _analyse(data: SnapshotSet, symbol: str | None, closes: dict[date, float] | None) -> dict[str, Any]:
+    a = analyse_snapshots(data.rows, still_active=data.still_active, benchmark_symbol=symbol,
+                          benchmark_closes=closes)
+    a["coverage"] = coverage(data, a["coverage"])
+    return a
+
+
+async def performance_metrics(
+    session: AsyncSession, *, user_uid: str, start: date | None, end: date | None, exchange: str | None,
+    benchmark: str | None, benchmarks: BenchmarkCache,
+) -> dict[str, Any]:
+    """Unsigned analytics for the caller's dashboard (same figures as a report)."""
+    if benchmark is not None:
+        check_symbol(benchmark)
+    data = await load_snapshots(session, user_uid, start=start, end=end, exchange=exchange)
+    bench = await benchmarks.series(session, benchmark, data.start, data.end) if benchmark else None
+    closes = bench.closes if bench is not None and bench.available else None
+    a = await asyncio.to_thread(_analyse, data, benchmark if closes else None, closes)
+    return {"period_start": data.start.isoformat(), "period_end": data.end.isoformat(), "exchange": exchange,
+            "base_currency": "USD", "benchmark_status": bench.describe() if bench else None,
+            "exchanges": exchanges(data), **a}
