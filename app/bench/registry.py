@@ -5,10 +5,12 @@ from __future__ import annotations
 from app.bench import MeasureFn
 from app.bench.crypto import measure_ecies
 from app.bench.load import measure_attestation
+from app.bench.reports import measure_report
 from app.bench.server import measure_startup
 
 GROUPS: dict[str, MeasureFn] = {
     "startup": measure_startup,
     "attestation": measure_attestation,
     "ecies": measure_ecies,
+    "report": measure_report,
 }
