@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 import stamina
 from asgi_lifespan import LifespanManager
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from app.config import Settings
 from app.main import create_app
@@ -29,6 +32,28 @@ EQUITY = "26200.00000000"  # 0.5 x 50,000 + 1,000 + 200
 
 def scenario() -> Scenario:
     return binance_scenario(BALANCES, PRICES, api_key=API_KEY, api_secret=API_SECRET)
+
+
+_AUDIT_CHANGE = re.compile(r"^\s*(UPDATE|DELETE\s+FROM)\s+\"?sync_events\b", re.IGNORECASE)
+
+
+@pytest.fixture(autouse=True)
+def audit_rows_are_never_changed(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every statement any engine runs during a sync test: none may update or delete sync_events, except
+    the two that test_audit_trail issues itself to show that the database refuses them."""
+    seen: list[str] = []
+
+    def watch(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if _AUDIT_CHANGE.match(statement):
+            seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", watch)
+    try:
+        yield
+    finally:
+        event.remove(Engine, "before_cursor_execute", watch)
+    expected = ["UPDATE sync_events SET outcome = 'success'", "DELETE FROM sync_events"]
+    assert seen == (expected if request.node.name == "test_the_database_refuses_to_change_audit_rows" else [])
 
 
 @pytest.fixture(autouse=True)
@@ -115,3 +140,27 @@ class running_app:  # noqa: N801 - used like a function
         assert self._client is not None
         await self._client.aclose()
         await self._manager.__aexit__(*exc)
+
+
+async def add_connection(
+    app: SyncApp, *, exchange: str = "binance", label: str = "main", user: str = USER,
+    api_key: str = API_KEY, api_secret: str = API_SECRET, passphrase: str | None = None, **fields: Any,
+) -> int:
+    """A stored connection as the connect flow leaves it (encrypted under the app's DEK), without a snapshot."""
+    from app.connectors.base import Credentials
+    from app.db import unit_of_work
+    from app.models import ExchangeConnection
+    from app.services.crypto import credentials_hash, encrypt_credentials
+
+    assert app.state.keys is not None
+    dek = app.state.keys.dek
+    creds = Credentials(api_key, api_secret, passphrase)
+    async with unit_of_work(app.state.sessionmaker) as session:
+        conn = ExchangeConnection(user_uid=user, exchange=exchange, label=label, permissions=["read"],
+                                  credentials_hash=credentials_hash(dek, creds),
+                                  created_at=app.clock() - timedelta(days=2), **fields)
+        session.add(conn)
+        await session.flush()
+        assert conn.id is not None
+        conn.credentials = encrypt_credentials(dek, conn.id, creds)
+        return conn.id
