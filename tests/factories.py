@@ -28,7 +28,7 @@ async def create_user(session: AsyncSession, uid: str = USER) -> User:
 async def create_connection(
     session: AsyncSession, *, user_uid: str = USER, exchange: str = "binance", label: str = "main", **fields: Any
 ) -> ExchangeConnection:
-    conn = ExchangeConnection(user_uid=user_uid, exchange=exchange, label=label, credentials="v1.test",
+    conn = ExchangeConnection(user_uid=user_uid, exchange=exchange, label=label, credentials=None,
                               permissions=["read"], **fields)
     session.add(conn)
     await session.flush()

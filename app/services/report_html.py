@@ -347,7 +347,7 @@ def _coverage(payload: Mapping[str, Any], a: Mapping[str, Any]) -> str:
     gap_text = ", ".join(f"{_e(s)} → {_e(t)}" for s, t in gaps[:12]) + (" …" if len(gaps) > 12 else "")
     exchanges = payload.get("exchanges") or []
     rows = _kv_table([
-        ("Calendar days in period", _e(cov.get("calendar_days", "—"))),
+        ("Calendar days in period", _e(cov.get("calendar_days", cov.get("expected_days", "—")))),
         ("Days with snapshots", _e(cov.get("days_with_data", "—"))),
         ("Days without any snapshot", _e(cov.get("days_without_data", "—")) + (f" ({gap_text})" if gaps else "")),
         ("Account-days carried forward", f"{carried} (a missed sync keeps the account's last value, no flow)"),
@@ -385,6 +385,8 @@ def _header(report: Mapping[str, Any], payload: Mapping[str, Any], a: Mapping[st
     end = payload.get("period_end") or _get(a, "period", "end")
     who = " · ".join(_e(display[k]) for k in ("manager", "firm") if display.get(k))
     bench = payload.get("benchmark") or _get(a, "benchmark", "symbol")
+    if isinstance(bench, Mapping):  # {symbol, available, reason?}: say when it could not be fetched
+        bench = f"{bench.get('symbol')}" + ("" if bench.get("available", True) else " (unavailable)")
     facts = [f"Period <b>{_e(start)}</b> to <b>{_e(end)}</b>",
              f"Currency <b>{_e(payload.get('base_currency') or 'USD')}</b>"]
     if bench:
