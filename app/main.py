@@ -14,9 +14,9 @@ from app.config import Settings, load_settings
 from app.core import rate_limit
 from app.core.http_errors import install_error_handlers, install_openapi_errors
 from app.core.metrics import Metrics, MetricsMiddleware
-from app.core.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
+from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
 from app.errors import StartupRefused
-from app.routers import attestation, connections, health, logs, performance, reports, snapshots, sync
+from app.routers import attestation, connections, health, logs, snapshots, sync
 from app.routers import metrics as metrics_router
 from app.services.crypto.errors import KeyUnavailable
 from app.services.crypto.tls_identity import TlsIdentity
@@ -66,7 +66,6 @@ def create_app(
         summary="Zero-knowledge trading track-record aggregator (AMD SEV-SNP enclave)",
         version="0.1.0",
         lifespan=lifespan,
-        max_body_size=settings.server.body_limit_bytes,
         docs_url=None if settings.server.is_production else "/docs",
         redoc_url=None,
     )
@@ -81,6 +80,7 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.server.body_limit_bytes)
     app.include_router(metrics_router.router)
     app.include_router(health.router)
     app.include_router(health.router, prefix="/api/v1")
@@ -89,6 +89,4 @@ def create_app(
     app.include_router(sync.router, prefix="/api/v1")
     app.include_router(snapshots.router, prefix="/api/v1")
     app.include_router(logs.router, prefix="/api/v1")
-    app.include_router(performance.router, prefix="/api/v1")
-    app.include_router(reports.router, prefix="/api/v1")
     return app

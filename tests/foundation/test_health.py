@@ -46,3 +46,26 @@ async def test_security_headers_are_set(app_client: httpx.AsyncClient) -> None:
 async def test_the_app_uses_the_database_under_test(app_client: httpx.AsyncClient, database_url: str) -> None:
     expected = "postgresql" if database_url.startswith("postgresql") else "sqlite"
     assert (await app_client.get("/ready")).json()["checks"]["database"]["dialect"] == expected
+
+
+async def test_method_not_allowed_lists_every_method_of_the_path(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.put("/api/v1/attestation")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+async def test_oversized_bodies_are_413_in_the_error_format(app_client: httpx.AsyncClient) -> None:
+    big = {"nonce": "ab" * 16, "pad": "x" * 70_000}
+    response = await app_client.post("/api/v1/attestation", json=big)
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+
+    async def chunks():  # no Content-Length: the body is counted as it streams
+        for _ in range(20):
+            yield b"x" * 4096
+
+    streamed = await app_client.post("/api/v1/attestation", content=chunks(),
+                                     headers={"content-type": "application/json"})
+    assert streamed.status_code == 413
+    assert streamed.json()["error"]["code"] == "payload_too_large"
