@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import attest, bench, report, server
+from app.cli import attest, bench, credentials, report, server
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="zka — zero-knowledge track-record enclave")
 server.register(cli)
 bench.register(cli)
 attest.register(cli)
 report.register(cli)
+credentials.register(cli)
 
 
 def main() -> None:
