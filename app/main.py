@@ -16,7 +16,7 @@ from app.core.http_errors import install_error_handlers, install_openapi_errors
 from app.core.metrics import Metrics, MetricsMiddleware
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
 from app.errors import StartupRefused
-from app.routers import attestation, connections, health, logs, snapshots, sync
+from app.routers import attestation, connections, health, logs, performance, reports, snapshots, sync
 from app.routers import metrics as metrics_router
 from app.services.crypto.errors import KeyUnavailable
 from app.services.crypto.tls_identity import TlsIdentity
@@ -89,4 +89,6 @@ def create_app(
     app.include_router(sync.router, prefix="/api/v1")
     app.include_router(snapshots.router, prefix="/api/v1")
     app.include_router(logs.router, prefix="/api/v1")
+    app.include_router(performance.router, prefix="/api/v1")
+    app.include_router(reports.router, prefix="/api/v1")
     return app
