@@ -7,10 +7,12 @@ from app.bench.crypto import measure_ecies
 from app.bench.load import measure_attestation
 from app.bench.reports import measure_report
 from app.bench.server import measure_startup
+from app.bench.sync import measure_sync
 
 GROUPS: dict[str, MeasureFn] = {
     "startup": measure_startup,
     "attestation": measure_attestation,
     "ecies": measure_ecies,
     "report": measure_report,
+    "sync": measure_sync,
 }
