@@ -119,7 +119,8 @@ async def test_bobs_report_is_reachable_only_by_its_unguessable_id(api: tuple[ht
     ("method", "path", "kwargs"),
     [
         ("GET", "/api/v1/connections", {"params": {"user_uid": BOB}}),
-        ("GET", "/api/v1/snapshots", {"params": {"user_uid": BOB, "start_date": "2026-01-01", "end_date": "2026-02-01"}}),
+        ("GET", "/api/v1/snapshots",
+         {"params": {"user_uid": BOB, "start_date": "2026-01-01", "end_date": "2026-02-01"}}),
         ("GET", "/api/v1/sync/status", {"params": {"user_uid": BOB}}),
         ("POST", "/api/v1/sync", {"json": {"user_uid": BOB, "connection_id": 1}}),
         ("POST", "/api/v1/reports", {"json": {"user_uid": BOB, "base_currency": "USD", "include_risk_metrics": True,
