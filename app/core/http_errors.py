@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -74,12 +75,28 @@ _CANDIDATE_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this path (Starlette names only the first route's)."""
-    routes = request.app.router.routes
-    return [
-        method for method in _CANDIDATE_METHODS
-        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
-    ]
+    """The methods the API documents for this path (Starlette names only the first matching route's).
+
+    Literal paths (`/reports/verify`) win over templates (`/reports/{report_id}`), as in OpenAPI."""
+    path = request.url.path
+    for template, methods in _documented_paths(request.app):
+        if template.fullmatch(path):
+            return methods
+    routes = request.app.router.routes  # paths left out of the schema (docs, /metrics)
+    return [m for m in _CANDIDATE_METHODS
+            if any(route.matches({**request.scope, "method": m})[0] == Match.FULL for route in routes)]
+
+
+def _documented_paths(app: FastAPI) -> list[tuple[re.Pattern[str], list[str]]]:
+    cached: list[tuple[re.Pattern[str], list[str]]] | None = getattr(app.state, "allow_table", None)
+    if cached is None:
+        table = []
+        for path, item in app.openapi().get("paths", {}).items():
+            pattern = re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)))
+            table.append(("{" in path, pattern, sorted(m.upper() for m in item)))
+        cached = [(pattern, methods) for _, pattern, methods in sorted(table, key=lambda row: row[0])]
+        app.state.allow_table = cached
+    return cached
 
 
 async def _integrity_error(_request: Request, _exc: Exception) -> JSONResponse:
@@ -121,6 +138,9 @@ def install_openapi_errors(app: FastAPI) -> None:
                     responses["400"] = {"description": "invalid request", **ref}
                 if "requestBody" in operation:
                     responses.setdefault("413", {"description": "request body over the size limit", **ref})
+                if operation.get("security"):
+                    responses.setdefault("401", {"description": "missing or invalid gateway token", **ref})
+                    responses.setdefault("403", {"description": "user_uid differs from the token's user", **ref})
         for name in ("HTTPValidationError", "ValidationError"):
             schema["components"]["schemas"].pop(name, None)
         app.openapi_schema = schema

@@ -69,3 +69,10 @@ async def test_oversized_bodies_are_413_in_the_error_format(app_client: httpx.As
                                      headers={"content-type": "application/json"})
     assert streamed.status_code == 413
     assert streamed.json()["error"]["code"] == "payload_too_large"
+
+
+async def test_a_literal_path_is_not_confused_with_a_template(app_client: httpx.AsyncClient) -> None:
+    # /reports/verify would also match /reports/{report_id}; its Allow names only what it serves.
+    response = await app_client.put("/api/v1/reports/verify")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
