@@ -80,7 +80,8 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestContextMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.server.body_limit_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.server.body_limit_bytes,
+                       path_limits={"/api/v1/reports/verify": reports.VERIFY_MAX_BODY})
     app.include_router(metrics_router.router)
     app.include_router(health.router)
     app.include_router(health.router, prefix="/api/v1")

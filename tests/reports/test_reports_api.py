@@ -264,3 +264,15 @@ class TestBenchmark:
         report = (await create(client, benchmark="BTC-USD")).json()
         assert report["payload"]["benchmark"] == {"symbol": "BTC-USD", "available": True}
         assert report["payload"]["metrics"]["benchmark"]["observations"] == DAYS - 1
+
+
+async def test_a_large_report_verifies_over_the_api_despite_the_global_body_limit(
+    client: httpx.AsyncClient, db: SessionMaker
+) -> None:
+    await seed(db, days=700)
+    report = (await create(client)).json()
+    assert len(httpx.Request("POST", "/", json=report).content) > 128 * 1024
+    assert (await verify(client, report))["valid"] is True
+    too_big = await client.post("/api/v1/reports", content=b'{"a":"' + b"x" * 200_000 + b'"}',
+                                headers={"content-type": "application/json"})
+    assert (too_big.status_code, too_big.json()["error"]["code"]) == (413, "payload_too_large")
