@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.api_types import Money, UtcDatetime
 from app.core.http_errors import error_responses
 from app.core.rate_limit import rate_limit
 from app.deps import CurrentUser, SessionDep, StateDep, SyncContextDep
@@ -50,8 +50,8 @@ class ConnectRequest(BaseModel):
 class SnapshotRef(BaseModel):
     day: date
     trigger: str
-    taken_at: datetime
-    total_equity: Decimal
+    taken_at: UtcDatetime
+    total_equity: Money
 
 
 class ConnectionPublic(BaseModel):
@@ -63,7 +63,7 @@ class ConnectionPublic(BaseModel):
     can_trade: bool
     is_paper: bool
     exclude_from_report: bool
-    created_at: datetime
+    created_at: UtcDatetime
     last_snapshot: SnapshotRef | None
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from app.core.api_types import Money, UtcDatetime
 from app.core.http_errors import error_responses
 from app.deps import CurrentUser, SessionDep, StateDep
 from app.services import snapshots as service
@@ -27,13 +27,13 @@ class SnapshotPublic(BaseModel):
     exchange: str
     label: str
     day: date
-    taken_at: datetime
+    taken_at: UtcDatetime
     trigger: str
-    total_equity: Decimal
-    cash: Decimal
-    unrealized_pnl: Decimal
-    deposits: Decimal
-    withdrawals: Decimal
+    total_equity: Money
+    cash: Money
+    unrealized_pnl: Money
+    deposits: Money
+    withdrawals: Money
     breakdown: dict[str, Any]
     currency: str
 

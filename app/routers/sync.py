@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.api_types import UtcDatetime
 from app.core.http_errors import error_responses
 from app.deps import CurrentUser, SessionDep, StateDep, SyncRuntimeDep
 from app.services.manual_sync import manual_sync, sync_status
@@ -26,7 +27,7 @@ class SyncResponse(BaseModel):
     connection_id: int
     day: date
     trigger: str
-    taken_at: datetime
+    taken_at: UtcDatetime
     backfilled_days: int
 
 

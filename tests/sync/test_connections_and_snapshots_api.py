@@ -26,6 +26,7 @@ async def test_list_shows_permissions_and_last_snapshot_never_secrets(sync_app: 
     assert set(conn) == {"id", "exchange", "label", "status", "permissions", "can_trade", "is_paper",
                          "exclude_from_report", "created_at", "last_snapshot"}
     assert conn["last_snapshot"]["day"] == "2024-05-04"
+    assert conn["created_at"].endswith("Z") and conn["last_snapshot"]["taken_at"].endswith("Z")
     for secret in (API_KEY, API_SECRET, "v1."):
         assert secret not in response.text
     assert (await sync_app.client.get("/api/v1/connections", params={"user_uid": OTHER})).json() == []
@@ -57,6 +58,7 @@ async def test_snapshots_by_date_range(sync_app: SyncApp) -> None:
     assert [(s["day"], s["trigger"]) for s in body["snapshots"]] == [("2024-05-04", "initial"),
                                                                      ("2024-05-05", "scheduled")]
     assert body["snapshots"][1]["breakdown"]["spot"]["trades"] == 0
+    assert body["snapshots"][0]["deposits"] == "0.00000000"  # exact fixed-point strings, never 0E-8
     only = await sync_app.client.get("/api/v1/snapshots", params={**Q, "start_date": "2024-05-05",
                                                                   "end_date": "2024-05-06"})
     assert [s["day"] for s in only.json()["snapshots"]] == ["2024-05-05"]
