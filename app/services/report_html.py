@@ -193,7 +193,21 @@ def _daily_points(a: Mapping[str, Any]) -> tuple[list[date], list[float | None],
             continue
         nav.append(_num(row.get("nav")))
         dd.append(_num(row.get("drawdown")))
+    if dd and all(v is None for v in dd):  # signed reports carry NAV only: drawdown from its running peak
+        dd = _drawdown_from_nav(nav)
     return days, nav, dd
+
+
+def _drawdown_from_nav(nav: list[float | None]) -> list[float | None]:
+    peak: float | None = None
+    out: list[float | None] = []
+    for value in nav:
+        if value is None:
+            out.append(None)
+            continue
+        peak = value if peak is None else max(peak, value)
+        out.append(value / peak - 1 if peak > 0 else None)
+    return out
 
 
 def _benchmark_on(days: list[date], a: Mapping[str, Any]) -> list[float | None]:

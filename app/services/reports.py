@@ -95,6 +95,13 @@ def new_report_id() -> str:
     return REPORT_ID_PREFIX + secrets.token_hex(16)
 
 
+def signed_daily_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per day, what a reader needs: the return and the NAV it compounds to. Absolute values and flows
+    are summarised once (metrics.flows); drawdown follows from NAV. Fewer numbers to disclose, and to
+    canonicalise: the signed payload stays inside the 30 ms budget with the rfc8785 library."""
+    return [{"date": r["date"], "return": r["return"], "nav": r["nav"]} for r in rows]
+
+
 def build_payload(
     data: SnapshotSet, spec: ReportSpec, *, report_id: str, user_uid: str, generated_at: datetime,
     bench: BenchmarkSeries | None, evidence: dict[str, Any] | None, public_key_b64: str,
@@ -105,7 +112,8 @@ def build_payload(
         benchmark_symbol=bench.symbol if bench and bench.available else None,
         benchmark_closes=bench.closes if bench and bench.available else None, options=options,
     )
-    metrics = {k: a[k] for k in ("period", "core", "trading", "flows", "monthly_returns", "yearly_returns", "daily")}
+    metrics = {k: a[k] for k in ("period", "core", "trading", "flows", "monthly_returns", "yearly_returns")}
+    metrics["daily"] = signed_daily_rows(a["daily"])
     if spec.include_risk_metrics:
         metrics["risk"] = a["risk"]
     if spec.include_drawdown:
