@@ -18,7 +18,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.connectors.registry import SUPPORTED_VENUES
 from app.errors import BadRequest, NotFound
 from app.models import ExchangeConnection, Snapshot
-from app.services.analytics import analyse_snapshots
 from app.services.benchmark_cache import BenchmarkCache, check_symbol
 
 MAX_YEARS = 5
@@ -165,6 +164,8 @@ def exchanges(data: SnapshotSet) -> list[dict[str, Any]]:
 
 
 def _analyse(data: SnapshotSet, symbol: str | None, closes: dict[date, float] | None) -> dict[str, Any]:
+    from app.services.analytics import analyse_snapshots  # numpy: loaded on first use, not at start-up
+
     a = analyse_snapshots(data.rows, still_active=data.still_active, benchmark_symbol=symbol,
                           benchmark_closes=closes)
     a["coverage"] = coverage(data, a["coverage"])

@@ -29,7 +29,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.errors import BadRequest, NotFound
 from app.models import SignedReport
-from app.services.analytics import AnalyticsOptions, analyse_snapshots
 from app.services.benchmark_cache import BenchmarkCache, BenchmarkSeries, check_symbol
 from app.services.performance import SnapshotSet, coverage, exchanges, load_snapshots
 from app.services.report_signing import ALGORITHM, report_hash, sign_hash
@@ -106,6 +105,8 @@ def build_payload(
     data: SnapshotSet, spec: ReportSpec, *, report_id: str, user_uid: str, generated_at: datetime,
     bench: BenchmarkSeries | None, evidence: dict[str, Any] | None, public_key_b64: str,
 ) -> dict[str, Any]:
+    from app.services.analytics import AnalyticsOptions, analyse_snapshots  # numpy: loaded on first report
+
     options = AnalyticsOptions()
     a = analyse_snapshots(
         data.rows, still_active=data.still_active,
