@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from app.core.http_errors import error_responses
 from app.deps import CurrentUser, SessionDep, StateDep
 from app.services.benchmark_cache import benchmark_cache_for
+from app.services.benchmarks import Benchmark
 from app.services.performance import performance_metrics
 
 router = APIRouter(prefix="/metrics", tags=["analytics"])
@@ -23,7 +24,7 @@ async def get_performance(
     start: Annotated[date | None, Query(description="first day (UTC), YYYY-MM-DD")] = None,
     end: Annotated[date | None, Query(description="last day (UTC), inclusive")] = None,
     exchange: Annotated[str | None, Query(max_length=32)] = None,
-    benchmark: Annotated[str | None, Query(max_length=16, description="SPY, QQQ, BTC-USD or ETH-USD")] = None,
+    benchmark: Benchmark | None = None,
 ) -> dict[str, Any]:
     """Returns, risk, drawdowns, monthly returns and coverage of the caller's accounts; at most five years."""
     return await performance_metrics(session, user_uid=user.user_uid, start=start, end=end, exchange=exchange,

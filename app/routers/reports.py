@@ -15,6 +15,7 @@ from app.core.rate_limit import rate_limit
 from app.deps import CurrentUser, SessionDep, StateDep
 from app.errors import BadRequest, ServiceUnavailable
 from app.services.benchmark_cache import benchmark_cache_for
+from app.services.benchmarks import Benchmark
 from app.services.report_html import render_report_html
 from app.services.report_verify import verify_report
 from app.services.reports import (
@@ -38,7 +39,7 @@ class ReportCreate(BaseModel):
     user_uid: str | None = Field(default=None, max_length=128, description="if given, must be the token's user")
     start_date: date | None = Field(default=None, description="first day (UTC); default: first snapshot")
     end_date: date | None = Field(default=None, description="last day (UTC), inclusive; default: last snapshot")
-    benchmark: str | None = Field(default=None, max_length=16, description="SPY, QQQ, BTC-USD or ETH-USD")
+    benchmark: Benchmark | None = None
     include_risk_metrics: bool = True
     include_drawdown: bool = True
     base_currency: str = Field(default="USD", max_length=8)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
 import httpx
@@ -20,7 +20,10 @@ from app.errors import BadRequest, UpstreamError
 YAHOO_BASE = "https://query1.finance.yahoo.com"
 YAHOO_SYMBOLS = frozenset({"SPY", "QQQ"})
 CRYPTO_PAIRS: Mapping[str, str] = {"BTC-USD": "BTC/USDT", "ETH-USD": "ETH/USDT"}
-SUPPORTED = tuple(sorted(YAHOO_SYMBOLS | CRYPTO_PAIRS.keys()))
+# The one list of benchmarks: request schemas use the type, the service the tuple.
+Benchmark = Literal["BTC-USD", "ETH-USD", "QQQ", "SPY"]
+SUPPORTED: tuple[str, ...] = get_args(Benchmark)
+assert set(SUPPORTED) == YAHOO_SYMBOLS | CRYPTO_PAIRS.keys()
 _DAY_MS = 86_400_000
 _CANDLE_PAGE = 1000  # Binance's maximum per klines request
 

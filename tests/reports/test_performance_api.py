@@ -40,7 +40,7 @@ async def test_exchange_filter_and_benchmark(client: httpx.AsyncClient, db: Sess
     ({"start": "2019-01-01", "end": "2024-01-02"}, 400, "invalid_period"),
     ({"start": "2024-13-01"}, None, None),
     ({"exchange": "nasdaq"}, 400, "unsupported_exchange"),
-    ({"benchmark": "GOLD"}, 400, "unsupported_benchmark"),
+    ({"benchmark": "GOLD"}, 400, "validation_error"),
     ({"start": "2030-01-01", "end": "2030-02-01"}, 400, "insufficient_data"),
 ])
 async def test_bad_queries_are_clear_4xx(
@@ -55,3 +55,11 @@ async def test_bad_queries_are_clear_4xx(
 
 async def test_requires_a_user(client: httpx.AsyncClient) -> None:
     assert (await client.get(URL)).status_code == 401
+
+
+async def test_an_unknown_benchmark_is_told_the_choices(client: httpx.AsyncClient, db: SessionMaker) -> None:
+    await seed(db)
+    response = await client.get(URL, params={"user_uid": USER, "benchmark": "GOLD"})
+    assert response.status_code == 400
+    message = response.json()["error"]["message"]
+    assert all(symbol in message for symbol in ("SPY", "QQQ", "BTC-USD", "ETH-USD"))

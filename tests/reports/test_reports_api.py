@@ -132,7 +132,7 @@ class TestCreate:
 class TestBadInput:
     @pytest.mark.parametrize(("body", "code"), [
         ({"base_currency": "EUR"}, "unsupported_currency"),
-        ({"benchmark": "DOGE"}, "unsupported_benchmark"),
+        ({"benchmark": "DOGE"}, "validation_error"),
         ({"start_date": "2024-02-01", "end_date": "2024-02-01"}, "invalid_period"),
         ({"start_date": "2024-02-02", "end_date": "2024-02-01"}, "invalid_period"),
         ({"start_date": "2018-01-01", "end_date": "2024-01-02"}, "invalid_period"),
