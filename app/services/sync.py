@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, TypeVar
 
-import stamina
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -106,6 +105,8 @@ class Fetched:
 
 async def with_retries(call: Callable[[], Awaitable[T]], *, retries: int) -> T:
     """Retry transient venue errors (unavailable, rate limited) with exponential backoff and jitter."""
+    import stamina  # noqa: PLC0415 - only syncs need it; keeps service start-up light
+
     async for attempt in stamina.retry_context(on=TRANSIENT, attempts=retries + 1, timeout=None,
                                                wait_initial=1.0, wait_max=30.0):
         with attempt:

@@ -4,6 +4,7 @@ retries, bounded concurrency, rotated credentials kept even when the sync fails.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -139,12 +140,17 @@ class Probe:
     total_peak: int = 0
     fail: bool = False
     rotate: bool = False
+    hold_until: int = 0  # keep fetches open until this many run at once (or 2 s), so peaks are reached
+    _full: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
 
     async def fetch(self, conn: FakeConnector, _window: DayWindow) -> AccountState:
         self.running[conn.venue] += 1
         self.peak[conn.venue] = max(self.peak[conn.venue], self.running[conn.venue])
         self.total_peak = max(self.total_peak, sum(self.running.values()))
-        await asyncio.sleep(0.01)
+        if self.total_peak >= self.hold_until:
+            self._full.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._full.wait(), 2)
         self.running[conn.venue] -= 1
         if self.rotate:
             c = conn._creds
@@ -167,7 +173,7 @@ async def test_concurrency_is_bounded_overall_and_per_venue(sync_app: SyncApp) -
     for i in range(12):
         await add_connection(sync_app, exchange="okx" if i % 4 == 0 else "binance", label=f"acct{i}",
                              api_key=f"key-{i:016d}")
-    probe = Probe()
+    probe = Probe(hold_until=5)
     result = await run_daily_sync(_with_fake(sync_app.runtime, probe), now=RUN)
     assert result.outcomes == {"success": 12}
     assert probe.total_peak == 5
