@@ -45,7 +45,8 @@ class _MetadataSource(PydanticBaseSettingsSource):
 
 
 class _Group(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ZKA_", env_file=".env", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="ZKA_", env_file=".env", extra="ignore", populate_by_name=True,
+                                      env_ignore_empty=True)
 
     @classmethod
     def settings_customise_sources(
@@ -154,7 +155,8 @@ class SyncSettings(_Group):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ZKA_", env_file=".env", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="ZKA_", env_file=".env", extra="ignore", populate_by_name=True,
+                                      env_ignore_empty=True)
 
     config_source: Literal["env", "gce-metadata"] = "env"
     gce_metadata_url: str = "http://metadata.google.internal/computeMetadata/v1"

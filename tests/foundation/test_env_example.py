@@ -32,3 +32,17 @@ def test_every_setting_is_documented() -> None:
 
 def test_nothing_documented_is_unknown() -> None:
     assert _documented() - _settings_vars() == set()
+
+
+def test_the_example_file_loads_as_is(tmp_path: object, monkeypatch: object) -> None:
+    """`cp .env.example .env` must start the service: empty values mean "unset", not "invalid"."""
+    import pytest
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    for line in (REPO_ROOT / ".env.example").read_text().splitlines():
+        if "=" in line and not line.startswith("#"):
+            name, value = line.split("=", 1)
+            monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert settings.keys.master_key is None and settings.db.url is None and settings.auth.jwt_secret is None
+    assert settings.server.port == 8443 and settings.sync.venue_urls == {}
