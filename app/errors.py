@@ -46,9 +46,12 @@ class TooManyRequests(AppError):
     status_code = 429
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after: int, code: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message, code=code)
         self.retry_after = retry_after
+        self.headers = {**(headers or {}), "Retry-After": str(retry_after)}
 
 
 class UpstreamError(AppError):

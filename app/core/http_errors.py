@@ -49,7 +49,7 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 async def _app_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+    headers = exc.headers if isinstance(exc, TooManyRequests) else None
     if exc.status_code >= 500:
         log.warning("request failed", error_code=exc.code, status=exc.status_code)
     return error_response(exc.status_code, exc.code, exc.message, headers)

@@ -15,7 +15,7 @@ import math
 import time
 from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from limits import RateLimitItem, parse
 from slowapi import Limiter
 from slowapi.util import get_remote_address
@@ -38,19 +38,23 @@ class RateLimiter:
             self._items[name] = parse(getattr(self.settings, f"rate_limit_{name}"))
         return self._items[name]
 
-    def hit(self, name: str, client: str) -> None:
-        """Count one request; TooManyRequests (429, Retry-After) once the limit is reached."""
+    def hit(self, name: str, client: str) -> dict[str, str]:
+        """Count one request and return the X-RateLimit-* headers; TooManyRequests (429, Retry-After)
+        once the limit is reached."""
         if not self.limiter.enabled:
-            return
+            return {}
         item = self.item(name)
         strategy = self.limiter.limiter
-        if strategy.hit(item, name, client):
-            return
-        reset_at = strategy.get_window_stats(item, name, client).reset_time
-        retry_after = max(1, math.ceil(reset_at - time.time()))
+        allowed = strategy.hit(item, name, client)
+        stats = strategy.get_window_stats(item, name, client)
+        headers = {"X-RateLimit-Limit": str(item.amount), "X-RateLimit-Remaining": str(stats.remaining),
+                   "X-RateLimit-Reset": str(math.ceil(stats.reset_time))}
+        if allowed:
+            return headers
+        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
         raise TooManyRequests(
             f"too many requests: at most {item.amount} per {_window(item)} per client; retry in {retry_after} s",
-            retry_after=retry_after,
+            retry_after=retry_after, headers=headers,
         )
 
 
@@ -70,8 +74,8 @@ def rate_limit(name: str) -> Any:
     """Dependency applying the limit `settings.limits.rate_limit_<name>` to a route."""
     LimitSettings.model_fields[f"rate_limit_{name}"]  # noqa: B018 - unknown names fail at import
 
-    async def check(request: Request) -> None:
+    async def check(request: Request, response: Response) -> None:
         limiter: RateLimiter = getattr(request.state, STATE_KEY)
-        limiter.hit(name, get_remote_address(request))
+        response.headers.update(limiter.hit(name, get_remote_address(request)))
 
     return Depends(check)
