@@ -72,6 +72,9 @@ async def connect(
     record_event(session, conn, trigger="initial", scheduled_for=day, started_at=started, finished_at=finished,
                  outcome="success")
     await session.flush()
+    ctx.count(exchange, "initial", "success", snapshots=1)
+    if backfill:
+        ctx.count(exchange, "backfill", "success", snapshots=len(backfill))
     log.info("connection added", venue=exchange, connection_id=conn.id, backfilled=len(backfill))
     return Connected(conn, snapshot, len(backfill))
 

@@ -51,6 +51,7 @@ async def manual_sync(rt: SyncRuntime, *, user_uid: str, connection_id: int) -> 
         async with unit_of_work(rt.sessionmaker) as session:
             record_event(session, conn, trigger="manual", scheduled_for=None, started_at=now, finished_at=now,
                          outcome="refused", error_class=refusal.code)
+        rt.ctx.count(conn.exchange, "manual", "refused")
         raise refusal
     async with ConnectionLocks.open(rt.engine) as locks, locks.hold(connection_id) as mine:
         if not mine:
@@ -101,6 +102,9 @@ async def _store(rt: SyncRuntime, conn: ExchangeConnection, fetched: Fetched, *,
             if backfill:
                 record_event(session, conn, trigger="backfill", scheduled_for=None, started_at=started,
                              finished_at=finished, outcome="success")
+    rt.ctx.count(conn.exchange, "initial", "success" if snapshot else "failed", snapshots=int(snapshot is not None))
+    if backfill:
+        rt.ctx.count(conn.exchange, "backfill", "success", snapshots=len(backfill))
     if snapshot is None:
         raise UpstreamError(f"{conn.exchange} could not be read ({fetched.error_class}); the attempt is recorded",
                             code="sync_failed")

@@ -127,6 +127,7 @@ async def _store(rt: SyncRuntime, conn: ExchangeConnection, fetched: Fetched, *,
         async with unit_of_work(rt.sessionmaker) as session:
             record_event(session, conn, trigger="scheduled", scheduled_for=day, started_at=started,
                          finished_at=finished, outcome=outcome, error_class="SnapshotExists")
+    rt.ctx.count(conn.exchange, "scheduled", outcome, snapshots=int(outcome == "success"))
     if outcome == "failed":
         log.warning("scheduled sync failed", connection_id=conn.id, venue=conn.exchange,
                     error_class=fetched.error_class)

@@ -41,6 +41,7 @@ from app.models import ExchangeConnection, Snapshot, SyncEvent, utcnow
 from app.services.crypto import Dek, decrypt_credentials, encrypt_credentials
 
 if TYPE_CHECKING:
+    from app.core.metrics import Metrics
     from app.state import AppState
 
 log = get_logger("zka.sync")
@@ -59,6 +60,14 @@ class SyncContext:
     cache: dict[str, object] = field(default_factory=dict)
     clock: Callable[[], datetime] = utcnow
     build: ConnectorFactory = build_connector
+    metrics: Metrics | None = None
+
+    def count(self, venue: str, trigger: str, outcome: str, *, snapshots: int = 0) -> None:
+        """Prometheus counters: attempts by venue/trigger/outcome, snapshots stored by trigger (no user data)."""
+        if self.metrics is not None:
+            self.metrics.sync_outcomes.labels(venue=venue, trigger=trigger, outcome=outcome).inc()
+            if snapshots:
+                self.metrics.snapshots.labels(trigger=trigger).inc(snapshots)
 
     def options(self, venue: str, *, is_paper: bool = False) -> ConnectorOptions:
         return ConnectorOptions(base_url=self.settings.venue_urls.get(venue), is_paper=is_paper, cache=self.cache)
@@ -67,7 +76,7 @@ class SyncContext:
 def sync_context(state: AppState) -> SyncContext:
     assert state.keys is not None, "keys are loaded by the lifespan"
     return SyncContext(dek=state.keys.dek, settings=state.settings.sync, cache=state.connector_cache,
-                       clock=state.clock)
+                       clock=state.clock, metrics=getattr(state, "metrics", None))
 
 
 @dataclass(frozen=True)

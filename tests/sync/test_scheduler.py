@@ -51,6 +51,9 @@ async def test_the_run_at_midnight_writes_the_previous_day_once(sync_app: SyncAp
     assert [(e.trigger, e.outcome, e.scheduled_for) for e in events] == [
         ("initial", "success", date(2024, 5, 4)), ("scheduled", "success", date(2024, 5, 5))]
     assert events[1].finished_at is not None and events[1].started_at <= events[1].finished_at
+    exposed = sync_app.state.metrics.render().decode()
+    assert 'zka_sync_outcomes_total{outcome="success",trigger="scheduled",venue="binance"} 1.0' in exposed
+    assert 'zka_snapshots_taken_total{trigger="initial"} 1.0' in exposed
 
 
 async def test_the_first_run_after_connecting_counts_from_the_initial_snapshot(sync_app: SyncApp,
