@@ -239,6 +239,7 @@ async def test_permissions_are_read_only(brokers: FakeBrokers) -> None:
 
 async def test_token_never_reaches_logs_or_errors(brokers: FakeBrokers, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")  # an app started earlier in this process quiets httpx
     conn, _ = connector(brokers)
     await conn.check_credentials()
     await conn.close()
