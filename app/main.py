@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, NoReturn
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.config import Settings, load_settings
@@ -15,6 +15,7 @@ from app.core import rate_limit
 from app.core.http_errors import install_error_handlers, install_openapi_errors
 from app.core.metrics import Metrics, MetricsMiddleware
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
+from app.core.strict_query import reject_unknown_query_parameters
 from app.errors import StartupRefused
 from app.routers import attestation, connections, health, logs, performance, reports, snapshots, sync
 from app.routers import metrics as metrics_router
@@ -68,6 +69,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None if settings.server.is_production else "/docs",
         redoc_url=None,
+        dependencies=[Depends(reject_unknown_query_parameters)],
     )
     install_error_handlers(app)
     install_openapi_errors(app)

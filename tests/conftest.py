@@ -55,6 +55,23 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         admin.dispose()
 
 
+def private_database(migrated_database: str, directory: Path) -> str:
+    """A database of one's own, for fixtures that outlive a test (module-scoped servers): a copy of the
+    SQLite template, or a new PostgreSQL database built by the migrations. Never the shared template."""
+    if migrated_database.startswith("sqlite"):
+        copy = directory / f"private-{uuid.uuid4().hex[:8]}.db"
+        shutil.copy(migrated_database.split("///", 1)[1], copy)
+        return f"sqlite+aiosqlite:///{copy}"
+    name = f"zka_private_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(_postgres_url() or migrated_database, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = make_url(migrated_database).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    return url
+
+
 @pytest.fixture
 def database_url(migrated_database: str, tmp_path: Path) -> str:
     """A clean database for one test: a copy of the SQLite template, or truncated PostgreSQL tables."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from typing import Literal, get_args
 
 from app.connectors.base import Connector, ConnectorOptions, Credentials
 
@@ -15,7 +16,13 @@ BROKERS = {
     "ibkr": "app.connectors.ibkr",
     "tradestation": "app.connectors.tradestation",
 }
-SUPPORTED_VENUES: tuple[str, ...] = tuple(sorted((*CCXT_VENUES, *BROKERS)))
+# The one list of venue names: request schemas use the type (clients see the enum), code the tuple.
+Venue = Literal[
+    "alpaca", "binance", "binancecoinm", "binanceusdm", "bingx", "bitget", "bybit", "coinbase", "deribit", "gate",
+    "htx", "hyperliquid", "ibkr", "kraken", "kucoin", "mexc", "okx", "tradestation",
+]
+SUPPORTED_VENUES: tuple[str, ...] = get_args(Venue)
+assert set(SUPPORTED_VENUES) == {*CCXT_VENUES, *BROKERS}
 
 
 class UnsupportedVenue(ValueError):

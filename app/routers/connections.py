@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.connectors.registry import Venue
 from app.core.api_types import Money, UtcDatetime
 from app.core.http_errors import error_responses
 from app.core.rate_limit import rate_limit
@@ -20,7 +21,6 @@ from app.services.snapshots import last_snapshots
 
 router = APIRouter(tags=["connections"])
 
-EXCHANGE_PATTERN = r"^[a-z0-9_-]{1,32}$"
 LABEL_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9 _.\-]{0,62}[A-Za-z0-9_.\-])?$"
 PLAINTEXT_FIELDS = ("api_key", "api_secret", "apiKey", "apiSecret", "secret", "passphrase", "password")
 E2E_HINT = (
@@ -41,7 +41,7 @@ class Envelope(BaseModel):
 class ConnectRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     user_uid: str | None = Field(default=None, max_length=128, description="must match the token's user")
-    exchange: Annotated[str, Field(pattern=EXCHANGE_PATTERN, description="one of the supported venues")]
+    exchange: Venue
     label: Annotated[str | None, Field(pattern=LABEL_PATTERN, description="1-64 letters, digits, space . _ -")] = None
     encrypted: Envelope
     exclude_from_report: bool = False

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from app.connectors.registry import Venue
 from app.core.http_errors import error_responses
+from app.core.types import IsoDate
 from app.deps import CurrentUser, SessionDep, StateDep
 from app.services.benchmark_cache import benchmark_cache_for
 from app.services.benchmarks import Benchmark
@@ -21,9 +22,9 @@ async def get_performance(
     user: CurrentUser,
     session: SessionDep,
     state: StateDep,
-    start: Annotated[date | None, Query(description="first day (UTC), YYYY-MM-DD")] = None,
-    end: Annotated[date | None, Query(description="last day (UTC), inclusive")] = None,
-    exchange: Annotated[str | None, Query(max_length=32)] = None,
+    start: Annotated[IsoDate | None, Query(description="first day (UTC), YYYY-MM-DD")] = None,
+    end: Annotated[IsoDate | None, Query(description="last day (UTC), inclusive")] = None,
+    exchange: Venue | None = None,
     benchmark: Benchmark | None = None,
 ) -> dict[str, Any]:
     """Returns, risk, drawdowns, monthly returns and coverage of the caller's accounts; at most five years."""

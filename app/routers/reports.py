@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.http_errors import error_responses
 from app.core.rate_limit import rate_limit
+from app.core.types import IsoDate
 from app.deps import CurrentUser, SessionDep, StateDep
 from app.errors import BadRequest, ServiceUnavailable
 from app.services.benchmark_cache import benchmark_cache_for
@@ -37,8 +37,8 @@ VERIFY_MAX_BODY = 4 * 1024 * 1024
 class ReportCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     user_uid: str | None = Field(default=None, max_length=128, description="if given, must be the token's user")
-    start_date: date | None = Field(default=None, description="first day (UTC); default: first snapshot")
-    end_date: date | None = Field(default=None, description="last day (UTC), inclusive; default: last snapshot")
+    start_date: IsoDate | None = Field(default=None, description="first day (UTC); default: first snapshot")
+    end_date: IsoDate | None = Field(default=None, description="last day (UTC), inclusive; default: last snapshot")
     benchmark: Benchmark | None = None
     include_risk_metrics: bool = True
     include_drawdown: bool = True
@@ -78,19 +78,22 @@ async def create(body: ReportCreate, user: CurrentUser, session: SessionDep, sta
     return report_document(row)
 
 
+Measurement = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{96}$")]
+
+
 @router.post("/verify", dependencies=[rate_limit("verify")], max_body_size=VERIFY_MAX_BODY,
              responses=error_responses(400, 413, 422, 429))
 async def verify(
     state: StateDep,
     report: Annotated[dict[str, Any], Body(description="a report as returned by GET/POST /reports")],
-    measurement: Annotated[list[str] | None, Query(description="allowed measurements (hex); "
-                                                   "default: ZKA_EXPECTED_MEASUREMENTS")] = None,
+    measurement: Annotated[list[Measurement] | None, Query(description="allowed measurements (48 bytes, hex); "
+                                                           "default: ZKA_EXPECTED_MEASUREMENTS")] = None,
     trust_simulated: Annotated[bool, Query(description="accept simulated (development) evidence")] = False,
 ) -> dict[str, Any]:
     """Verify hash, signature and embedded hardware evidence; the verdict names each check."""
     try:
         allowed = [bytes.fromhex(m) for m in (measurement or state.settings.attestation.expected_measurements)]
-    except ValueError as exc:
+    except ValueError as exc:  # a malformed ZKA_EXPECTED_MEASUREMENTS; query values are checked by the schema
         raise BadRequest("measurement must be hex", code="invalid_measurement") from exc
     result = await asyncio.to_thread(verify_report, report, measurements=allowed, trust_simulated=trust_simulated)
     return {"valid": result.ok, **result.to_dict()}

@@ -8,17 +8,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from app.connectors.registry import Venue
 from app.core.api_types import Money, UtcDatetime
 from app.core.http_errors import error_responses
+from app.core.types import IsoDate
 from app.deps import CurrentUser, SessionDep, StateDep
 from app.services import snapshots as service
 from app.services.snapshots import Period
 
 router = APIRouter(tags=["snapshots"])
 
-StartDate = Annotated[date | None, Query(description="first day, inclusive (YYYY-MM-DD); default end - 365 days")]
-EndDate = Annotated[date | None, Query(description="last day, inclusive (YYYY-MM-DD); default today (UTC)")]
-Exchange = Annotated[str | None, Query(pattern=r"^[a-z0-9_-]{1,32}$")]
+StartDate = Annotated[IsoDate | None, Query(description="first day, inclusive (YYYY-MM-DD); default end - 365 days")]
+EndDate = Annotated[IsoDate | None, Query(description="last day, inclusive (YYYY-MM-DD); default today (UTC)")]
+Exchange = Annotated[Venue | None, Query()]
 UserUid = Annotated[str | None, Query(max_length=128)]
 
 

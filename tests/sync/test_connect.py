@@ -68,7 +68,7 @@ async def test_plaintext_credentials_are_refused_with_a_hint(sync_app: SyncApp) 
 
 async def test_bad_input_is_a_clear_400_and_stores_nothing(sync_app: SyncApp) -> None:
     cases = {
-        "unsupported_exchange": sync_app.connect_body(exchange="nasdaqx"),
+        "validation_error  ": sync_app.connect_body(exchange="nasdaqx"),  # the schema enumerates venues
         "validation_error": sync_app.connect_body(label="bad/label"),
     }
     unknown = sync_app.connect_body()
@@ -84,7 +84,7 @@ async def test_bad_input_is_a_clear_400_and_stores_nothing(sync_app: SyncApp) ->
         response = await sync_app.client.post("/api/v1/credentials/connect", json=body)
         assert response.status_code == 400, (code, response.text)
         assert response.json()["error"]["code"] == code.strip()
-    response = await sync_app.client.post("/api/v1/credentials/connect", json=cases["unsupported_exchange"])
+    response = await sync_app.client.post("/api/v1/credentials/connect", json=cases["validation_error  "])
     assert "binance" in response.json()["error"]["message"] and "ibkr" in response.json()["error"]["message"]
     assert await _counts(sync_app) == (0, 0, 0, 0)
 

@@ -1,0 +1,39 @@
+"""Strict formats: dates are YYYY-MM-DD only, venues and benchmarks from their lists, unknown fields refused."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+USER = "user_2strictInputs01"
+
+
+@pytest.mark.parametrize("value", ["0", "1700000000", "2026-1-1", "01/02/2026", "2026-02-30", "tomorrow"])
+async def test_dates_must_be_iso_days(app_client: httpx.AsyncClient, value: str) -> None:
+    for path in ("/api/v1/snapshots", "/api/v1/metrics/aggregated"):
+        response = await app_client.get(path, params={"user_uid": USER, "end_date": value})
+        assert response.status_code == 400, (path, value, response.text)
+    response = await app_client.get("/api/v1/metrics/performance", params={"user_uid": USER, "end": value})
+    assert response.status_code == 400
+
+
+async def test_unknown_venue_lists_the_supported_ones(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.get("/api/v1/snapshots", params={"user_uid": USER, "exchange": "nasdaq"})
+    assert response.status_code == 400
+    assert "binance" in response.json()["error"]["message"] and "ibkr" in response.json()["error"]["message"]
+
+
+async def test_unknown_fields_are_refused(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.post("/api/v1/reports", json={"user_uid": USER, "base_currency": "USD",
+                                                               "include_risk_metrics": True, "include_drawdown": True,
+                                                               "surprise": 1})
+    assert response.status_code == 400 and "surprise" in response.json()["error"]["message"]
+
+
+async def test_unknown_query_parameters_are_refused(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.get("/api/v1/snapshots", params={"user_uid": USER, "start_dat": "2026-01-01"})
+    assert response.status_code == 400
+    assert response.json()["error"] == {"code": "unknown_parameter", "message": "unknown query parameter(s): start_dat"}
+    secretish = await app_client.get("/api/v1/tls/fingerprint", params={"sk_live/abc+def==": "1"})
+    assert secretish.status_code == 400 and "sk_live" not in secretish.text
+    assert (await app_client.get("/api/v1/logs", params={"limit": 5})).status_code == 200
