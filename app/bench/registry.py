@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.bench import MeasureFn
+from app.bench.connect import measure_connect
 from app.bench.crypto import measure_ecies
 from app.bench.load import measure_attestation
 from app.bench.reports import measure_report
@@ -12,6 +13,7 @@ from app.bench.sync import measure_sync
 GROUPS: dict[str, MeasureFn] = {
     "startup": measure_startup,
     "attestation": measure_attestation,
+    "connect": measure_connect,
     "ecies": measure_ecies,
     "report": measure_report,
     "sync": measure_sync,

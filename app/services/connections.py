@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,7 +18,7 @@ from app.connectors.registry import SUPPORTED_VENUES
 from app.core.logging import get_logger
 from app.core.redaction import secret_values
 from app.errors import AppError, BadRequest, Conflict, NotFound, ServiceUnavailable, UpstreamError
-from app.models import ExchangeConnection, Snapshot, User
+from app.models import ExchangeConnection, Snapshot, User, utcnow
 from app.services.crypto import E2EKey, credentials_hash, encrypt_credentials
 from app.services.snapshots import build_backfill, build_snapshot, initial_day, initial_window
 from app.services.sync import BACKFILL_DAYS, Fetched, SyncContext, record_event, secrets_of
@@ -148,8 +150,11 @@ def _connector_failure(exchange: str, exc: ConnectorError) -> AppError:
 
 
 async def _ensure_user(session: AsyncSession, uid: str) -> None:
-    if (await session.exec(select(User.id).where(User.uid == uid))).first() is None:
-        session.add(User(uid=uid))
+    """Idempotent, and safe when two first connects of one new user race (a SELECT-then-INSERT was not)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(User).values(uid=uid, created_at=utcnow()).on_conflict_do_nothing(index_elements=["uid"])
+    await session.execute(statement)
 
 
 # -- list / delete ------------------------------------------------------------------------------------
