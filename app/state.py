@@ -14,6 +14,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import AuthSettings, Settings
+from app.connectors.registry import build_connector
 from app.core.logging import configure_logging, get_logger
 from app.core.metrics import Metrics
 from app.core.redaction import Redactor
@@ -50,6 +51,8 @@ class AppState:
     # Sync: process-wide connector cache (ccxt markets per venue per day), the daily scheduler, the clock
     # (tests move it; the scheduler's job also takes an explicit `now`).
     connector_cache: dict[str, object] = field(default_factory=dict)
+    # How connectors are built (app.connectors.registry.build_connector); the benchmark swaps in a stub.
+    connector_factory: Callable[..., Any] = build_connector
     scheduler: Any = None  # app.services.scheduler.SyncScheduler once started by the lifespan
     clock: Callable[[], datetime] = utcnow
 

@@ -17,13 +17,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import Request
 
 from app.bench import Measure
 from app.bench.load import parse_wrk
@@ -70,19 +68,16 @@ def serve_with_stub(port: int) -> None:
     import uvicorn
 
     from app.config import load_settings
-    from app.deps import get_sync_context
     from app.main import create_app
     from app.services.crypto import generate_tls_identity, write_tls_files
-    from app.services.sync import sync_context
 
     settings = load_settings()
     tls = generate_tls_identity()
-    app = create_app(settings, tls=tls)
 
-    async def stubbed_context(request: Request) -> Any:
-        return replace(sync_context(request.state.zka), build=lambda _venue, _creds, _options: _StubConnector())
+    def use_stub(state: Any) -> None:
+        state.connector_factory = lambda _venue, _creds, _options: _StubConnector()
 
-    app.dependency_overrides[get_sync_context] = stubbed_context
+    app = create_app(settings, tls=tls, on_state=use_stub)
     with write_tls_files(tls) as files:
         uvicorn.run(app, host="127.0.0.1", port=port, ssl_certfile=str(files.certfile), ssl_keyfile=str(files.keyfile),
                     log_config=None, access_log=False, ws="none", http="httptools", loop="uvloop")

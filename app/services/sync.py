@@ -76,7 +76,7 @@ class SyncContext:
 def sync_context(state: AppState) -> SyncContext:
     assert state.keys is not None, "keys are loaded by the lifespan"
     return SyncContext(dek=state.keys.dek, settings=state.settings.sync, cache=state.connector_cache,
-                       clock=state.clock, metrics=getattr(state, "metrics", None))
+                       clock=state.clock, build=state.connector_factory, metrics=getattr(state, "metrics", None))
 
 
 @dataclass(frozen=True)
