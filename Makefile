@@ -23,7 +23,7 @@ test: install
 	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: install
-	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff check app tests
 	$(BIN)/mypy app
 
 bench: install

@@ -11,14 +11,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app.config import Settings, normalise_db_url
-from app.main import create_app
 from app.migrate import upgrade
 from app.models import metadata
+from tests.support.asgi import asgi_client
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED = REPO_ROOT.parent / "shared"
@@ -100,8 +99,5 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The real app (lifespan included) behind httpx, as a loopback client."""
-    app = create_app(settings)
-    async with LifespanManager(app, startup_timeout=60) as manager:
-        transport = httpx.ASGITransport(app=manager.app, client=("127.0.0.1", 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
-            yield client
+    async with asgi_client(settings) as client:
+        yield client

@@ -9,9 +9,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from app.config import Settings
 from app.core.logging import get_logger
+from tests.support.asgi import asgi_client
 from tests.support.live_server import LiveServer, live_server
 
 
@@ -74,35 +76,20 @@ async def test_live_lines_reach_an_open_stream(server: LiveServer) -> None:
 
 
 async def test_non_loopback_clients_need_the_log_key(settings: Settings) -> None:
-    from asgi_lifespan import LifespanManager
-
-    from app.main import create_app
-
-    app = create_app(settings)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app, client=("203.0.113.7", 40000))
-        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
-            for path in ("/api/v1/logs", "/api/v1/logs/stream", "/api/v1/logs/view"):
-                response = await client.get(path)
-                assert response.status_code == 401, path
-                assert response.json()["error"]["code"] == "unauthorized"
+    async with asgi_client(settings, client_ip="203.0.113.7") as client:
+        for path in ("/api/v1/logs", "/api/v1/logs/stream", "/api/v1/logs/view"):
+            response = await client.get(path)
+            assert response.status_code == 401, path
+            assert response.json()["error"]["code"] == "unauthorized"
 
 
 async def test_a_configured_key_is_required_even_from_loopback(settings: Settings) -> None:
-    from asgi_lifespan import LifespanManager
-    from pydantic import SecretStr
-
-    from app.main import create_app
-
     settings.auth.log_api_key = SecretStr("k" * 24)
-    app = create_app(settings)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app, client=("127.0.0.1", 40000))
-        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
-            assert (await client.get("/api/v1/logs")).status_code == 401
-            assert (await client.get("/api/v1/logs", headers={"X-Api-Key": "wrong"})).status_code == 401
-            assert (await client.get("/api/v1/logs", headers={"X-Api-Key": "k" * 24})).status_code == 200
-            assert (await client.get("/api/v1/logs", params={"api_key": "k" * 24})).status_code == 200
+    async with asgi_client(settings) as client:
+        assert (await client.get("/api/v1/logs")).status_code == 401
+        assert (await client.get("/api/v1/logs", headers={"X-Api-Key": "wrong"})).status_code == 401
+        assert (await client.get("/api/v1/logs", headers={"X-Api-Key": "k" * 24})).status_code == 200
+        assert (await client.get("/api/v1/logs", params={"api_key": "k" * 24})).status_code == 200
 
 
 def _chromium() -> str:

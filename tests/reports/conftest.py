@@ -7,12 +7,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from app.config import Settings
 from app.db import SessionMaker, create_engine, create_sessionmaker
-from app.main import create_app
 from tests.reports.fakes import FakeBinance, FakeYahoo, serve
+from tests.support.asgi import asgi_client
 
 
 @pytest.fixture
@@ -45,11 +44,8 @@ def report_settings(database_url: str, tmp_path: Path, yahoo: tuple[FakeYahoo, s
 
 @pytest.fixture
 async def client(report_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(report_settings)
-    async with LifespanManager(app, startup_timeout=60) as manager:
-        transport = httpx.ASGITransport(app=manager.app, client=("127.0.0.1", 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as c:
-            yield c
+    async with asgi_client(report_settings) as c:
+        yield c
 
 
 @pytest.fixture

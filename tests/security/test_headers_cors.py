@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import httpx
-from asgi_lifespan import LifespanManager
 
 from app.config import Settings
-from app.main import create_app
+from tests.support.asgi import asgi_client
 
 ALLOWED = "https://app.example.com"
 
 
-async def _client_for(settings: Settings) -> tuple[LifespanManager, httpx.AsyncClient]:
-    manager = LifespanManager(create_app(settings))
-    await manager.__aenter__()
-    transport = httpx.ASGITransport(app=manager.app, client=("127.0.0.1", 1000))
-    return manager, httpx.AsyncClient(transport=transport, base_url="https://testserver")
-
-
 async def test_only_allowed_origins_get_cors_headers(settings: Settings) -> None:
     settings.server.cors_origins = [ALLOWED]
-    manager, client = await _client_for(settings)
-    try:
+    async with asgi_client(settings) as client:
         allowed = await client.options("/api/v1/attestation", headers={
             "Origin": ALLOWED, "Access-Control-Request-Method": "POST"})
         assert allowed.status_code == 200
@@ -30,9 +21,6 @@ async def test_only_allowed_origins_get_cors_headers(settings: Settings) -> None
         assert "access-control-allow-origin" not in other.headers
         simple = await client.get("/api/v1/tls/fingerprint", headers={"Origin": ALLOWED})
         assert simple.headers["access-control-allow-origin"] == ALLOWED
-    finally:
-        await client.aclose()
-        await manager.__aexit__(None, None, None)
 
 
 async def test_no_cors_without_configuration(app_client: httpx.AsyncClient) -> None:

@@ -12,14 +12,13 @@ from datetime import date, timedelta
 import httpx
 import jwt
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import select
 
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker, unit_of_work
-from app.main import create_app
 from app.models import ExchangeConnection, Snapshot
 from tests.factories import create_connection, create_series
+from tests.support.asgi import asgi_client
 
 SECRET = "idor-secret-" + "y" * 32
 ALICE, BOB = "user_2aliceAAAAAAAA", "user_2bobBBBBBBBBBB"
@@ -42,12 +41,9 @@ async def api(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, int]
         await create_series(session, bob_conn, START, [1000 + 10 * i for i in range(40)])
         bob_id = bob_conn.id
     await engine.dispose()
-    app = create_app(settings)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app, client=("198.51.100.9", 4000))
-        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
-            assert bob_id is not None
-            yield client, bob_id
+    assert bob_id is not None
+    async with asgi_client(settings, client_ip="198.51.100.9") as client:
+        yield client, bob_id
 
 
 async def _bob_rows(settings: Settings) -> tuple[int, int]:

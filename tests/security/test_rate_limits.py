@@ -6,21 +6,18 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from app.config import Settings
 from app.main import create_app
+from tests.support.asgi import asgi_client
 
 
 @pytest.fixture
 async def limited(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     settings.limits.rate_limit_attestation = "3/minute"
     settings.limits.rate_limit_verify = "2/minute"
-    app = create_app(settings)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app, client=("203.0.113.20", 1000))
-        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
-            yield client
+    async with asgi_client(settings, client_ip="203.0.113.20") as client:
+        yield client
 
 
 async def test_fresh_attestation_is_limited_per_ip_with_headers(limited: httpx.AsyncClient) -> None:
