@@ -4,10 +4,9 @@ FROM python:3.11-slim-bookworm AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy
 RUN apt-get update && apt-get install -y --no-install-recommends build-essential && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY requirements.lock pyproject.toml README.md ./
+COPY requirements-runtime.lock pyproject.toml README.md ./
 RUN python -m venv /opt/venv && /opt/venv/bin/pip install uv \
- && grep -vE '^(pytest|pytest-|asgi-lifespan|empyrical|quantstats|pandas|schemathesis|ruff|mypy|types-)' requirements.lock > runtime.lock \
- && /opt/venv/bin/uv pip sync -p /opt/venv/bin/python runtime.lock
+ && /opt/venv/bin/uv pip sync -p /opt/venv/bin/python requirements-runtime.lock
 COPY app ./app
 COPY migrations ./migrations
 RUN /opt/venv/bin/uv pip install -p /opt/venv/bin/python --no-deps . \

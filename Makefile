@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: dev test lint bench install
+.PHONY: dev test lint bench install lock
 
 $(BIN)/zka: requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -28,3 +28,8 @@ lint: install
 
 bench: install
 	$(BIN)/zka bench
+
+# Re-pin after editing pyproject.toml: the development lock (tests, lint) and the runtime lock (Dockerfile).
+lock: $(BIN)/zka
+	$(BIN)/uv pip compile -q -p 3.11 pyproject.toml --extra dev -o requirements.lock
+	$(BIN)/uv pip compile -q -p 3.11 pyproject.toml -o requirements-runtime.lock
