@@ -14,6 +14,9 @@ from typing import Protocol
 
 from app.core.money import ZERO
 
+# Breakdown key set (only) when the venue could not report the window's external flows; see AccountState.
+FLOWS_UNAVAILABLE = "flows_unavailable"
+
 MARKETS = (
     "spot", "swap", "futures", "options", "margin", "earn",
     "stocks", "forex", "cfd", "commodities",
@@ -67,6 +70,9 @@ class AccountState:
     withdrawals: Decimal = ZERO  # USD value of external withdrawals in the window (positive)
     markets: dict[str, MarketStats] = field(default_factory=dict)
     unpriced_assets: dict[str, str] = field(default_factory=dict)  # asset -> amount, could not be valued
+    # False when the venue has no deposit/withdrawal history (TradeStation v3): deposits/withdrawals above
+    # are then 0 by ignorance, not by fact, and a transfer would show up as a return. Reports say so.
+    flows_known: bool = True
 
     def market(self, name: str) -> MarketStats:
         if name not in MARKETS:
@@ -77,6 +83,8 @@ class AccountState:
         out: dict[str, object] = {name: stats.to_json() for name, stats in sorted(self.markets.items())}
         if self.unpriced_assets:
             out["unpriced_assets"] = dict(sorted(self.unpriced_assets.items()))
+        if not self.flows_known:  # stored in the breakdown JSON: no schema change, absent means known
+            out[FLOWS_UNAVAILABLE] = True
         return out
 
 

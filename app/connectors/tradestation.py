@@ -16,8 +16,9 @@ as strings. A trade = an order with executed quantity, closed inside the window 
 is counted when it closes); notional = sum over legs of executed qty x execution price (x100 for option
 legs); fees = CommissionFee + UnbundledRouteFee, once per order.
 
-Not available from the v3 API: cash deposits/withdrawals history (so deposits/withdrawals stay 0) and
-futures point values (futures notional is qty x price, no point value).
+Not available from the v3 API: cash deposits/withdrawals history (so deposits/withdrawals stay 0 and the
+state says `flows_known=False`, which reports surface) and futures point values (futures notional is
+qty x price, no point value).
 """
 
 from __future__ import annotations
@@ -128,7 +129,8 @@ class TradeStationConnector:
         ids = await self._account_ids()
         if not ids:
             raise ConnectorError("TradeStation lists no active account for these credentials")
-        state = AccountState(total_equity=ZERO)
+        # No cash-transfer history in v3: the 0 deposits/withdrawals below are unknown, not known zeros.
+        state = AccountState(total_equity=ZERO, flows_known=False)
         for chunk in _chunks(sorted(ids)):
             joined = ",".join(chunk)
             balances = await self._get(f"/v3/brokerage/accounts/{joined}/balances")

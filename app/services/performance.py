@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,12 +15,15 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.connectors.base import FLOWS_UNAVAILABLE
 from app.connectors.registry import SUPPORTED_VENUES
 from app.errors import BadRequest, NotFound
 from app.models import ExchangeConnection, Snapshot
 from app.services.benchmark_cache import BenchmarkCache, check_symbol
 
 MAX_YEARS = 5
+FLOWS_WARNING = ("Returns for these accounts may include deposits/withdrawals: their venue does not report "
+                 "external cash flows, so a transfer cannot be told apart from performance.")
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ class SnapshotSet:
     end: date
     rows: list[Any]  # (connection_id, day, total_equity, deposits, withdrawals) rows
     connections: list[ConnectionInfo]  # those with rows in the period
+    # connection id -> snapshots in the period whose venue could not report deposits/withdrawals
+    flows_unknown: dict[int, int] = field(default_factory=dict)
 
     @property
     def still_active(self) -> set[int]:
@@ -49,6 +54,8 @@ class SnapshotSet:
             h.update(f"{r.connection_id}|{r.day}|{r.total_equity}|{r.deposits}|{r.withdrawals}\n".encode())
         for c in self.connections:
             h.update(f"c{c.id}|{c.is_active}\n".encode())
+        for cid, n in sorted(self.flows_unknown.items()):  # only when flagged: existing dedup keys unchanged
+            h.update(f"f{cid}|{n}\n".encode())
         return h.hexdigest()
 
 
@@ -124,7 +131,23 @@ async def load_snapshots(
     conns = await session.exec(select(ExchangeConnection).where(col(ExchangeConnection.id).in_(ids)))
     infos = sorted((ConnectionInfo(c.id, c.exchange, c.is_paper, c.is_active) for c in conns.all()
                     if c.id is not None), key=lambda c: c.id)
-    return SnapshotSet(start, end, rows, infos)
+    flows = await _flows_unknown(session, user_uid, exchange, start, end)
+    return SnapshotSet(start, end, rows, infos, flows)
+
+
+async def _flows_unknown(
+    session: AsyncSession, user_uid: str, exchange: str | None, start: date, end: date
+) -> dict[int, int]:
+    """Connections whose snapshots carry the breakdown flag `flows_unavailable` (the venue could not
+    report deposits/withdrawals), with how many such snapshots. A separate query so the rows feeding
+    the analytics stay the five plain columns; JSON path access works on SQLite and PostgreSQL."""
+    flagged = col(Snapshot.breakdown)[FLOWS_UNAVAILABLE].as_boolean()
+    stmt = (sa_select(col(Snapshot.connection_id), func.count())
+            .join(ExchangeConnection, col(ExchangeConnection.id) == col(Snapshot.connection_id))
+            .where(*_scope(user_uid, exchange), col(Snapshot.day) >= start, col(Snapshot.day) <= end,
+                   flagged.is_(True))
+            .group_by(col(Snapshot.connection_id)))
+    return {cid: int(n) for cid, n in (await session.exec(stmt)).all()}  # type: ignore[call-overload]
 
 
 def coverage(data: SnapshotSet, analytics_coverage: dict[str, Any]) -> dict[str, Any]:
@@ -152,7 +175,17 @@ def coverage(data: SnapshotSet, analytics_coverage: dict[str, Any]) -> dict[str,
         "missing_snapshots": expected_snapshots - len(data.rows),
         "gaps": gaps,
         "connections": conns,
+        **flows_unknown(data),
     }
+
+
+def flows_unknown(data: SnapshotSet) -> dict[str, Any]:
+    """Accounts whose deposits/withdrawals are unknown (venue name + connection id, never the user's
+    label), and the warning a reader needs. Always present, so `[]` positively says "all flows known"."""
+    venue = {c.id: c.exchange for c in data.connections}
+    listed = [{"connection_id": cid, "exchange": venue.get(cid, "unknown"), "snapshots": n}
+              for cid, n in sorted(data.flows_unknown.items())]
+    return {"flows_unknown": listed, "flows_warning": FLOWS_WARNING if listed else None}
 
 
 def exchanges(data: SnapshotSet) -> list[dict[str, Any]]:

@@ -48,6 +48,7 @@ th:first-child,td:first-child{text-align:left}th{font-weight:600;color:#445;back
 height:3px;vertical-align:middle;margin:0 5px 0 12px}
 td.mono{text-align:left}code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;
 word-break:break-all}.note{font-size:12.5px;color:#5b6678}
+.warn{background:#fff6e0;border:1px solid #e8c66a;border-radius:6px;padding:8px 12px;margin:0 0 12px}
 ol{padding-left:20px}li{margin:4px 0}svg{display:block;width:100%;height:auto}
 """
 
@@ -368,7 +369,23 @@ def _coverage(payload: Mapping[str, Any], a: Mapping[str, Any]) -> str:
         ("Accounts removed during the period", _e(sum(1 for c in conns if c.get("removed")))),
         ("Exchanges", ", ".join(_exchange_label(x) for x in exchanges) or "—"),
     ])
-    return f"<section><h2>Coverage</h2>{rows}</section>"
+    return f"<section><h2>Coverage</h2>{_flows_warning(cov)}{rows}</section>"
+
+
+def _unknown_flows(cov: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    listed = cov.get("flows_unknown")
+    return [f for f in listed if isinstance(f, Mapping)] if isinstance(listed, list) else []
+
+
+def _flows_warning(cov: Mapping[str, Any]) -> str:
+    """Accounts whose venue does not report deposits/withdrawals: their returns may include them, and a
+    reader must see that before trusting the figures (venue + connection id only, escaped)."""
+    listed = _unknown_flows(cov)
+    if not listed:
+        return ""
+    who = ", ".join(f"{_e(f.get('exchange'))} (connection {_e(f.get('connection_id'))})" for f in listed)
+    text = cov.get("flows_warning") or "Returns for these accounts may include deposits/withdrawals."
+    return f'<p class="warn"><b>Deposits/withdrawals not reported:</b> {who}. {_e(text)}</p>'
 
 
 def _verification(report: Mapping[str, Any], payload: Mapping[str, Any]) -> str:
@@ -413,6 +430,16 @@ def _header(report: Mapping[str, Any], payload: Mapping[str, Any], a: Mapping[st
             + f'<div class="sub">{" · ".join(facts)}</div></header>')
 
 
+def _footer(payload: Mapping[str, Any], a: Mapping[str, Any]) -> str:
+    cov = a.get("coverage") or payload.get("coverage") or {}
+    unknown = isinstance(cov, Mapping) and bool(_unknown_flows(cov))
+    # The usual promise does not hold for accounts whose venue does not report flows: qualify it.
+    caveat = (", except on the accounts the coverage section lists, whose venue does not report them"
+              if unknown else "")
+    return ('<p class="note">Values are fractions shown as percentages; returns are time-weighted '
+            f"(Modified Dietz per day) so deposits and withdrawals never count as performance{caveat}.</p>")
+
+
 def render_report_html(report: Mapping[str, Any]) -> str:
     payload, a = _sections(report)
     ccy = _e(payload.get("base_currency") or "USD")
@@ -424,6 +451,4 @@ def render_report_html(report: Mapping[str, Any]) -> str:
     return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width,initial-scale=1">'
             f"<title>{_e(title)}</title><style>{_CSS}</style></head><body><main>{body}"
-            '<p class="note">Values are fractions shown as percentages; returns are time-weighted '
-            "(Modified Dietz per day) so deposits and withdrawals never count as performance.</p>"
-            "</main></body></html>")
+            f"{_footer(payload, a)}</main></body></html>")

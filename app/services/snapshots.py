@@ -192,7 +192,7 @@ async def aggregated_metrics(
 def _add_markets(markets: dict[str, dict[str, Decimal]], breakdown: dict[str, Any]) -> None:
     for name, stats in breakdown.items():
         if not isinstance(stats, dict) or "trades" not in stats:
-            continue  # e.g. unpriced_assets
+            continue  # e.g. unpriced_assets, flows_unavailable
         total = markets.setdefault(name, dict.fromkeys(("trades", "volume", "fees", "funding"), ZERO))
         for key in total:
             total[key] += to_decimal(stats.get(key))
