@@ -72,6 +72,8 @@ async def test_all_accounts_are_aggregated_from_the_official_examples(brokers: F
     assert stocks.volume == D("10") * D("216.68")
     assert stocks.fees == 0
     assert state.deposits == 0 and state.withdrawals == 0  # v3 has no cash-transfer history
+    assert state.flows_known is False  # ... so those zeros are unknown, and the snapshot says so
+    assert state.breakdown()["flows_unavailable"] is True
     assert conn.rotated_credentials is None
 
 
