@@ -175,6 +175,14 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{(self.server.data_dir / 'zka.db').resolve()}"
 
     @property
+    def master_key_source(self) -> str:
+        """What `auto` means here: the hardware-derived key in production, the key file otherwise."""
+        source = self.keys.master_key_source
+        if source == "auto":
+            return "snp-derived" if self.server.is_production else "file"
+        return source
+
+    @property
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -187,7 +195,7 @@ class Settings(BaseSettings):
             out.append("embedded SQLite database")
         if not self.auth.gateway_configured:
             out.append("gateway authentication disabled")
-        if self.keys.master_key_source != "snp-derived":
+        if self.master_key_source != "snp-derived":
             out.append("master key from a local file or environment, not the AMD secure processor")
         if self.attestation.attestation_provider in ("simulated", "auto") and not self.server.is_production:
             out.append("attestation may be simulated (not signed by AMD)")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import email.message
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -48,14 +49,31 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 _bearer = HTTPBearer(auto_error=False, description="Gateway JWT (audience zka); the user is its `sub`")
 
 
+async def json_body(request: Request) -> Any:
+    """The body as JSON whenever FastAPI will parse it as JSON (no content type, application/json or
+    application/*+json), else None. Checks that read the body before validation must see the same body
+    the route gets, whatever content type the client sent."""
+    body = await request.body()
+    if not body:
+        return None
+    content_type = request.headers.get("content-type")
+    if content_type:
+        message = email.message.Message()
+        message["content-type"] = content_type
+        subtype = message.get_content_subtype()
+        if message.get_content_maintype() != "application" or not (subtype == "json" or subtype.endswith("+json")):
+            return None
+    try:
+        return await request.json()
+    except ValueError as exc:
+        raise BadRequest("request body is not valid JSON", code="invalid_json") from exc
+
+
 async def _claimed_user_uid(request: Request) -> str | None:
     """A user_uid the request names, in the query or a JSON body: it must match the token's user."""
     claimed = request.query_params.get("user_uid")
-    if claimed is None and request.headers.get("content-type", "").startswith("application/json"):
-        try:
-            body = await request.json()
-        except ValueError as exc:
-            raise BadRequest("request body is not valid JSON", code="invalid_json") from exc
+    if claimed is None:
+        body = await json_body(request)
         if isinstance(body, dict) and isinstance(body.get("user_uid"), str):
             claimed = body["user_uid"]
     return claimed

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,7 +12,7 @@ from app.connectors.registry import Venue
 from app.core.api_types import Money, UtcDatetime
 from app.core.http_errors import error_responses
 from app.core.rate_limit import rate_limit
-from app.deps import CurrentUser, SessionDep, StateDep, SyncContextDep
+from app.deps import CurrentUser, SessionDep, StateDep, SyncContextDep, json_body
 from app.errors import BadRequest, ServiceUnavailable
 from app.models import ExchangeConnection, Snapshot
 from app.services import connections as service
@@ -87,12 +87,7 @@ def to_public(conn: ExchangeConnection, last: Snapshot | None) -> ConnectionPubl
 
 async def refuse_plaintext(request: Request) -> None:
     """Before validation, so a plaintext submission gets the hint rather than an 'unknown field' error."""
-    if not request.headers.get("content-type", "").startswith("application/json"):
-        return
-    try:
-        body: Any = await request.json()
-    except ValueError as exc:
-        raise BadRequest("request body is not valid JSON", code="invalid_json") from exc
+    body = await json_body(request)
     if isinstance(body, dict) and (any(f in body for f in PLAINTEXT_FIELDS) or not body.get("encrypted")):
         raise BadRequest(E2E_HINT, code="plaintext_credentials")
 

@@ -99,3 +99,13 @@ def test_production_with_every_guarantee_passes_the_config_check() -> None:
 def test_bad_master_key_is_rejected_clearly() -> None:
     with pytest.raises(ValueError, match="64 hex"):
         Settings(keys={"master_key": "abc"})  # type: ignore[arg-type]
+
+
+def test_production_with_the_default_key_source_claims_no_key_weakness() -> None:
+    """`auto` means the hardware-derived key in production: nothing to warn about (it would be signed into
+    every report's evidence)."""
+    settings = Settings(server={"env": "production"}, db={"url": "postgresql://db/zka"},  # type: ignore[arg-type]
+                        auth={"jwt_secret": "s" * 32})  # type: ignore[arg-type]
+    assert settings.master_key_source == "snp-derived"
+    assert not any("master key" in w for w in settings.development_weaknesses())
+    assert any("master key" in w for w in Settings().development_weaknesses())

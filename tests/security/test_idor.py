@@ -137,3 +137,17 @@ async def test_no_token_is_401(api: tuple[httpx.AsyncClient, int], path: str) ->
     client, _ = api
     response = await client.get(path, params={"user_uid": ALICE})
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize("content_type", [None, "application/vnd.api+json", "application/json; charset=utf-8"])
+async def test_another_user_in_a_body_is_refused_whatever_the_content_type(
+    api: tuple[httpx.AsyncClient, int], content_type: str | None
+) -> None:
+    client, _ = api
+    headers = {**_auth(ALICE), **({"Content-Type": content_type} if content_type else {})}
+    body = b'{"user_uid": "%s", "connection_id": 1}' % BOB.encode()
+    request = client.build_request("POST", "/api/v1/sync", content=body, headers=headers)
+    if content_type is None:
+        request.headers.pop("content-type", None)
+    response = await client.send(request)
+    assert response.status_code == 403, response.text
