@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.config import Settings
+from app.db import unit_of_work
 from app.errors import BadRequest
 from app.services.auth import Principal, resolve_principal
 from app.services.sync import SyncContext, SyncRuntime, sync_context, sync_runtime
@@ -34,13 +35,8 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
     """The request owns the transaction: commit before the response leaves, roll back on error."""
-    async with state.sessionmaker() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    async with unit_of_work(state.sessionmaker) as session:
+        yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -36,13 +36,10 @@ def report_data(
     *, tls_spki_der: bytes, e2e_spki_der: bytes, signing_spki_der: bytes, nonce: bytes | None
 ) -> bytes:
     """The 64 bytes that go into the hardware report's REPORT_DATA field."""
-    h = hashlib.sha512()
-    h.update(DOMAIN + b"\x00")
-    h.update(_sha256(tls_spki_der))
-    h.update(_sha256(e2e_spki_der))
-    h.update(_sha256(signing_spki_der))
-    h.update(nonce_term(nonce))
-    return h.digest()
+    return report_data_from_hashes(
+        tls_spki_sha256=_sha256(tls_spki_der), e2e_spki_sha256=_sha256(e2e_spki_der),
+        signing_spki_sha256=_sha256(signing_spki_der), nonce_term=nonce_term(nonce),
+    )
 
 
 def binding_inputs(
@@ -69,7 +66,7 @@ def binding_inputs(
 def report_data_from_hashes(
     *, tls_spki_sha256: bytes, e2e_spki_sha256: bytes, signing_spki_sha256: bytes, nonce_term: bytes
 ) -> bytes:
-    """Same construction from the published intermediate hashes (for auditors holding only the JSON)."""
+    """The one SHA-512 construction, from the intermediate hashes (also for auditors holding only the JSON)."""
     for part in (tls_spki_sha256, e2e_spki_sha256, signing_spki_sha256, nonce_term):
         if len(part) != 32:
             raise ValueError("every binding term must be 32 bytes")

@@ -22,8 +22,3 @@ def to_decimal(value: object) -> Decimal:
     if not result.is_finite():
         raise ValueError("not a finite number")
     return result
-
-
-def usd_str(value: Decimal) -> str:
-    """Canonical string for storage: 8 decimal places, no exponent."""
-    return f"{value.quantize(Decimal('0.00000001')):f}"

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,6 +26,7 @@ from app.attestation.providers import (
     AttestationError,
     Evidence,
     EvidenceProvider,
+    HardwareGate,
     SimulatedProvider,
     select_provider,
 )
@@ -99,6 +102,12 @@ class AttestationService:
         return {"VCEK": vcek, "ASK": ask, "ARK": ark}
 
 
+def _snpguest(configured: str) -> Path | None:
+    """ZKA_SNPGUEST_PATH: a path, or a name looked up on PATH (the default, "snpguest")."""
+    found = shutil.which(configured)
+    return Path(found) if found else None
+
+
 async def build_attestation(
     settings: Settings, *, tls: TlsIdentity, keys: EnclaveKeys, http: httpx.AsyncClient
 ) -> AttestationService:
@@ -107,6 +116,8 @@ async def build_attestation(
         provider = select_provider(
             production=production, data_dir=settings.server.data_dir,
             preferred=_PREFERRED[settings.attestation.attestation_provider],
+            snpguest_binary=_snpguest(settings.attestation.snpguest_path),
+            gate=HardwareGate(settings.attestation.attestation_min_interval_s),
         )
     except AttestationError as exc:
         raise StartupRefused(f"attestation: {exc}") from exc
