@@ -67,7 +67,7 @@ def bench_report(repeats: int = 30) -> dict[str, float]:
     total, signing = [], []
     for i in range(repeats + 3):
         t0 = time.perf_counter()
-        payload = build_payload(data, ReportSpec(benchmark="SPY"), report_id=f"rpt_{i:032x}", user_uid="user_bench0001",
+        payload = build_payload(data, ReportSpec(benchmark="SPY"), report_id=f"rpt_{i:032x}",
                                 generated_at=datetime.now(UTC), bench=bench, evidence=evidence,
                                 public_key_b64=signer.public_key_b64)
         t1 = time.perf_counter()

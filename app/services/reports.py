@@ -102,9 +102,11 @@ def signed_daily_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def build_payload(
-    data: SnapshotSet, spec: ReportSpec, *, report_id: str, user_uid: str, generated_at: datetime,
+    data: SnapshotSet, spec: ReportSpec, *, report_id: str, generated_at: datetime,
     bench: BenchmarkSeries | None, evidence: dict[str, Any] | None, public_key_b64: str,
 ) -> dict[str, Any]:
+    """What is signed. No user id: reports are read by anyone holding the link (signed_reports keeps
+    the owner)."""
     from app.services.analytics import AnalyticsOptions, analyse_snapshots  # numpy: loaded on first report
 
     options = AnalyticsOptions()
@@ -129,7 +131,6 @@ def build_payload(
     return {
         "version": PAYLOAD_VERSION,
         "report_id": report_id,
-        "user_uid": user_uid,
         "generated_at": generated_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "period_start": data.start.isoformat(),
         "period_end": data.end.isoformat(),
@@ -179,7 +180,7 @@ async def create_report(
     bench = await benchmarks.series(session, spec.benchmark, data.start, data.end) if spec.benchmark else None
     report_id = new_report_id()
     built = await asyncio.to_thread(
-        build_signed, data, spec, signer=signer, report_id=report_id, user_uid=user_uid,
+        build_signed, data, spec, signer=signer, report_id=report_id,
         generated_at=datetime.now(UTC), bench=bench, evidence=evidence,
     )
     if bench is not None and not bench.available:

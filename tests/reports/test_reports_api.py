@@ -276,3 +276,12 @@ async def test_a_large_report_verifies_over_the_api_despite_the_global_body_limi
     too_big = await client.post("/api/v1/reports", content=b'{"a":"' + b"x" * 200_000 + b'"}',
                                 headers={"content-type": "application/json"})
     assert (too_big.status_code, too_big.json()["error"]["code"]) == (413, "payload_too_large")
+
+
+async def test_a_report_read_by_link_does_not_reveal_the_user_id(client: httpx.AsyncClient, db: SessionMaker) -> None:
+    await seed(db)
+    report = (await create(client)).json()
+    read = await client.get(f"/api/v1/reports/{report['report_id']}")
+    assert read.status_code == 200
+    assert USER not in read.text
+    assert "user_uid" not in read.json()["payload"]
