@@ -1,4 +1,6 @@
-"""SQLModel tables (SPEC §4). Timestamps are timezone-aware UTC; money is stored as exact decimal text."""
+"""SQLModel tables (SPEC §4). Timestamps are timezone-aware UTC. Money is NUMERIC(28, 8): exact on
+PostgreSQL; the embedded SQLite of development stores NUMERIC as a floating-point REAL (~15 significant
+digits), so development figures can differ from production in the last decimals."""
 
 from __future__ import annotations
 

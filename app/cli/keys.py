@@ -67,11 +67,15 @@ def rotate(
     yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
     allow_dropping_wrappings: Annotated[bool, typer.Option(help="rotate even if other instances lose access")] = False,
 ) -> None:
-    """New DEK; every stored credential re-encrypted in one transaction; the old DEK kept inactive."""
+    """New DEK; every stored credential re-encrypted in one transaction; the old DEK kept inactive.
+    Stop every running instance first: each keeps the DEK it opened at start."""
     from app.services.crypto import open_or_create_dek, rotate_dek
 
     if not yes:
-        typer.confirm("Re-encrypt every stored credential under a new DEK?", abort=True)
+        # Running instances keep the DEK they opened at start and would go on encrypting new credentials
+        # under the retired one: rotation is an offline operation.
+        typer.confirm("Every zka instance using this database must be stopped first. Re-encrypt every stored "
+                      "credential under a new DEK?", abort=True)
 
     async def work(session: Any, _settings: Any, master: bytes, source: str) -> Any:
         current = await open_or_create_dek(session, master, wrapping=source)
