@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -183,7 +183,7 @@ class AlpacaConnector:
     @staticmethod
     def _add_activities(state: AccountState, activities: list[dict[str, Any]], window: DayWindow) -> None:
         # Non-trade activities carry only a date (the US trading day); trades a precise transaction_time.
-        first_day, last_day = window.start.date(), _last_day(window)
+        first_day, last_day = window.days()
         seen: set[str] = set()
         for item in activities:
             key = str(item.get("id") or "")
@@ -236,14 +236,6 @@ def _parse_day(value: object) -> date | None:
         return date.fromisoformat(value[:10])
     except ValueError:
         return None
-
-
-def _last_day(window: DayWindow) -> date:
-    """Last calendar day of [start, end): a window ending at midnight excludes the end day."""
-    last = window.end.date()
-    if window.end.time() == time.min and last > window.start.date():
-        last -= timedelta(days=1)
-    return last
 
 
 def create(venue: str, credentials: Credentials, options: ConnectorOptions) -> AlpacaConnector:

@@ -7,7 +7,7 @@ individual trades, orders or positions to its caller: only counts and sums.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
@@ -32,10 +32,17 @@ class Permission(StrEnum):
 
 @dataclass(frozen=True)
 class DayWindow:
-    """[start, end) in UTC; the scheduled window for day D is [D-1 00:00, D 00:00)."""
+    """[start, end) in UTC, chained on fetch instants: an on-time run for day D-1 is about
+    [D-1 00:00, D 00:00); after missed or late runs it spans from the previous fetch to this one."""
 
     start: datetime
     end: datetime
+
+    def days(self) -> tuple[date, date]:
+        """For sources dated by day only (IBKR, Alpaca cash activities): the days whose close (the next
+        midnight) falls in (start, end]. Chained windows then give every day to exactly one window;
+        an empty range (last < first) means none, e.g. the initial window [t, t)."""
+        return self.start.date(), self.end.date() - timedelta(days=1)
 
     @property
     def start_ms(self) -> int:

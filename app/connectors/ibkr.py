@@ -20,15 +20,11 @@ request log lines.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import re
-import ssl
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date, timedelta
 from urllib.parse import urlsplit
 
-import certifi
 import httpx
 
 from app.connectors import ibkr_flex
@@ -44,6 +40,7 @@ from app.connectors.base import (
     RateLimited,
     VenueUnavailable,
 )
+from app.connectors.tls import shared_tls_context
 
 DEFAULT_BASE_URL = "https://ndcdyn.interactivebrokers.com"
 SEND_PATH = "/AccountManagement/FlexWebService/SendRequest"
@@ -106,11 +103,6 @@ _install_log_mask()
 # -------------------------------------------------------------------------------------- connector
 
 
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """One verified TLS context per process: building one per httpx client (CA bundle load) costs ~30 ms,
-    which dominates a 1,000-connection scheduled sync."""
-    return ssl.create_default_context(cafile=certifi.where())
 
 
 
@@ -141,7 +133,7 @@ class IbkrFlexConnector:
         self._max_wait_s = max_wait_s
         self._client = httpx.AsyncClient(
             timeout=options.timeout_s, headers={"User-Agent": "Java"}, follow_redirects=False,
-            verify=_tls_context(), transport=transport,
+            verify=shared_tls_context(), transport=transport,
         )
         # One statement per connector (= per sync): the initial sync asks for state and history.
         self._data: ibkr_flex.FlexData | None = None
@@ -157,7 +149,7 @@ class IbkrFlexConnector:
         return {Permission.READ}
 
     async def fetch_account_state(self, window: DayWindow) -> AccountState:
-        first, last = window_days(window)
+        first, last = window.days()
         return ibkr_flex.account_state(await self._statement(), first, last)
 
     async def fetch_history(self, *, days: int = 365) -> list[EquityPoint]:
@@ -268,15 +260,6 @@ class IbkrFlexConnector:
             if secret:
                 text = text.replace(secret, "***")
         return text
-
-
-def window_days(window: DayWindow) -> tuple[date, date]:
-    """Calendar days covered by [start, end): a window ending at midnight excludes the end day."""
-    first = window.start.date()
-    last = window.end.date()
-    if window.end.time() == window.end.time().min and last > first:
-        last -= timedelta(days=1)
-    return first, last
 
 
 def create(venue: str, credentials: Credentials, options: ConnectorOptions) -> IbkrFlexConnector:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-import ssl
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from app.connectors.base import ConnectorOptions, Credentials
 from app.connectors.ccxt.profiles import VenueProfile
+from app.connectors.tls import shared_tls_context
 
 MARKETS_KEY = "ccxt-markets"
 
@@ -47,7 +46,7 @@ def new_exchange(profile: VenueProfile, credentials: Credentials, options: Conne
     if options.is_paper and exchange.urls.get("test"):
         exchange.set_sandbox_mode(True)
     # ccxt builds a fresh SSLContext (CA bundle parse, ~35 ms, ~1 MB) per client; one per process is enough.
-    exchange.ssl_context = shared_ssl_context(exchange.cafile)
+    exchange.ssl_context = shared_tls_context(exchange.cafile)
     if options.base_url:
         exchange.urls["api"] = rewrite_urls(exchange.urls["api"], options.base_url)
         if is_loopback(options.base_url):
@@ -56,9 +55,6 @@ def new_exchange(profile: VenueProfile, credentials: Credentials, options: Conne
     return exchange
 
 
-@functools.cache
-def shared_ssl_context(cafile: str | None) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=cafile)
 
 
 def silence_ccxt_debug_logs() -> None:
