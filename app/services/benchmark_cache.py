@@ -98,6 +98,8 @@ class BenchmarkCache:
         return first, last
 
     async def _fill(self, session: AsyncSession, symbol: str, start: date, end: date) -> None:
+        """Every fetch happens before any write: a write takes SQLite's database lock, which must not be
+        held across a network call."""
         end = min(end, self._today() - timedelta(days=1))
         if end < start:
             return
@@ -106,13 +108,21 @@ class BenchmarkCache:
             await self._replace(session, symbol, start, end)
             return
         # Extensions always reach the cached span (even across a gap), so the span stays contiguous.
+        extensions: list[dict[date, float]] = []
         if start < first and self._tradable(symbol, start, first - timedelta(days=1)):
-            if not await self._extend(session, symbol, start, first, boundary=first):
+            before = await self._extension(session, symbol, start, first, boundary=first)
+            if before is None:
                 await self._replace(session, symbol, start, max(end, first))
                 return
+            extensions.append(before)
         if end > last and self._tradable(symbol, last + timedelta(days=1), end):
-            if not await self._extend(session, symbol, last, end, boundary=last):
+            after = await self._extension(session, symbol, last, end, boundary=last)
+            if after is None:
                 await self._replace(session, symbol, min(start, last), end)
+                return
+            extensions.append(after)
+        for closes in extensions:
+            await self.store(session, symbol, closes)
 
     @staticmethod
     def _tradable(symbol: str, start: date, end: date) -> bool:
@@ -120,15 +130,17 @@ class BenchmarkCache:
             return True
         return any((start + timedelta(days=i)).weekday() < 5 for i in range(min((end - start).days + 1, 7)))
 
-    async def _extend(self, session: AsyncSession, symbol: str, start: date, end: date, *, boundary: date) -> bool:
-        """Fetch [start, end] (which includes the cached boundary day); False when the boundary moved."""
+    async def _extension(
+        self, session: AsyncSession, symbol: str, start: date, end: date, *, boundary: date
+    ) -> dict[date, float] | None:
+        """Fetch [start, end] (which includes the cached boundary day): the new closes, or None when the
+        boundary moved (adjusted closes were rescaled) and the cache must be replaced."""
         fresh = await self._fetcher.fetch_closes(symbol, start, end)
         old = (await self.cached(session, symbol, boundary, boundary)).get(boundary)
         new = fresh.get(boundary)
         if old is not None and new is not None and abs(new - old) > _MOVED * abs(old):
-            return False
-        await self.store(session, symbol, {d: c for d, c in fresh.items() if d != boundary})
-        return True
+            return None
+        return {d: c for d, c in fresh.items() if d != boundary}
 
     async def _replace(self, session: AsyncSession, symbol: str, start: date, end: date) -> None:
         fresh = await self._fetcher.fetch_closes(symbol, start, end)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import event, func
 from sqlmodel import select
 
 from app.db import SessionMaker
@@ -88,3 +88,32 @@ async def test_failed_fetch_is_a_reason_not_an_error(db: SessionMaker) -> None:
         result = await cache.series(session, "QQQ", date(2024, 1, 2), date(2024, 1, 31))
     assert (result.available, result.reason) == (False, "QQQ prices unavailable: Yahoo returned HTTP 503")
     assert result.describe() == {"symbol": "QQQ", "available": False, "reason": result.reason}
+
+
+async def test_every_fetch_happens_before_any_write(db: SessionMaker) -> None:
+    """Extending both ends of the cached span: no write (SQLite's database lock) is held across a fetch."""
+    timeline: list[str] = []
+
+    class RecordingFetcher(FakeFetcher):
+        async def fetch_closes(self, symbol: str, start: date, end: date) -> dict[date, float]:
+            timeline.append("fetch")
+            return await super().fetch_closes(symbol, start, end)
+
+    cache = BenchmarkCache(RecordingFetcher(), today=lambda: TODAY)
+    await series(db, cache, "BTC-USD", date(2024, 2, 10), date(2024, 2, 15))
+    timeline.clear()
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith(("INSERT", "DELETE", "UPDATE")):
+            timeline.append("write")
+
+    async with db() as session:
+        engine = session.get_bind()
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            result = await cache.series(session, "BTC-USD", date(2024, 2, 1), date(2024, 2, 25))
+            await session.commit()
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+    assert result.available
+    assert timeline[:2] == ["fetch", "fetch"] and set(timeline[2:]) == {"write"}, timeline
