@@ -21,3 +21,15 @@ def _iso_day(value: Any) -> Any:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_day), WithJsonSchema({"type": "string", "format": "date"})]
+
+
+def _whole_number(value: Any) -> Any:
+    """Ids are whole numbers written as digits: lax parsing would take "20.0" or true as an id."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("ids are whole numbers")
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("ids are whole numbers")
+    return value
+
+
+RowId = Annotated[int, BeforeValidator(_whole_number)]

@@ -12,6 +12,7 @@ from app.connectors.registry import Venue
 from app.core.api_types import Money, UtcDatetime
 from app.core.http_errors import error_responses
 from app.core.rate_limit import rate_limit
+from app.core.types import RowId
 from app.deps import CurrentUser, SessionDep, StateDep, SyncContextDep, json_body
 from app.errors import BadRequest, ServiceUnavailable
 from app.models import ExchangeConnection, Snapshot
@@ -127,7 +128,7 @@ async def list_connections(
 
 @router.delete("/connections/{connection_id}", status_code=204, responses=error_responses(400, 401, 403, 404))
 async def delete_connection(
-    connection_id: Annotated[int, Path(ge=1, le=2**31 - 1)], user: CurrentUser, session: SessionDep,
+    connection_id: Annotated[RowId, Path(ge=1, le=2**31 - 1)], user: CurrentUser, session: SessionDep,
     ctx: SyncContextDep,
     user_uid: Annotated[str | None, Query(max_length=128)] = None,  # noqa: ARG001 - checked by CurrentUser
 ) -> Response:

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from app.connectors.registry import Venue
 from app.core.api_types import Money, UtcDatetime
 from app.core.http_errors import error_responses
-from app.core.types import IsoDate
+from app.core.types import IsoDate, RowId
 from app.deps import CurrentUser, SessionDep, StateDep
 from app.services import snapshots as service
 from app.services.snapshots import Period
@@ -50,7 +50,7 @@ class SnapshotList(BaseModel):
 @router.get("/snapshots", responses=error_responses(400, 401, 403))
 async def list_snapshots(
     user: CurrentUser, session: SessionDep, state: StateDep, start_date: StartDate = None, end_date: EndDate = None,
-    exchange: Exchange = None, connection_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    exchange: Exchange = None, connection_id: Annotated[RowId | None, Query(ge=1, le=2**31 - 1)] = None,
     user_uid: UserUid = None,  # noqa: ARG001 - checked by CurrentUser
 ) -> SnapshotList:
     """The user's daily snapshots (one per connection and day: the equity at that day's close)."""

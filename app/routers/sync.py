@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.api_types import UtcDatetime
 from app.core.http_errors import error_responses
+from app.core.types import RowId
 from app.deps import CurrentUser, SessionDep, StateDep, SyncRuntimeDep
 from app.services.manual_sync import manual_sync, sync_status
 from app.services.scheduler import next_midnight
@@ -20,7 +21,7 @@ router = APIRouter(prefix="/sync", tags=["sync"])
 class SyncRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     user_uid: str | None = Field(default=None, max_length=128, description="must match the token's user")
-    connection_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    connection_id: Annotated[RowId, Field(ge=1, le=2**31 - 1)]
 
 
 class SyncResponse(BaseModel):

@@ -37,3 +37,23 @@ async def test_unknown_query_parameters_are_refused(app_client: httpx.AsyncClien
     secretish = await app_client.get("/api/v1/tls/fingerprint", params={"sk_live/abc+def==": "1"})
     assert secretish.status_code == 400 and "sk_live" not in secretish.text
     assert (await app_client.get("/api/v1/logs", params={"limit": 5})).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["20.0", "true", "1e3", "٣", "-1", "0"])
+async def test_ids_are_whole_numbers(app_client: httpx.AsyncClient, value: str) -> None:
+    response = await app_client.get("/api/v1/snapshots", params={"user_uid": USER, "connection_id": value})
+    assert response.status_code == 400, (value, response.text)
+    deleted = await app_client.delete(f"/api/v1/connections/{value}", params={"user_uid": USER})
+    assert deleted.status_code in (400, 404, 405), (value, deleted.text)
+    synced = await app_client.post("/api/v1/sync", json={"user_uid": USER, "connection_id": value})
+    assert synced.status_code == 400
+
+
+async def test_a_single_valued_parameter_given_twice_is_refused(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.get("/api/v1/snapshots?user_uid=%s&connection_id=1&connection_id=2" % USER)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "repeated_parameter"
+    # list parameters may repeat
+    verify = await app_client.post("/api/v1/reports/verify?measurement=%s&measurement=%s" % ("aa" * 48, "bb" * 48),
+                                   json={})
+    assert verify.status_code == 200 and verify.json()["failed"] == "format"  # reached the verifier
