@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.connectors.base import Connector, ConnectorError, Credentials, Permission
+from app.connectors.base import Connector, ConnectorError, Credentials, DayWindow, Permission
 from app.connectors.registry import SUPPORTED_VENUES
 from app.core.logging import get_logger
 from app.core.redaction import secret_values
@@ -53,7 +53,7 @@ async def connect(
         digest = credentials_hash(ctx.dek, credentials)
         await _refuse_duplicates(session, user_uid=user_uid, exchange=exchange, label=label, digest=digest)
         started = ctx.clock()
-        fetched, is_paper = await _check_and_fetch(ctx, exchange, credentials)
+        fetched, is_paper = await _check_and_fetch(ctx, exchange, credentials, initial_window(started))
         assert fetched.state is not None
         await _ensure_user(session, user_uid)
         conn = ExchangeConnection(user_uid=user_uid, exchange=exchange, label=label, credentials_hash=digest,
@@ -65,8 +65,10 @@ async def connect(
         conn.credentials = encrypt_credentials(ctx.dek, conn.id, fetched.rotated or credentials)
     finished = ctx.clock()
     day = initial_day(started)
-    backfill = build_backfill(conn, fetched.history, taken_at=finished, before=day)
-    snapshot = build_snapshot(conn, day=day, trigger="initial", state=fetched.state, taken_at=finished)
+    # taken_at = the fetch instant (the empty initial window's end): the first scheduled window starts there,
+    # so an initial snapshot finishing after midnight is not followed by a window counting its day again.
+    backfill = build_backfill(conn, fetched.history, taken_at=started, before=day)
+    snapshot = build_snapshot(conn, day=day, trigger="initial", state=fetched.state, taken_at=started)
     session.add_all([*backfill, snapshot])
     if backfill:
         record_event(session, conn, trigger="backfill", scheduled_for=None, started_at=started,
@@ -97,7 +99,9 @@ async def _refuse_duplicates(
                        "count its equity twice", code="duplicate_credentials")
 
 
-async def _check_and_fetch(ctx: SyncContext, exchange: str, credentials: Credentials) -> tuple[Fetched, bool]:
+async def _check_and_fetch(
+    ctx: SyncContext, exchange: str, credentials: Credentials, window: DayWindow
+) -> tuple[Fetched, bool]:
     """Live credential check, permission check, first state (and IBKR history). Errors are safe to show."""
     connector: Connector | None = None
     failure: AppError | None = None
@@ -107,7 +111,7 @@ async def _check_and_fetch(ctx: SyncContext, exchange: str, credentials: Credent
         await connector.check_credentials()
         fetched.permissions = await connector.permissions() or {Permission.UNKNOWN}
         _refuse_withdrawal(exchange, fetched.permissions)
-        fetched.state = await connector.fetch_account_state(initial_window(ctx.clock()))
+        fetched.state = await connector.fetch_account_state(window)
         if hasattr(connector, "fetch_history"):
             fetched.history = await connector.fetch_history(days=BACKFILL_DAYS)
     except AppError as exc:

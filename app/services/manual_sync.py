@@ -96,8 +96,9 @@ async def _store(rt: SyncRuntime, conn: ExchangeConnection, fetched: Fetched, *,
                      outcome="success" if fetched.ok else "failed", error_class=fetched.error_class)
         snapshot, backfill = None, []
         if fetched.ok and fetched.state is not None:
-            backfill = build_backfill(conn, fetched.history, taken_at=finished, before=day)
-            snapshot = build_snapshot(conn, day=day, trigger="initial", state=fetched.state, taken_at=finished)
+            # taken_at = the fetch instant (the empty initial window's end): the first scheduled window starts there.
+            backfill = build_backfill(conn, fetched.history, taken_at=started, before=day)
+            snapshot = build_snapshot(conn, day=day, trigger="initial", state=fetched.state, taken_at=started)
             session.add_all([*backfill, snapshot])
             if backfill:
                 record_event(session, conn, trigger="backfill", scheduled_for=None, started_at=started,

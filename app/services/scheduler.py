@@ -99,16 +99,18 @@ async def sync_scheduled(rt: SyncRuntime, locks: ConnectionLocks, connection_id:
             return "skipped"
         if previous is not None and previous.day >= day:
             return "skipped"
-        clock = rt.ctx.clock
-        started = clock()
+        started = rt.ctx.clock()
+        # Chained on fetch instants: flows of missed days and of a late run's extra hours are fetched too.
+        window = scheduled_window(day, previous, started)
         try:
-            fetched = await fetch_account(rt.ctx, conn, scheduled_window(day, previous))
+            fetched = await fetch_account(rt.ctx, conn, window)
         except Exception as exc:  # noqa: BLE001 - e.g. credentials that no longer decrypt: audited as a failure
             fetched = Fetched(error_class=type(exc).__name__, error_kind="internal")
-        return await _store(rt, conn, fetched, day=day, started=started)
+        return await _store(rt, conn, fetched, day=day, started=started, observed=window.end)
 
 
-async def _store(rt: SyncRuntime, conn: ExchangeConnection, fetched: Fetched, *, day: date, started: datetime) -> str:
+async def _store(rt: SyncRuntime, conn: ExchangeConnection, fetched: Fetched, *, day: date, started: datetime,
+                 observed: datetime) -> str:
     finished = rt.ctx.clock()
     outcome = "success" if fetched.ok else "failed"
     try:
@@ -117,8 +119,9 @@ async def _store(rt: SyncRuntime, conn: ExchangeConnection, fetched: Fetched, *,
             if live is not None:
                 persist_rotated(live, rt.ctx.dek, fetched.rotated, finished)
             if fetched.state is not None and fetched.ok:
+                # taken_at = the window's end: the next window starts exactly there.
                 session.add(build_snapshot(conn, day=day, trigger="scheduled", state=fetched.state,
-                                           taken_at=finished))
+                                           taken_at=observed))
             record_event(session, conn, trigger="scheduled", scheduled_for=day, started_at=started,
                          finished_at=finished, outcome=outcome, error_class=fetched.error_class)
     except IntegrityError:

@@ -2,12 +2,17 @@
 
 Day semantics (also in the README). A snapshot row's `day` is the UTC day whose **close** it records:
 
-- the scheduled run at D 00:00 UTC fetches the window [D-1 00:00, D 00:00) and writes `day = D-1`
-  (the balance at 00:00 on D is the close of D-1; flows, volume and fees are those of D-1);
+- the scheduled run at D 00:00 UTC writes `day = D-1` (the balance at 00:00 on D is the close of D-1);
 - the initial snapshot taken while connecting at some time t on day T is the account's opening balance
-  for T, i.e. the close of T-1: `day = T-1`, fetched over the empty window [t, t) (no flows or volume).
-  The next scheduled run writes `day = T` over [t, T+1 00:00), so nothing is counted twice or lost;
+  for T, i.e. the close of T-1: `day = T-1`, fetched over the empty window [t, t) (no flows or volume);
 - IBKR backfill rows carry the statement's report date (the close of that day).
+
+Windows are chained on real fetch instants: a snapshot's `taken_at` is the instant its balance was
+fetched, and the next scheduled window runs from there to the next fetch, [previous taken_at, now).
+An on-time run therefore covers [D-1 00:00, D 00:00) give or take seconds; a late run's window ends
+at its fetch (its balance's instant), and after missed runs one window spans the whole gap, so a
+deposit on a missed day is a flow of the next row rather than profit. Nothing is counted twice or
+lost. Only a connection's first scheduled row, with nothing before it, starts at `day` 00:00.
 
 So `day` is always "equity at the end of this day", which is what daily returns need, and one
 connection never has two rows for a day (unique (connection_id, day)).
@@ -56,14 +61,15 @@ def initial_window(now: datetime) -> DayWindow:
     return DayWindow(now, now)
 
 
-def scheduled_window(day: date, previous: Snapshot | None) -> DayWindow:
-    """[day 00:00, day+1 00:00), starting later when the initial snapshot was taken during `day`."""
-    window = day_window(day)
-    if previous is not None and previous.trigger == "initial":
-        taken = as_utc(previous.taken_at)
-        if window.start < taken < window.end:
-            return DayWindow(taken, window.end)
-    return window
+def scheduled_window(day: date, previous: Snapshot | None, fetched_at: datetime) -> DayWindow:
+    """[previous taken_at, fetched_at): from where the last observation ended to this fetch's instant.
+
+    With no previous row the window starts at `day` 00:00. If clocks disagree (a previous taken_at
+    after this fetch) the window is empty at the previous instant, so the chain neither overlaps nor
+    leaves a gap; the caller stores `window.end` as the row's taken_at.
+    """
+    start = as_utc(previous.taken_at) if previous is not None else midnight(day)
+    return DayWindow(start, max(start, fetched_at.astimezone(UTC)))
 
 
 def build_snapshot(

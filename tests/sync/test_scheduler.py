@@ -61,11 +61,14 @@ async def test_the_first_run_after_connecting_counts_from_the_initial_snapshot(s
     assert (await sync_app.connect()).status_code == 201
     seen: list[DayWindow] = []
     runtime = _spy_windows(sync_app.runtime, seen)
+    sync_app.clock.now = RUN
     await run_daily_sync(runtime, now=RUN)
-    assert seen == [DayWindow(datetime(2024, 5, 5, 14, 30, tzinfo=UTC), datetime(2024, 5, 6, tzinfo=UTC))]
+    # From the initial snapshot's fetch instant to this fetch's (tests/sync/test_windows.py: the chain).
+    assert seen == [DayWindow(datetime(2024, 5, 5, 14, 30, tzinfo=UTC), RUN)]
     seen.clear()
+    sync_app.clock.now = RUN + timedelta(days=1)
     await run_daily_sync(runtime, now=RUN + timedelta(days=1))
-    assert seen == [DayWindow(datetime(2024, 5, 6, tzinfo=UTC), datetime(2024, 5, 7, tzinfo=UTC))]
+    assert seen == [DayWindow(RUN, RUN + timedelta(days=1))]
 
 
 def _spy_windows(rt: SyncRuntime, seen: list[DayWindow]) -> SyncRuntime:
