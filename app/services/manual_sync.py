@@ -2,16 +2,21 @@
 
 A user cannot choose when snapshots are taken. A manual sync is allowed only for a connection's first
 snapshot (`initial`), never twice within 23 h, and never over an existing snapshot; every request —
-run or refused — lands in sync_events. Like the scheduled job, this opens its own units of work: a
-failed or refused attempt must be audited even though the request then fails.
+run or refused — lands in sync_events. The rules are checked under the per-connection lock, held for
+the whole attempt, so two requests at once cannot both reach the venue. Like the scheduled job, this
+opens its own units of work: a failed or refused attempt must be audited even though the request then
+fails, and a rotated token is kept whatever happens to the snapshot.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from functools import partial
+from typing import Any, NoReturn
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,7 +33,14 @@ from app.services.snapshots import (
     initial_window,
     last_snapshots,
 )
-from app.services.sync import Fetched, SyncRuntime, fetch_account, persist_rotated, record_event
+from app.services.sync import (
+    Fetched,
+    SyncRuntime,
+    fetch_account,
+    live_connection,
+    record_event,
+    store_rotated,
+)
 
 MANUAL_SPACING = timedelta(hours=23)
 RAN = ("success", "failed")
@@ -43,21 +55,35 @@ class ManualResult:
 async def manual_sync(rt: SyncRuntime, *, user_uid: str, connection_id: int) -> ManualResult:
     now = rt.ctx.clock()
     async with rt.sessionmaker() as session:
-        conn = await get_connection(session, user_uid, connection_id)
-        if not conn.is_active or conn.credentials is None:
-            raise NotFound(f"connection {connection_id} was deleted", code="connection_deleted")
-        refusal = await _refusal(session, conn, now)
-    if refusal is not None:
-        async with unit_of_work(rt.sessionmaker) as session:
-            record_event(session, conn, trigger="manual", scheduled_for=None, started_at=now, finished_at=now,
-                         outcome="refused", error_class=refusal.code)
-        rt.ctx.count(conn.exchange, "manual", "refused")
-        raise refusal
+        conn = _active(await get_connection(session, user_uid, connection_id))
     async with ConnectionLocks.open(rt.engine) as locks, locks.hold(connection_id) as mine:
+        # Decided under the lock, held for the whole attempt: a sync that finished just before must
+        # refuse this one, and two requests at once must not both reach the venue.
         if not mine:
-            raise Conflict("a sync of this connection is running right now", code="sync_in_progress")
+            await _refuse(rt, conn, now, Conflict("a sync of this connection is running right now",
+                                                  code="sync_in_progress"))
+        async with rt.sessionmaker() as session:
+            conn = _active(await session.get(ExchangeConnection, connection_id))  # fresh: a rotated token
+            refusal = await _refusal(session, conn, now)
+        if refusal is not None:
+            await _refuse(rt, conn, now, refusal)
         fetched = await fetch_account(rt.ctx, conn, initial_window(now), backfill=True)
         return await _store(rt, conn, fetched, started=now)
+
+
+def _active(conn: ExchangeConnection | None) -> ExchangeConnection:
+    if conn is None or not conn.is_active or conn.credentials is None:
+        raise NotFound(f"connection {conn.id if conn else ''} was deleted", code="connection_deleted")
+    return conn
+
+
+async def _refuse(rt: SyncRuntime, conn: ExchangeConnection, now: datetime, refusal: AppError) -> NoReturn:
+    """Every request lands in sync_events, a refused one too."""
+    async with unit_of_work(rt.sessionmaker) as session:
+        record_event(session, conn, trigger="manual", scheduled_for=None, started_at=now, finished_at=now,
+                     outcome="refused", error_class=refusal.code)
+    rt.ctx.count(conn.exchange, "manual", "refused")
+    raise refusal
 
 
 async def _refusal(session: AsyncSession, conn: ExchangeConnection, now: datetime) -> AppError | None:
@@ -87,22 +113,25 @@ async def last_manual_run(session: AsyncSession, connection_id: int) -> datetime
 
 async def _store(rt: SyncRuntime, conn: ExchangeConnection, fetched: Fetched, *, started: datetime) -> ManualResult:
     finished = rt.ctx.clock()
+    assert conn.id is not None
+    async with unit_of_work(rt.sessionmaker) as session:  # first and alone: the old token is void already
+        await store_rotated(session, rt.ctx.dek, conn.id, fetched.rotated, finished)
     day = initial_day(started)
-    async with unit_of_work(rt.sessionmaker) as session:
-        live = await session.get(ExchangeConnection, conn.id)
-        if live is not None:
-            persist_rotated(live, rt.ctx.dek, fetched.rotated, finished)
-        record_event(session, conn, trigger="initial", scheduled_for=day, started_at=started, finished_at=finished,
-                     outcome="success" if fetched.ok else "failed", error_class=fetched.error_class)
-        snapshot, backfill = None, []
-        if fetched.ok and fetched.state is not None:
-            # taken_at = the fetch instant (the empty initial window's end): the first scheduled window starts there.
-            backfill = build_backfill(conn, fetched.history, taken_at=started, before=day)
-            snapshot = build_snapshot(conn, day=day, trigger="initial", state=fetched.state, taken_at=started)
-            session.add_all([*backfill, snapshot])
-            if backfill:
-                record_event(session, conn, trigger="backfill", scheduled_for=None, started_at=started,
-                             finished_at=finished, outcome="success")
+    audit = partial(_audit, rt, conn, day=day, started=started, finished=finished)
+    try:
+        snapshot, backfill = await _write(rt, conn, fetched, started=started, finished=finished, audit=audit)
+    except IntegrityError as exc:
+        # The day's row appeared meanwhile (the 00:00 run, or a connect): it stays, and this attempt is audited.
+        await audit("skipped", "SnapshotExists")
+        rt.ctx.count(conn.exchange, "initial", "skipped")
+        raise Conflict("this connection's snapshot for the day exists already", code="snapshot_exists") from exc
+    except Exception as exc:
+        await audit("failed", type(exc).__name__)  # whatever happens to the snapshot, the attempt is audited
+        raise
+    if snapshot is None and fetched.ok:
+        rt.ctx.count(conn.exchange, "initial", "skipped")
+        raise NotFound(f"connection {conn.id} was deleted during the sync; nothing was stored",
+                       code="connection_deleted")
     rt.ctx.count(conn.exchange, "initial", "success" if snapshot else "failed", snapshots=int(snapshot is not None))
     if backfill:
         rt.ctx.count(conn.exchange, "backfill", "success", snapshots=len(backfill))
@@ -110,6 +139,40 @@ async def _store(rt: SyncRuntime, conn: ExchangeConnection, fetched: Fetched, *,
         raise UpstreamError(f"{conn.exchange} could not be read ({fetched.error_class}); the attempt is recorded",
                             code="sync_failed")
     return ManualResult(snapshot, len(backfill))
+
+
+async def _write(rt: SyncRuntime, conn: ExchangeConnection, fetched: Fetched, *, started: datetime,
+                 finished: datetime, audit: Callable[..., Awaitable[None]]) -> tuple[Snapshot | None, list[Snapshot]]:
+    """The snapshot, backfill and audit rows in one transaction, for a connection that still exists."""
+    assert conn.id is not None
+    day = initial_day(started)
+    async with unit_of_work(rt.sessionmaker) as session:
+        if await live_connection(session, conn.id) is None:
+            # Deleted while its venue was being read: store nothing for it, but say so.
+            await audit("skipped", "ConnectionDeleted", session=session)
+            return None, []
+        await audit("success" if fetched.ok else "failed", fetched.error_class, session=session)
+        if not fetched.ok or fetched.state is None:
+            return None, []
+        # taken_at = the fetch instant (the empty initial window's end): the first scheduled window starts there.
+        backfill = build_backfill(conn, fetched.history, taken_at=started, before=day)
+        snapshot = build_snapshot(conn, day=day, trigger="initial", state=fetched.state, taken_at=started)
+        session.add_all([*backfill, snapshot])
+        if backfill:
+            record_event(session, conn, trigger="backfill", scheduled_for=None, started_at=started,
+                         finished_at=finished, outcome="success")
+    return snapshot, backfill
+
+
+async def _audit(rt: SyncRuntime, conn: ExchangeConnection, outcome: str, reason: str | None, *, day: date,
+                 started: datetime, finished: datetime, session: AsyncSession | None = None) -> None:
+    """One sync_events row: in the caller's unit of work, or in one of its own when that one failed."""
+    if session is not None:
+        record_event(session, conn, trigger="initial", scheduled_for=day, started_at=started, finished_at=finished,
+                     outcome=outcome, error_class=reason)
+        return
+    async with unit_of_work(rt.sessionmaker) as own:
+        await _audit(rt, conn, outcome, reason, day=day, started=started, finished=finished, session=own)
 
 
 # -- status -------------------------------------------------------------------------------------------

@@ -13,13 +13,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exists
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.logging import get_logger
 from app.db import unit_of_work
@@ -31,8 +34,9 @@ from app.services.sync import (
     SyncRuntime,
     fetch_account,
     latest_snapshot,
-    persist_rotated,
+    live_connection,
     record_event,
+    store_rotated,
     sync_runtime,
 )
 
@@ -112,29 +116,55 @@ async def sync_scheduled(rt: SyncRuntime, locks: ConnectionLocks, connection_id:
 async def _store(rt: SyncRuntime, conn: ExchangeConnection, fetched: Fetched, *, day: date, started: datetime,
                  observed: datetime) -> str:
     finished = rt.ctx.clock()
-    outcome = "success" if fetched.ok else "failed"
+    assert conn.id is not None
+    async with unit_of_work(rt.sessionmaker) as session:
+        await store_rotated(session, rt.ctx.dek, conn.id, fetched.rotated, finished)
+    audit = partial(_audit, rt, conn, day=day, started=started, finished=finished)
     try:
-        async with unit_of_work(rt.sessionmaker) as session:
-            live = await session.get(ExchangeConnection, conn.id)
-            if live is not None:
-                persist_rotated(live, rt.ctx.dek, fetched.rotated, finished)
+        outcome, reason = await _write(rt, conn, fetched, day=day, observed=observed, audit=audit)
+    except IntegrityError:
+        # The day's row appeared meanwhile (e.g. a connect at 00:00:01): the existing row stays.
+        outcome, reason = "skipped", "SnapshotExists"
+        await audit(outcome, reason)
+    except Exception as exc:
+        # Whatever happened to the snapshot, the attempt is audited (then the job counts it as an error).
+        await audit("failed", type(exc).__name__)
+        raise
+    rt.ctx.count(conn.exchange, "scheduled", outcome, snapshots=int(outcome == "success"))
+    if outcome == "failed":
+        log.warning("scheduled sync failed", connection_id=conn.id, venue=conn.exchange, error_class=reason)
+    return outcome
+
+
+async def _write(rt: SyncRuntime, conn: ExchangeConnection, fetched: Fetched, *, day: date, observed: datetime,
+                 audit: Callable[..., Awaitable[None]]) -> tuple[str, str | None]:
+    """The snapshot and its audit row in one short transaction, for a connection that still exists."""
+    assert conn.id is not None
+    async with unit_of_work(rt.sessionmaker) as session:
+        outcome: str
+        reason: str | None
+        if await live_connection(session, conn.id) is None:
+            # Deleted while its venue was being read: store nothing for it, but say so.
+            outcome, reason = "skipped", "ConnectionDeleted"
+        else:
+            outcome, reason = ("success", None) if fetched.ok else ("failed", fetched.error_class)
             if fetched.state is not None and fetched.ok:
                 # taken_at = the window's end: the next window starts exactly there.
                 session.add(build_snapshot(conn, day=day, trigger="scheduled", state=fetched.state,
                                            taken_at=observed))
-            record_event(session, conn, trigger="scheduled", scheduled_for=day, started_at=started,
-                         finished_at=finished, outcome=outcome, error_class=fetched.error_class)
-    except IntegrityError:
-        # The day's row appeared meanwhile (e.g. a connect at 00:00:01): the existing row stays.
-        outcome = "skipped"
-        async with unit_of_work(rt.sessionmaker) as session:
-            record_event(session, conn, trigger="scheduled", scheduled_for=day, started_at=started,
-                         finished_at=finished, outcome=outcome, error_class="SnapshotExists")
-    rt.ctx.count(conn.exchange, "scheduled", outcome, snapshots=int(outcome == "success"))
-    if outcome == "failed":
-        log.warning("scheduled sync failed", connection_id=conn.id, venue=conn.exchange,
-                    error_class=fetched.error_class)
-    return outcome
+        await audit(outcome, reason, session=session)
+    return outcome, reason
+
+
+async def _audit(rt: SyncRuntime, conn: ExchangeConnection, outcome: str, reason: str | None, *, day: date,
+                 started: datetime, finished: datetime, session: AsyncSession | None = None) -> None:
+    """One sync_events row: in the caller's unit of work, or in one of its own when that one failed."""
+    if session is not None:
+        record_event(session, conn, trigger="scheduled", scheduled_for=day, started_at=started,
+                     finished_at=finished, outcome=outcome, error_class=reason)
+        return
+    async with unit_of_work(rt.sessionmaker) as own:
+        await _audit(rt, conn, outcome, reason, day=day, started=started, finished=finished, session=own)
 
 
 # -- the scheduler ------------------------------------------------------------------------------------

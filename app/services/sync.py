@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, TypeVar
 
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -156,13 +157,33 @@ async def _close(connector: Connector) -> None:
         logging.getLogger(__name__).warning("connector close failed: %s", type(exc).__name__)
 
 
-def persist_rotated(conn: ExchangeConnection, dek: Dek, rotated: Credentials | None, now: datetime) -> None:
-    """A venue rotated a token during the sync (TradeStation): keep the new one, even if the sync failed."""
+def _live(connection_id: int) -> tuple[ColumnElement[bool], ...]:
+    """A connection the user has not deleted: deletion deactivates the row and wipes its ciphertext."""
+    return (col(ExchangeConnection.id) == connection_id, col(ExchangeConnection.is_active).is_(True),
+            col(ExchangeConnection.credentials).is_not(None))
+
+
+async def store_rotated(
+    session: AsyncSession, dek: Dek, connection_id: int, rotated: Credentials | None, now: datetime
+) -> None:
+    """A venue rotated a token during the sync (TradeStation): keep the new one, even if the sync failed.
+
+    One conditional UPDATE, so a connection deleted meanwhile never gets ciphertext back (the check and
+    the write are one statement: no race with a delete on either database). The caller runs this in a
+    unit of work of its own right after the fetch: the venue has already voided the old token, so the
+    new one must not share the fate of the snapshot's transaction."""
     if rotated is None:
         return
-    assert conn.id is not None
-    conn.credentials = encrypt_credentials(dek, conn.id, rotated)
-    conn.updated_at = now
+    ciphertext = encrypt_credentials(dek, connection_id, rotated)
+    await session.execute(
+        update(ExchangeConnection).where(*_live(connection_id)).values(credentials=ciphertext, updated_at=now))
+
+
+async def live_connection(session: AsyncSession, connection_id: int) -> ExchangeConnection | None:
+    """The row if the connection still exists, locked (PostgreSQL) until the caller's unit of work ends,
+    so a delete cannot slip between this check and the snapshot written with it. None if deleted."""
+    query = select(ExchangeConnection).where(*_live(connection_id)).with_for_update()
+    return (await session.exec(query)).first()
 
 
 def record_event(
