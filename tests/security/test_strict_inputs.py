@@ -50,10 +50,10 @@ async def test_ids_are_whole_numbers(app_client: httpx.AsyncClient, value: str) 
 
 
 async def test_a_single_valued_parameter_given_twice_is_refused(app_client: httpx.AsyncClient) -> None:
-    response = await app_client.get("/api/v1/snapshots?user_uid=%s&connection_id=1&connection_id=2" % USER)
+    response = await app_client.get(f"/api/v1/snapshots?user_uid={USER}&connection_id=1&connection_id=2")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "repeated_parameter"
     # list parameters may repeat
-    verify = await app_client.post("/api/v1/reports/verify?measurement=%s&measurement=%s" % ("aa" * 48, "bb" * 48),
-                                   json={})
+    both = f"measurement={'aa' * 48}&measurement={'bb' * 48}"
+    verify = await app_client.post(f"/api/v1/reports/verify?{both}", json={})
     assert verify.status_code == 200 and verify.json()["failed"] == "format"  # reached the verifier
