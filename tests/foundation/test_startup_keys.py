@@ -13,7 +13,7 @@ from app.state import AppState
 
 async def _start(settings: Settings) -> AppState:
     states: list[AppState] = []
-    async with LifespanManager(create_app(settings, on_state=states.append)):
+    async with LifespanManager(create_app(settings, on_state=states.append), startup_timeout=60):
         pass
     return states[0]
 

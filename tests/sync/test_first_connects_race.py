@@ -17,7 +17,7 @@ from app.state import AppState
 
 async def test_concurrent_first_requests_create_the_user_once(settings: Settings) -> None:
     states: list[AppState] = []
-    async with LifespanManager(create_app(settings, on_state=states.append)):
+    async with LifespanManager(create_app(settings, on_state=states.append), startup_timeout=60):
         await _race(states[0])
 
 
