@@ -20,8 +20,8 @@ from app.core.redaction import secret_values
 from app.errors import AppError, BadRequest, Conflict, NotFound, ServiceUnavailable, UpstreamError
 from app.models import ExchangeConnection, Snapshot, User, utcnow
 from app.services.crypto import E2EKey, credentials_hash, encrypt_credentials
-from app.services.snapshots import build_backfill, build_snapshot, initial_day, initial_window
-from app.services.sync import BACKFILL_DAYS, Fetched, SyncContext, record_event, secrets_of
+from app.services.snapshots import initial_day, initial_window
+from app.services.sync import BACKFILL_DAYS, Fetched, SyncContext, add_initial_rows, record_event, secrets_of
 
 log = get_logger("zka.connections")
 
@@ -65,14 +65,7 @@ async def connect(
         conn.credentials = encrypt_credentials(ctx.dek, conn.id, fetched.rotated or credentials)
     finished = ctx.clock()
     day = initial_day(started)
-    # taken_at = the fetch instant (the empty initial window's end): the first scheduled window starts there,
-    # so an initial snapshot finishing after midnight is not followed by a window counting its day again.
-    backfill = build_backfill(conn, fetched.history, taken_at=started, before=day)
-    snapshot = build_snapshot(conn, day=day, trigger="initial", state=fetched.state, taken_at=started)
-    session.add_all([*backfill, snapshot])
-    if backfill:
-        record_event(session, conn, trigger="backfill", scheduled_for=None, started_at=started,
-                     finished_at=finished, outcome="success")
+    snapshot, backfill = add_initial_rows(session, conn, fetched, started=started, finished=finished)
     record_event(session, conn, trigger="initial", scheduled_for=day, started_at=started, finished_at=finished,
                  outcome="success")
     await session.flush()

@@ -27,8 +27,6 @@ from app.services.connections import get_connection, list_connections
 from app.services.replica_locks import ConnectionLocks
 from app.services.snapshots import (
     as_utc,
-    build_backfill,
-    build_snapshot,
     initial_day,
     initial_window,
     last_snapshots,
@@ -36,6 +34,7 @@ from app.services.snapshots import (
 from app.services.sync import (
     Fetched,
     SyncRuntime,
+    add_initial_rows,
     fetch_account,
     live_connection,
     record_event,
@@ -145,7 +144,6 @@ async def _write(rt: SyncRuntime, conn: ExchangeConnection, fetched: Fetched, *,
                  finished: datetime, audit: Callable[..., Awaitable[None]]) -> tuple[Snapshot | None, list[Snapshot]]:
     """The snapshot, backfill and audit rows in one transaction, for a connection that still exists."""
     assert conn.id is not None
-    day = initial_day(started)
     async with unit_of_work(rt.sessionmaker) as session:
         if await live_connection(session, conn.id) is None:
             # Deleted while its venue was being read: store nothing for it, but say so.
@@ -154,13 +152,7 @@ async def _write(rt: SyncRuntime, conn: ExchangeConnection, fetched: Fetched, *,
         await audit("success" if fetched.ok else "failed", fetched.error_class, session=session)
         if not fetched.ok or fetched.state is None:
             return None, []
-        # taken_at = the fetch instant (the empty initial window's end): the first scheduled window starts there.
-        backfill = build_backfill(conn, fetched.history, taken_at=started, before=day)
-        snapshot = build_snapshot(conn, day=day, trigger="initial", state=fetched.state, taken_at=started)
-        session.add_all([*backfill, snapshot])
-        if backfill:
-            record_event(session, conn, trigger="backfill", scheduled_for=None, started_at=started,
-                         finished_at=finished, outcome="success")
+        snapshot, backfill = add_initial_rows(session, conn, fetched, started=started, finished=finished)
     return snapshot, backfill
 
 

@@ -40,6 +40,7 @@ from app.core.redaction import secret_values
 from app.db import SessionMaker
 from app.models import ExchangeConnection, Snapshot, SyncEvent, utcnow
 from app.services.crypto import Dek, decrypt_credentials, encrypt_credentials
+from app.services.snapshots import build_backfill, build_snapshot, initial_day
 
 if TYPE_CHECKING:
     from app.core.metrics import Metrics
@@ -197,6 +198,24 @@ def record_event(
                       error_class=error_class[:64] if error_class else None)
     session.add(event)
     return event
+
+
+def add_initial_rows(
+    session: AsyncSession, conn: ExchangeConnection, fetched: Fetched, *, started: datetime, finished: datetime,
+) -> tuple[Snapshot, list[Snapshot]]:
+    """A connection's first snapshot (and, for IBKR, its backfill with its audit row).
+
+    taken_at = the fetch instant (the empty initial window's end): the first scheduled window starts there,
+    so an initial snapshot finishing after midnight is not followed by a window counting its day again."""
+    assert fetched.state is not None
+    day = initial_day(started)
+    backfill = build_backfill(conn, fetched.history, taken_at=started, before=day)
+    snapshot = build_snapshot(conn, day=day, trigger="initial", state=fetched.state, taken_at=started)
+    session.add_all([*backfill, snapshot])
+    if backfill:
+        record_event(session, conn, trigger="backfill", scheduled_for=None, started_at=started,
+                     finished_at=finished, outcome="success")
+    return snapshot, backfill
 
 
 async def has_snapshot(session: AsyncSession, connection_id: int, day: date | None = None) -> bool:
