@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Final, Protocol, runtime_checkable
 
+from app.attestation.certtable import CertTableError, parse_cert_table
+
 REPORT_DATA_SIZE: Final = 64
 PLATFORM_SEV_SNP: Final = "sev-snp"
 PLATFORM_SIMULATED: Final = "simulated"
@@ -102,3 +104,19 @@ class HardwareGate:
 # The one gate the hardware providers share by default: the kernel's guest-request channel is a
 # per-VM resource, so all callers in this process must queue behind the same lock.
 HARDWARE_GATE: Final = HardwareGate()
+
+
+async def gated_hardware_evidence(
+    *, provider: str, gate: HardwareGate, request: Callable[[bytes], tuple[bytes, bytes]], report_data: bytes,
+    table_source: str,
+) -> Evidence:
+    """What every kernel interface does the same: one gated request in a worker thread, then the host's
+    certificate table (VCEK, ASK, ARK) parsed. `request` returns (raw report, certificate table)."""
+    check_report_data(report_data)
+    async with gate.slot():
+        report, table = await asyncio.to_thread(request, report_data)
+    try:
+        certs = parse_cert_table(table)
+    except CertTableError as exc:
+        raise AttestationError(f"{table_source}: {exc}") from exc
+    return Evidence(PLATFORM_SEV_SNP, provider, report, certs)

@@ -5,23 +5,20 @@ Layout: /sys/kernel/config/tsm/report/<dir>/{provider,generation,inblob,outblob,
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import os
 import uuid
 from pathlib import Path
 from typing import Final
 
-from app.attestation.certtable import CertTableError, parse_cert_table
 from app.attestation.providers.base import (
     FATAL_MESSAGE,
     HARDWARE_GATE,
-    PLATFORM_SEV_SNP,
     AttestationError,
     AttestationFatal,
     Evidence,
     HardwareGate,
-    check_report_data,
+    gated_hardware_evidence,
 )
 
 DEFAULT_ROOT: Final = Path("/sys/kernel/config/tsm/report")
@@ -66,14 +63,8 @@ class ConfigfsTsmProvider:
         return self.root.is_dir()
 
     async def get_evidence(self, report_data: bytes) -> Evidence:
-        check_report_data(report_data)
-        async with self.gate.slot():
-            report, aux = await asyncio.to_thread(self._request, report_data)
-        try:
-            certs = parse_cert_table(aux)
-        except CertTableError as exc:
-            raise AttestationError(f"configfs auxblob: {exc}") from exc
-        return Evidence(PLATFORM_SEV_SNP, self.name, report, certs)
+        return await gated_hardware_evidence(provider=self.name, gate=self.gate, request=self._request,
+                                             report_data=report_data, table_source="configfs auxblob")
 
     def _request(self, report_data: bytes) -> tuple[bytes, bytes]:
         # A fresh directory per request: nobody else can be writing to it, and generation proves it.

@@ -3,7 +3,6 @@ to SNP_GET_REPORT. Struct layouts from include/uapi/linux/sev-guest.h (reference
 
 from __future__ import annotations
 
-import asyncio
 import ctypes
 import errno
 import fcntl
@@ -13,16 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from app.attestation.certtable import CertTableError, parse_cert_table
 from app.attestation.providers.base import (
     FATAL_MESSAGE,
     HARDWARE_GATE,
-    PLATFORM_SEV_SNP,
     AttestationError,
     AttestationFatal,
     Evidence,
     HardwareGate,
-    check_report_data,
+    gated_hardware_evidence,
 )
 from app.attestation.report import REPORT_SIZE
 
@@ -91,14 +88,8 @@ class SevGuestProvider:
         return self.device.exists()
 
     async def get_evidence(self, report_data: bytes) -> Evidence:
-        check_report_data(report_data)
-        async with self.gate.slot():
-            report, table = await asyncio.to_thread(self._request, report_data)
-        try:
-            certs = parse_cert_table(table)
-        except CertTableError as exc:
-            raise AttestationError(f"host certificate table: {exc}") from exc
-        return Evidence(PLATFORM_SEV_SNP, self.name, report, certs)
+        return await gated_hardware_evidence(provider=self.name, gate=self.gate, request=self._request,
+                                             report_data=report_data, table_source="host certificate table")
 
     def _request(self, report_data: bytes) -> tuple[bytes, bytes]:
         fd = os.open(self.device, os.O_RDWR)
