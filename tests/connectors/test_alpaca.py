@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -21,23 +20,11 @@ from app.connectors.base import (
     VenueUnavailable,
 )
 from app.connectors.registry import build_connector
-from tests.fakes.brokers import ALPACA_LIVE_KEY, ALPACA_PAPER_KEY, ALPACA_SECRET, FakeBrokers, running_fake_brokers
+from tests.fakes.brokers import ALPACA_LIVE_KEY, ALPACA_PAPER_KEY, ALPACA_SECRET, FakeBrokers
 
 D = Decimal
 FILL_DAY = DayWindow(datetime(2022, 3, 4, tzinfo=UTC), datetime(2022, 3, 5, tzinfo=UTC))
 CASH_DAY = DayWindow(datetime(2022, 4, 19, tzinfo=UTC), datetime(2022, 4, 20, tzinfo=UTC))
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeBrokers]:
-    with running_fake_brokers() as fake:
-        yield fake
-
-
-@pytest.fixture
-def brokers(server: FakeBrokers) -> FakeBrokers:
-    server.state.reset()
-    return server
 
 
 def connector(brokers: FakeBrokers, key: str = ALPACA_PAPER_KEY, secret: str = ALPACA_SECRET,

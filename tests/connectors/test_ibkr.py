@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -26,7 +25,6 @@ from tests.fakes.brokers import (
     IBKR_EXPIRED_TOKEN,
     IBKR_TOKEN,
     FakeBrokers,
-    running_fake_brokers,
 )
 
 D = Decimal
@@ -35,18 +33,6 @@ D = Decimal
 def day(y: int, m: int, d: int) -> DayWindow:
     start = datetime(y, m, d, tzinfo=UTC)
     return DayWindow(start, start.replace(day=d + 1))
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeBrokers]:
-    with running_fake_brokers() as fake:
-        yield fake
-
-
-@pytest.fixture
-def brokers(server: FakeBrokers) -> FakeBrokers:
-    server.state.reset()
-    return server
 
 
 class RecordedSleep:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -24,25 +23,12 @@ from tests.fakes.brokers import (
     TS_CLIENT_SECRET,
     TS_REFRESH_TOKEN,
     FakeBrokers,
-    running_fake_brokers,
 )
 
 D = Decimal
 CREDS = Credentials(TS_CLIENT_ID, TS_CLIENT_SECRET, TS_REFRESH_TOKEN)
 OPENAPI_FILL_DAY = DayWindow(datetime(2020, 11, 16, tzinfo=UTC), datetime(2020, 11, 17, tzinfo=UTC))
 SDK_FILL_DAY = DayWindow(datetime(2024, 1, 19, tzinfo=UTC), datetime(2024, 1, 20, tzinfo=UTC))
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeBrokers]:
-    with running_fake_brokers() as fake:
-        yield fake
-
-
-@pytest.fixture
-def brokers(server: FakeBrokers) -> FakeBrokers:
-    server.state.reset()
-    return server
 
 
 def connector(brokers: FakeBrokers, creds: Credentials = CREDS) -> tradestation.TradeStationConnector:
