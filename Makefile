@@ -16,7 +16,10 @@ $(BIN)/zka: requirements.lock pyproject.toml
 
 install: $(BIN)/zka
 
+# compileall: the environment may forbid writing bytecode (PYTHONDONTWRITEBYTECODE), and an edited module
+# without fresh bytecode is compiled again at every start.
 dev: install
+	$(BIN)/python -m compileall -q app
 	$(BIN)/zka serve
 
 test: install
@@ -27,6 +30,7 @@ lint: install
 	$(BIN)/mypy app
 
 bench: install
+	$(BIN)/python -m compileall -q app
 	$(BIN)/zka bench
 
 # Re-pin after editing pyproject.toml: the development lock (tests, lint) and the runtime lock (Dockerfile).

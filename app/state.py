@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import AuthSettings, Settings
 from app.connectors.registry import build_connector
 from app.core.logging import configure_logging, get_logger
 from app.core.metrics import Metrics
+from app.core.outbound import OutboundHttp
 from app.core.redaction import Redactor
 from app.db import SessionMaker, create_engine, create_sessionmaker
 from app.errors import StartupRefused
@@ -45,7 +45,7 @@ class AppState:
     verifier: TokenVerifier = field(default_factory=lambda: TokenVerifier(AuthSettings()))
     attestation: AttestationService | None = None
     metrics: Metrics = field(default_factory=Metrics)
-    http: httpx.AsyncClient | None = None  # outbound calls the enclave makes itself (AMD KDS, benchmarks)
+    http: OutboundHttp = field(default_factory=OutboundHttp)  # calls the enclave makes itself (KDS, benchmarks)
     hardening: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
     # Sync: process-wide connector cache (ccxt markets per venue per day), the daily scheduler, the clock
@@ -60,8 +60,7 @@ class AppState:
         if self.scheduler is not None:
             await self.scheduler.stop()
         self.hub.close()
-        if self.http is not None:
-            await self.http.aclose()
+        await self.http.aclose()
         await self.engine.dispose()
 
 
@@ -97,7 +96,7 @@ async def build_state(
         log.warning("weaker than production", weakness=weakness)
     settings.server.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     engine = create_engine(settings.database_url, echo=settings.db.db_echo)
-    http = httpx.AsyncClient(timeout=20, follow_redirects=False)
+    http = OutboundHttp()
     tls = tls or generate_tls_identity(settings.server.tls_hostnames)
     try:
         await _ensure_schema(settings, engine)

@@ -59,7 +59,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 class KdsClient:
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: Callable[[], httpx.AsyncClient],
         *,
         cache_dir: Path | None,
         base_url: str = DEFAULT_BASE_URL,
@@ -111,7 +111,7 @@ class KdsClient:
         for attempt in range(MAX_ATTEMPTS):
             await self._space()
             try:
-                resp = await self._client.get(url, timeout=30.0)
+                resp = await self._client().get(url, timeout=30.0)
             except httpx.HTTPError as exc:
                 error: str = f"KDS unreachable: {exc.__class__.__name__}"
                 delay = 2.0**attempt

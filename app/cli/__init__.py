@@ -1,19 +1,20 @@
-"""The `zka` console script. Sub-commands live in their own modules and import heavy things lazily."""
+"""The `zka` console script.
+
+`zka serve` takes a lean path (argparse, app.cli.serve): the server process lives for months and carries
+only what serving needs (SPEC §13 idle RSS). Every other command goes through typer (app.cli.commands).
+"""
 
 from __future__ import annotations
 
-import typer
-
-from app.cli import attest, bench, credentials, keys, report, server
-
-cli = typer.Typer(no_args_is_help=True, add_completion=False, help="zka — zero-knowledge track-record enclave")
-server.register(cli)
-bench.register(cli)
-attest.register(cli)
-keys.register(cli)
-report.register(cli)
-credentials.register(cli)
+import sys
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["serve"]:
+        from app.cli.serve import main as serve_main
+
+        serve_main(sys.argv[2:])
+        return
+    from app.cli.commands import cli
+
     cli()

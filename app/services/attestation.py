@@ -33,6 +33,7 @@ from app.attestation.providers import (
 from app.attestation.report import parse_report
 from app.config import Settings
 from app.core.logging import get_logger
+from app.core.outbound import OutboundHttp
 from app.errors import ServiceUnavailable, StartupRefused
 from app.services.crypto.tls_identity import TlsIdentity
 from app.services.keys import EnclaveKeys
@@ -109,7 +110,7 @@ def _snpguest(configured: str) -> Path | None:
 
 
 async def build_attestation(
-    settings: Settings, *, tls: TlsIdentity, keys: EnclaveKeys, http: httpx.AsyncClient
+    settings: Settings, *, tls: TlsIdentity, keys: EnclaveKeys, http: OutboundHttp
 ) -> AttestationService:
     production = settings.server.is_production
     try:
@@ -123,7 +124,8 @@ async def build_attestation(
         raise StartupRefused(f"attestation: {exc}") from exc
     if production and provider.name == "simulated":
         raise StartupRefused("production refuses simulated attestation")
-    kds = KdsClient(http, cache_dir=settings.server.data_dir / "kds-cache", base_url=settings.attestation.kds_url)
+    kds = KdsClient(http.client, cache_dir=settings.server.data_dir / "kds-cache",
+                    base_url=settings.attestation.kds_url)
     service = AttestationService(provider=provider, tls=tls, keys=keys, kds=kds,
                                  weaknesses=settings.development_weaknesses())
     try:

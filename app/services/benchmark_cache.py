@@ -161,9 +161,8 @@ def benchmark_cache_for(state: AppState) -> BenchmarkCache:
     """One cache per app, over the enclave's shared outbound HTTP client (tests may pre-set it)."""
     cache = state.extras.get("benchmark_cache")
     if cache is None:
-        assert state.http is not None
         sync = state.settings.sync
-        fetcher = BenchmarkFetcher(state.http, yahoo_base=sync.benchmark_yahoo_url,
+        fetcher = BenchmarkFetcher(state.http.client(), yahoo_base=sync.benchmark_yahoo_url,
                                    crypto_venue=sync.benchmark_crypto_venue, crypto_base_url=sync.benchmark_crypto_url)
         cache = state.extras["benchmark_cache"] = BenchmarkCache(fetcher)
     assert isinstance(cache, BenchmarkCache)

@@ -51,7 +51,7 @@ class Clock:
 
 def _client(fake: FakeKds, cache: Path | None, clock: Clock) -> KdsClient:
     http = httpx.AsyncClient(transport=httpx.MockTransport(fake))
-    return KdsClient(http, cache_dir=cache, base_url="https://kds.test", clock=clock, sleep=clock.sleep)
+    return KdsClient(lambda: http, cache_dir=cache, base_url="https://kds.test", clock=clock, sleep=clock.sleep)
 
 
 async def test_vcek_fetch_url_and_cache(tmp_path: Path) -> None:
@@ -107,7 +107,7 @@ async def test_not_found_and_v2_and_vlek(tmp_path: Path) -> None:
 
 async def test_garbage_is_not_cached(tmp_path: Path) -> None:
     http = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(200, text="<html>")))
-    kds = KdsClient(http, cache_dir=tmp_path, base_url="https://kds.test")
+    kds = KdsClient(lambda: http, cache_dir=tmp_path, base_url="https://kds.test")
     with pytest.raises(KdsError, match="not a certificate"):
         await kds.vcek(GENOA_REPORT)
     assert not os.listdir(tmp_path)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from app.cli import cli
+from app.cli.commands import cli
 from app.config import Settings
 from app.services.crypto import generate_tls_identity
 from tests.conftest import FIXTURES

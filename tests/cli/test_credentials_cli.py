@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from app.cli import cli
+from app.cli.commands import cli
 from app.config import Settings
 from app.models import ExchangeConnection
 from tests.fakes.ccxt_venues import FakeVenue, fake_venue

@@ -9,7 +9,7 @@ from asgi_lifespan import LifespanManager
 from sqlmodel import select
 from typer.testing import CliRunner, Result
 
-from app.cli import cli
+from app.cli.commands import cli
 from app.config import Settings
 from app.connectors.base import Credentials
 from app.db import create_engine, create_sessionmaker, unit_of_work

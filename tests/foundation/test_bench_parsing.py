@@ -1,5 +1,9 @@
+from pathlib import Path
+
+import app.bench
 from app.bench import Measure, render
 from app.bench.load import parse_wrk
+from app.bench.server import rss_mb, running_server
 
 WRK_OUTPUT = """Running 10s test @ https://127.0.0.1:8443/api/v1/attestation
   1 threads and 50 connections
@@ -26,3 +30,13 @@ def test_render_marks_budget_verdicts() -> None:
         Measure("a", "<= 1", "0.5", True), Measure("b", "<= 1", "2", False), Measure("c", "x", "n/a", None),
     ])
     assert "ok" in table and "OVER BUDGET" in table and "n/a" in table
+
+
+def test_the_stack_floor_reference_serves_health_without_zka_code(tmp_path: Path) -> None:
+    """`zka bench` compares zka's idle RSS with this app: it must run, and must not import zka itself."""
+    with running_server(data_dir=tmp_path / "floor", stack_floor=True) as server:
+        assert rss_mb(int(server["pid"])) > 0  # type: ignore[call-overload]
+    source = (Path(app.bench.__file__).parent / "stack_floor.py").read_text()  # importing it would block modules here
+    assert [line for line in source.splitlines() if line.startswith(("from app", "import app"))] == [
+        "from app.cli.serve import NOT_IN_SERVER"
+    ]

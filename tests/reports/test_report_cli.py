@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 from typer.testing import CliRunner
 
-from app.cli import cli
+from app.cli.commands import cli
 from app.db import SessionMaker
 from tests.conftest import VECTORS
 from tests.reports.test_reports_api import create, seed
