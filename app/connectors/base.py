@@ -44,6 +44,17 @@ class DayWindow:
         an empty range (last < first) means none, e.g. the initial window [t, t)."""
         return self.start.date(), self.end.date() - timedelta(days=1)
 
+    def split(self, max_span: timedelta) -> list[DayWindow]:
+        """Consecutive pieces of at most `max_span` covering [start, end), for venues that cap the range
+        one request may ask for (binance spot trades: 24 h). A chained window is often a few seconds
+        over 24 h, and days over it after a gap. An empty window stays one piece."""
+        pieces, start = [], self.start
+        while start < self.end:
+            end = min(start + max_span, self.end)
+            pieces.append(DayWindow(start, end))
+            start = end
+        return pieces or [self]
+
     @property
     def start_ms(self) -> int:
         return int(self.start.timestamp() * 1000)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import traceback
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from app.connectors.base import AuthError, ConnectorOptions, Credentials, Permission
+from app.connectors.base import AuthError, ConnectorOptions, Credentials, DayWindow, Permission
 from app.connectors.ccxt import connector as connector_module
 from app.connectors.ccxt_venue import create
 from tests.fakes.ccxt_venues import (
@@ -212,3 +213,36 @@ async def test_permissive_mode_accepts_any_key_for_benchmarks() -> None:
         creds = Credentials("any-key-42", "any-secret-42")
         state = await create("binance", creds, ConnectorOptions(base_url=venue.base_url)).fetch_account_state(WINDOW)
     assert state.total_equity == Decimal("10")
+
+
+def _late_and_gap_windows() -> list[DayWindow]:
+    start = WINDOW.start
+    return [
+        DayWindow(start, start + timedelta(hours=24, seconds=7)),  # chained: this run began 7 s later
+        # after a gap: longer than binance's futures-trade (7 days) and deposit-history (90 days) ranges
+        DayWindow(start, start + timedelta(days=100)),
+    ]
+
+
+@pytest.mark.parametrize("window", _late_and_gap_windows(), ids=["24h+7s", "100 days"])
+async def test_windows_longer_than_a_venue_range_are_fetched_in_pieces(window: DayWindow) -> None:
+    """binance refuses a trade query over 24 h (spot, margin) or 7 days (futures) with -1127. A window
+    past that (a run a few seconds later than the previous one, or days of downtime) is asked in pieces,
+    and every trade and flow of it is counted once."""
+    last_ms = int((window.end - timedelta(seconds=1)).timestamp() * 1000)
+    deposit = fixture("binance", "fetchDeposits")[0]
+    late_deposit = {**deposit, "id": "late", "txId": "late-tx", "insertTime": str(last_ms), "amount": "5"}
+    late_usdm = {**_usdm_trade(), "id": 99, "time": str(last_ms)}
+    scenario = binance_scenario(
+        BALANCES, PRICES,
+        trades={"spot": [_spot_trade(IN_WINDOW_MS), _spot_trade(last_ms)], "usdm": [_usdm_trade(), late_usdm]},
+        deposits=[deposit, late_deposit],
+        income={"usdm": [_income("BTCUSDT", "COMMISSION", "-0.1462684", "USDT")]},  # names the traded symbol
+    )
+    with fake_venue("binance", scenario) as venue:
+        state = await connector(venue.base_url, scenario).fetch_account_state(window)
+    assert venue.unknown == []
+    assert state.markets["spot"].trades == 2  # 10:00 on the first day and the window's last second
+    assert state.markets["spot"].volume == Decimal("10000")
+    assert state.markets["swap"].trades == 2
+    assert state.deposits == Decimal("15")  # 10 USDT + 5 USDT

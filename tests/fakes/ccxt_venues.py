@@ -52,6 +52,14 @@ Body = Any
 Reply = tuple[int, Body]
 
 
+class VenueRefusal(Exception):
+    """Raised by a scenario's response function: the venue answers this status and body instead."""
+
+    def __init__(self, status: int, body: Body) -> None:
+        super().__init__(status)
+        self.status, self.body = status, body
+
+
 @dataclass
 class Scenario:
     api_key: str = "test-api-key-0001"
@@ -406,7 +414,10 @@ def _answer(scenario: Scenario, adapter: Adapter, request: Request, path: str, q
     for key in (f"{request.method} {path}", path):
         if key in scenario.responses:
             value = scenario.responses[key]
-            return 200, value(params) if callable(value) else value
+            try:
+                return 200, value(params) if callable(value) else value
+            except VenueRefusal as refusal:
+                return refusal.status, refusal.body
     built = adapter.builtin(scenario, path, params)
     if built is not None:
         return 200, built
@@ -467,11 +478,20 @@ def _row_ms(row: dict[str, Any]) -> int | None:
     return None
 
 
-def _binance_list(rows: list[dict[str, Any]], *match: str) -> Callable[[dict[str, str]], Body]:
-    """History endpoints: the venue filters by startTime/endTime and by the given query fields."""
+HOUR_MS = 3_600_000
+
+
+def _binance_list(
+    rows: list[dict[str, Any]], *match: str, max_range_ms: int | None = None
+) -> Callable[[dict[str, str]], Body]:
+    """History endpoints: the venue filters by startTime/endTime and by the given query fields, and refuses
+    a range wider than the endpoint allows, as binance does (-1127)."""
 
     def answer(query: dict[str, str]) -> Body:
         start, end = int(query.get("startTime", 0)), int(query.get("endTime", 2**62))
+        if max_range_ms is not None and "startTime" in query and "endTime" in query and end - start > max_range_ms:
+            hours = max_range_ms // HOUR_MS
+            raise VenueRefusal(400, {"code": -1127, "msg": f"More than {hours} hours between startTime and endTime."})
         out = []
         for row in rows:
             ms = _row_ms(row)
@@ -524,16 +544,18 @@ def binance_scenario(
                       "productId": f"{a}001"} for a, v in bal.get("earn", {}).items()],
             "total": len(bal.get("earn", {}))},
         "/sapi/v1/simple-earn/locked/position": {"rows": [], "total": 0},
-        "/api/v3/myTrades": _binance_list(trades.get("spot", []), "symbol"),
-        "/sapi/v1/margin/myTrades": _binance_list(trades.get("margin", []), "symbol"),
-        "/fapi/v1/userTrades": _binance_list(trades.get("usdm", []), "symbol"),
-        "/dapi/v1/userTrades": _binance_list(trades.get("coinm", []), "symbol"),
+        # Range limits from binance's API documentation: spot/margin trades 24 h, futures trades 7 days,
+        # deposit and withdrawal history 90 days.
+        "/api/v3/myTrades": _binance_list(trades.get("spot", []), "symbol", max_range_ms=24 * HOUR_MS),
+        "/sapi/v1/margin/myTrades": _binance_list(trades.get("margin", []), "symbol", max_range_ms=24 * HOUR_MS),
+        "/fapi/v1/userTrades": _binance_list(trades.get("usdm", []), "symbol", max_range_ms=7 * 24 * HOUR_MS),
+        "/dapi/v1/userTrades": _binance_list(trades.get("coinm", []), "symbol", max_range_ms=7 * 24 * HOUR_MS),
         "/fapi/v1/income": _binance_list(income.get("usdm", []), "incomeType", "symbol"),
         "/dapi/v1/income": _binance_list(income.get("coinm", []), "incomeType", "symbol"),
         "/fapi/v3/positionRisk": positions.get("usdm", []),
         "/dapi/v1/positionRisk": positions.get("coinm", []),
-        "/sapi/v1/capital/deposit/hisrec": _binance_list(deposits or []),
-        "/sapi/v1/capital/withdraw/history": _binance_list(withdrawals or []),
+        "/sapi/v1/capital/deposit/hisrec": _binance_list(deposits or [], max_range_ms=90 * 24 * HOUR_MS),
+        "/sapi/v1/capital/withdraw/history": _binance_list(withdrawals or [], max_range_ms=90 * 24 * HOUR_MS),
         "/fapi/v1/leverageBracket": [_binance_brackets("BTCUSDT")],
         "/dapi/v2/leverageBracket": [_binance_brackets("BTCUSD")],
         "/sapi/v1/account/apiRestrictions": restrictions or {

@@ -128,3 +128,15 @@ async def test_consecutive_windows_never_overlap_nor_leave_a_gap(sync_app: SyncA
     rows = await _snapshots(sync_app)
     assert [as_utc(r.taken_at) for r in rows] == [w.end for w in windows]  # each row observed its window's end
     assert [r.day for r in rows] == [date(2024, 2, 29), *(date(2024, 3, d) for d in (1, 2, 3, 6, 7))]
+
+
+@pytest.mark.parametrize(("window", "span", "expected"), [
+    (DayWindow(at(1), at(2, 0, 0, 7)), timedelta(hours=24), [(at(1), at(2)), (at(2), at(2, 0, 0, 7))]),
+    (DayWindow(at(1), at(2)), timedelta(hours=24), [(at(1), at(2))]),
+    (DayWindow(at(1), at(16, 12)), timedelta(days=7), [(at(1), at(8)), (at(8), at(15)), (at(15), at(16, 12))]),
+    (DayWindow(at(3, 9), at(3, 9)), timedelta(hours=24), [(at(3, 9), at(3, 9))]),  # initial window: one piece
+])
+def test_a_window_splits_into_contiguous_pieces_within_a_venue_range(
+    window: DayWindow, span: timedelta, expected: list[tuple[datetime, datetime]]
+) -> None:
+    assert [(piece.start, piece.end) for piece in window.split(span)] == expected

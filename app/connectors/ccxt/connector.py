@@ -149,23 +149,25 @@ class CcxtConnector:
         profile = self._profile
         if profile.flows == "none":
             return []
-        params = activity.window_params(window, profile.flow_paginate)
-        if profile.flows == "per_code":
-            # Known gap: a currency deposited and fully converted within the day is not held any more.
-            pages = await gather_all(*[exchange.fetch_deposits_withdrawals(code, window.start_ms, None, dict(params))
-                                       for code in held if code != "USD"] or [_empty()])
-            return [tx for page in pages for tx in page]
-        deposits, withdrawals = await gather_all(
-            exchange.fetch_deposits(None, window.start_ms, None, dict(params)),
-            exchange.fetch_withdrawals(None, window.start_ms, None, dict(params)),
-        )
-        return [*deposits, *withdrawals]
+        calls = []
+        for piece in window.split(profile.history_max_span):
+            params = activity.window_params(piece, profile.flow_paginate)
+            if profile.flows == "per_code":
+                # Known gap: a currency deposited and fully converted within the day is not held any more.
+                calls += [exchange.fetch_deposits_withdrawals(code, piece.start_ms, None, dict(params))
+                          for code in held if code != "USD"]
+            else:
+                calls += [exchange.fetch_deposits(None, piece.start_ms, None, dict(params)),
+                          exchange.fetch_withdrawals(None, piece.start_ms, None, dict(params))]
+        pages = await gather_all(*calls) if calls else []
+        return [tx for page in pages for tx in page]
 
     async def _funding(self, exchange: Any, window: DayWindow) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for params in self._profile.funding:
-            request = {**params, **activity.window_params(window, False)}
-            out.extend(await exchange.fetch_funding_history(None, window.start_ms, None, request))
+            for piece in window.split(self._profile.history_max_span):
+                request = {**params, **activity.window_params(piece, False)}
+                out.extend(await exchange.fetch_funding_history(None, piece.start_ms, None, request))
         return out
 
     async def _commission_symbols(self, exchange: Any, window: DayWindow) -> list[str]:
@@ -186,8 +188,9 @@ class CcxtConnector:
 
     async def _trades(self, exchange: Any, scope: TradeScope, symbols: list[str | None],
                       window: DayWindow) -> list[dict[str, Any]]:
-        params = {**scope.params, **activity.window_params(window, scope.paginate)}
-        calls = [exchange.fetch_my_trades(symbol, window.start_ms, None, dict(params)) for symbol in symbols]
+        calls = [exchange.fetch_my_trades(symbol, piece.start_ms, None,
+                                          {**scope.params, **activity.window_params(piece, scope.paginate)})
+                 for symbol in symbols for piece in window.split(scope.max_span)]
         pages = await gather_all(*calls)
         return [trade for page in pages for trade in page]
 
@@ -201,10 +204,6 @@ async def gather_all(*aws: Awaitable[Any]) -> list[Any]:
     except BaseExceptionGroup as grouped:
         raise _first_leaf(grouped) from None
     return [task.result() for task in tasks]
-
-
-async def _empty() -> list[Any]:
-    return []
 
 
 async def _as_coro(aw: Awaitable[Any]) -> Any:

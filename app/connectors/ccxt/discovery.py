@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from app.connectors.base import DayWindow
+from app.connectors.ccxt.profiles import MAX_SPAN
 
 MAX_SYMBOLS = 40
 SPOT_QUOTES = ("USDT", "USDC", "FDUSD", "USD", "BTC", "ETH", "BNB", "EUR")
@@ -42,17 +43,18 @@ def contract_symbols(markets: Mapping[str, Any], kind: str, hints: Iterable[str]
 
 async def binance_commission_symbols(exchange: Any, window: DayWindow) -> list[str]:
     """USDⓈ-M and COIN-M income history (incomeType=COMMISSION) names every symbol traded in the window."""
-    request = {"incomeType": "COMMISSION", "startTime": window.start_ms, "endTime": window.end_ms - 1,
-               "limit": 1000}
     symbols: list[str] = []
     for call, kind in (("fapiPrivateGetIncome", "linear"), ("dapiPrivateGetIncome", "inverse")):
         if not any(m.get(kind) for m in exchange.markets.values()):
             continue
-        rows = await getattr(exchange, call)(dict(request))
-        for row in rows if isinstance(rows, list) else []:
-            market_id = row.get("symbol")
-            if market_id:
-                market = exchange.safe_market(market_id, None, None, "swap" if kind == "linear" else "future")
-                if market.get("symbol"):
-                    symbols.append(market["symbol"])
+        for piece in window.split(MAX_SPAN):
+            request = {"incomeType": "COMMISSION", "startTime": piece.start_ms, "endTime": piece.end_ms - 1,
+                       "limit": 1000}
+            rows = await getattr(exchange, call)(request)
+            for row in rows if isinstance(rows, list) else []:
+                market_id = row.get("symbol")
+                if market_id:
+                    market = exchange.safe_market(market_id, None, None, "swap" if kind == "linear" else "future")
+                    if market.get("symbol"):
+                        symbols.append(market["symbol"])
     return symbols

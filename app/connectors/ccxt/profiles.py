@@ -7,12 +7,20 @@ A wallet's equity is booked into the AccountState market named by `Wallet.market
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Literal
 
 # split: fetch_deposits + fetch_withdrawals; per_code: fetch_deposits_withdrawals per held currency
 # (coinbase keeps transactions per account and ccxt needs a code); none: flows live on another venue id
 FlowMode = Literal["split", "per_code", "none"]
 PermissionStyle = Literal["binance", "okx", "bybit", "read_only", "unknown"]
+
+# Widest time range one history request asks for. Venues cap it (binance futures trades, bybit executions:
+# 7 days) and answer an error past it; a window after a gap of several days is fetched in pieces.
+MAX_SPAN = timedelta(days=7)
+# binance /api/v3/myTrades and /sapi/v1/margin/myTrades: "The time between startTime and endTime can't be
+# longer than 24 hours." A chained daily window is often seconds longer than that.
+BINANCE_SPOT_TRADES_SPAN = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,7 @@ class TradeScope:
     # 'spot'/'linear'/'inverse'/'option': ccxt needs a symbol; we discover candidate symbols of that kind
     per_symbol: str | None = None
     paginate: bool = False  # ccxt implements params.paginate for this venue's fetch_my_trades
+    max_span: timedelta = MAX_SPAN  # per request; longer windows are fetched in pieces
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,7 @@ class VenueProfile:
     flows: FlowMode = "split"
     flow_paginate: bool = False
     funding: tuple[dict[str, object], ...] = ()  # params for fetch_funding_history(None, ...)
+    history_max_span: timedelta = MAX_SPAN  # per flow or funding request; longer windows go in pieces
     # ccxt passes some venues' raw sign through: bybit execFee for funding is + when paid. Ours: + received.
     funding_sign: int = 1
     funding_per_symbol: bool = False  # venue needs a symbol: use symbols of open positions
@@ -66,8 +76,8 @@ _BINANCE_SPOT_SIDE = (
 _BINANCE_USDM = Wallet("usdm", "swap", {"type": "future"})
 _BINANCE_COINM = Wallet("coinm", "futures", {"type": "delivery"})
 _BINANCE_TRADES_SPOT = (
-    TradeScope("spot", {"type": "spot"}, per_symbol="spot", paginate=True),
-    TradeScope("margin", {"type": "margin"}, per_symbol="margin", paginate=True),
+    TradeScope("spot", {"type": "spot"}, per_symbol="spot", paginate=True, max_span=BINANCE_SPOT_TRADES_SPAN),
+    TradeScope("margin", {"type": "margin"}, per_symbol="margin", paginate=True, max_span=BINANCE_SPOT_TRADES_SPAN),
 )
 _BINANCE_TRADES_USDM = (TradeScope(None, {}, per_symbol="linear", paginate=True),)
 _BINANCE_TRADES_COINM = (TradeScope(None, {}, per_symbol="inverse", paginate=True),)
