@@ -20,7 +20,10 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         Path(url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30}
     else:
-        kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+        # Connections over pool_size are closed when returned: with a pool smaller than the usual
+        # concurrency, every busy second opens and closes PostgreSQL connections (connect benchmark at 16
+        # concurrent: 10 + 20 -> 20 + 10 took ~8% less server CPU per request).
+        kwargs.update(pool_size=20, max_overflow=10, pool_pre_ping=True)
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

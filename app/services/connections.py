@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import and_, or_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -79,14 +80,16 @@ async def connect(
 async def _refuse_duplicates(
     session: AsyncSession, *, user_uid: str, exchange: str, label: str, digest: str
 ) -> None:
-    mine = select(ExchangeConnection).where(ExchangeConnection.user_uid == user_uid,
-                                            col(ExchangeConnection.is_active))
-    same_label = (await session.exec(
-        mine.where(ExchangeConnection.exchange == exchange, ExchangeConnection.label == label))).first()
-    if same_label is not None:
+    """One query for both rules: the caller's active connections with this label or this key."""
+    clashes = (await session.exec(select(ExchangeConnection).where(
+        ExchangeConnection.user_uid == user_uid, col(ExchangeConnection.is_active),
+        or_(and_(col(ExchangeConnection.exchange) == exchange, col(ExchangeConnection.label) == label),
+            col(ExchangeConnection.credentials_hash) == digest),
+    ))).all()
+    if any(c.exchange == exchange and c.label == label for c in clashes):
         raise Conflict(f"an active {exchange} connection labelled {label!r} already exists; delete it first or "
                        "choose another label", code="duplicate_connection")
-    same_key = (await session.exec(mine.where(ExchangeConnection.credentials_hash == digest))).first()
+    same_key = next((c for c in clashes if c.credentials_hash == digest), None)
     if same_key is not None:
         raise Conflict(f"this API key is already connected (connection {same_key.id}); connecting it twice would "
                        "count its equity twice", code="duplicate_credentials")
