@@ -6,11 +6,13 @@ from app.bench import MeasureFn
 from app.bench.connect import measure_connect
 from app.bench.crypto import measure_ecies
 from app.bench.load import measure_attestation
+from app.bench.machine import measure_machine
 from app.bench.reports import measure_report
 from app.bench.server import measure_startup
 from app.bench.sync import measure_sync
 
 GROUPS: dict[str, MeasureFn] = {
+    "machine": measure_machine,
     "startup": measure_startup,
     "attestation": measure_attestation,
     "connect": measure_connect,
