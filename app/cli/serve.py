@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 #   redaction, so rich never renders anything;
 # - httpx imports its command-line client (click, pygments, rich) when present;
 # - FastAPI imports the whole pydantic.v1 package only to reject v1 models, and zka has none.
-# Both libraries treat a failed import as "not installed". A None entry in sys.modules makes `import name`
+# Each library treats a failed import as "not installed". A None entry in sys.modules makes `import name`
 # raise ImportError (Python's import protocol). Together ~5 MB of idle RSS.
 NOT_IN_SERVER = ("rich", "pygments", "httpx._main", "pydantic.v1")
 DESCRIPTION = "Start the HTTPS service (development mode unless ZKA_ENV=production)."
