@@ -46,8 +46,8 @@ class DayWindow:
 
     def split(self, max_span: timedelta) -> list[DayWindow]:
         """Consecutive pieces of at most `max_span` covering [start, end), for venues that cap the range
-        one request may ask for (binance spot trades: 24 h). A chained window is often a few seconds
-        over 24 h, and days over it after a gap. An empty window stays one piece."""
+        one request may ask for (binance futures trades: 7 days); a window after a gap spans weeks.
+        An empty window stays one piece."""
         pieces, start = [], self.start
         while start < self.end:
             end = min(start + max_span, self.end)

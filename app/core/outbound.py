@@ -2,13 +2,12 @@
 
 Most starts never call out (development, or a VCEK supplied by the host), and the client costs ~40 ms of
 start-up and ~3 MB (httpcore, the CA store). Venue connectors build their own clients per sync.
+Verification is httpx's default (certifi, or SSL_CERT_FILE / SSL_CERT_DIR where the host sets them).
 """
 
 from __future__ import annotations
 
 import httpx
-
-from app.connectors.tls import shared_tls_context
 
 
 class OutboundHttp:
@@ -18,9 +17,7 @@ class OutboundHttp:
 
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
-            # Verified against the process's one CA store, shared with the venue clients.
-            self._client = httpx.AsyncClient(timeout=self._timeout_s, follow_redirects=False,
-                                             verify=shared_tls_context())
+            self._client = httpx.AsyncClient(timeout=self._timeout_s, follow_redirects=False)
         return self._client
 
     async def aclose(self) -> None:

@@ -150,7 +150,7 @@ class CcxtConnector:
         if profile.flows == "none":
             return []
         calls = []
-        for piece in window.split(profile.history_max_span):
+        for piece in window.split(profile.flow_max_span):
             params = activity.window_params(piece, profile.flow_paginate)
             if profile.flows == "per_code":
                 # Known gap: a currency deposited and fully converted within the day is not held any more.
@@ -165,7 +165,7 @@ class CcxtConnector:
     async def _funding(self, exchange: Any, window: DayWindow) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for params in self._profile.funding:
-            for piece in window.split(self._profile.history_max_span):
+            for piece in window.split(self._profile.funding_max_span):
                 request = {**params, **activity.window_params(piece, False)}
                 out.extend(await exchange.fetch_funding_history(None, piece.start_ms, None, request))
         return out

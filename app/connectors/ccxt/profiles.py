@@ -16,11 +16,13 @@ FlowMode = Literal["split", "per_code", "none"]
 PermissionStyle = Literal["binance", "okx", "bybit", "read_only", "unknown"]
 
 # Widest time range one history request asks for. Venues cap it (binance futures trades, bybit executions:
-# 7 days) and answer an error past it; a window after a gap of several days is fetched in pieces.
+# 7 days) and refuse past it, or ccxt shortens it without a word (binance deposits: 90 days); a window
+# after a gap of days or weeks is fetched in pieces. ccxt's paginated trade queries page backwards from
+# `until` without a start, so pieces there only bound each paginated walk (PAGINATION_CALLS pages).
 MAX_SPAN = timedelta(days=7)
-# binance /api/v3/myTrades and /sapi/v1/margin/myTrades: "The time between startTime and endTime can't be
-# longer than 24 hours." A chained daily window is often seconds longer than that.
-BINANCE_SPOT_TRADES_SPAN = timedelta(hours=24)
+# binance deposit and withdrawal history: 90 days per request (ccxt sends since + 90 days for withdrawals
+# whatever `until` says); each withdrawal-history call weighs 18,000 of the account's request budget.
+BINANCE_FLOW_SPAN = timedelta(days=90)
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,8 @@ class VenueProfile:
     flows: FlowMode = "split"
     flow_paginate: bool = False
     funding: tuple[dict[str, object], ...] = ()  # params for fetch_funding_history(None, ...)
-    history_max_span: timedelta = MAX_SPAN  # per flow or funding request; longer windows go in pieces
+    flow_max_span: timedelta = MAX_SPAN  # per deposit/withdrawal request; longer windows go in pieces
+    funding_max_span: timedelta = MAX_SPAN  # per funding request
     # ccxt passes some venues' raw sign through: bybit execFee for funding is + when paid. Ours: + received.
     funding_sign: int = 1
     funding_per_symbol: bool = False  # venue needs a symbol: use symbols of open positions
@@ -76,8 +79,8 @@ _BINANCE_SPOT_SIDE = (
 _BINANCE_USDM = Wallet("usdm", "swap", {"type": "future"})
 _BINANCE_COINM = Wallet("coinm", "futures", {"type": "delivery"})
 _BINANCE_TRADES_SPOT = (
-    TradeScope("spot", {"type": "spot"}, per_symbol="spot", paginate=True, max_span=BINANCE_SPOT_TRADES_SPAN),
-    TradeScope("margin", {"type": "margin"}, per_symbol="margin", paginate=True, max_span=BINANCE_SPOT_TRADES_SPAN),
+    TradeScope("spot", {"type": "spot"}, per_symbol="spot", paginate=True),
+    TradeScope("margin", {"type": "margin"}, per_symbol="margin", paginate=True),
 )
 _BINANCE_TRADES_USDM = (TradeScope(None, {}, per_symbol="linear", paginate=True),)
 _BINANCE_TRADES_COINM = (TradeScope(None, {}, per_symbol="inverse", paginate=True),)
@@ -94,6 +97,7 @@ PROFILES: dict[str, VenueProfile] = {
         market_types=("spot", "linear", "inverse"),
         # one day of deposits/withdrawals fits one page (binance: 1,000 rows); ccxt's backward
         # paginator would add a call per row
+        flow_max_span=BINANCE_FLOW_SPAN,
         funding=({"type": "future"}, {"type": "delivery"}),
         positions=({"type": "future"}, {"type": "delivery"}),
         permissions="binance",
