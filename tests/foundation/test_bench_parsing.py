@@ -28,8 +28,10 @@ def test_wrk_output_is_parsed_in_milliseconds() -> None:
 def test_render_marks_budget_verdicts() -> None:
     table = render([
         Measure("a", "<= 1", "0.5", True), Measure("b", "<= 1", "2", False), Measure("c", "x", "n/a", None),
+        Measure("d", "(reference)", "90 ms", None, reference=True),
     ])
     assert "ok" in table and "OVER BUDGET" in table and "n/a" in table
+    assert table.splitlines()[-1].endswith("reference")
 
 
 def test_the_stack_floor_reference_serves_health_without_zka_code(tmp_path: Path) -> None:
