@@ -53,9 +53,12 @@ async def connect(
     with secret_values(*secrets_of(credentials)):
         digest = credentials_hash(ctx.dek, credentials)
         await _refuse_duplicates(session, user_uid=user_uid, exchange=exchange, label=label, digest=digest)
+        await _end_read_only_transaction(session)
         started = ctx.clock()
         fetched, is_paper = await _check_and_fetch(ctx, exchange, credentials, initial_window(started))
         assert fetched.state is not None
+        # Again: a concurrent connect may have stored this label or key while the venue answered.
+        await _refuse_duplicates(session, user_uid=user_uid, exchange=exchange, label=label, digest=digest)
         await _ensure_user(session, user_uid)
         conn = ExchangeConnection(user_uid=user_uid, exchange=exchange, label=label, credentials_hash=digest,
                                   permissions=sorted(p.value for p in fetched.permissions), is_paper=is_paper,
@@ -75,6 +78,15 @@ async def connect(
         ctx.count(exchange, "backfill", "success", snapshots=len(backfill))
     log.info("connection added", venue=exchange, connection_id=conn.id, backfilled=len(backfill))
     return Connected(conn, snapshot, len(backfill))
+
+
+async def _end_read_only_transaction(session: AsyncSession) -> None:
+    """The live venue check can take seconds: a transaction left open across it would hold a pooled
+    connection the whole time, and a burst of connects would starve every other request of the pool.
+    Nothing is written yet, so ending the read (a rollback) loses nothing; the request's unit of work
+    begins a new transaction at the next statement and commits it as usual."""
+    assert not (session.new or session.dirty or session.deleted), "only reads before the venue check"
+    await session.rollback()
 
 
 async def _refuse_duplicates(

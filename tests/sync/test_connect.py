@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import select
 
+from app.connectors.base import ConnectorOptions, Credentials
 from app.models import ExchangeConnection, Snapshot, SyncEvent, User
 from app.services.crypto import decrypt_credentials
 from tests.fakes.ccxt_venues import FakeVenue
@@ -132,3 +134,26 @@ async def test_venue_down_is_502_and_stores_nothing(sync_app: SyncApp, binance: 
     assert response.status_code == 502
     assert response.json()["error"]["code"] == "venue_unavailable"
     assert await _counts(sync_app) == (0, 0, 0, 0)
+
+
+async def test_the_live_venue_check_holds_no_database_connection(sync_app: SyncApp) -> None:
+    """A venue check can take seconds; a transaction open across it would hold a pooled connection the
+    whole time, and a burst of connects would starve every other request of the pool."""
+    pool = sync_app.state.engine.sync_engine.pool
+    real_build = sync_app.state.connector_factory
+    held_during_check: list[int] = []
+
+    def build(venue: str, creds: Credentials, options: ConnectorOptions) -> Any:
+        connector = real_build(venue, creds, options)
+        real_check = connector.check_credentials
+
+        async def check() -> None:
+            held_during_check.append(pool.checkedout())  # type: ignore[attr-defined]
+            await real_check()
+
+        connector.check_credentials = check
+        return connector
+
+    sync_app.state.connector_factory = build
+    assert (await sync_app.connect()).status_code == 201
+    assert held_during_check == [0]
