@@ -59,7 +59,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 class KdsClient:
     def __init__(
         self,
-        client: Callable[[], httpx.AsyncClient],
+        client_factory: Callable[[], httpx.AsyncClient],  # built on first use (app.core.outbound)
         *,
         cache_dir: Path | None,
         base_url: str = DEFAULT_BASE_URL,
@@ -67,7 +67,7 @@ class KdsClient:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._client, self.cache_dir, self.base_url = client, cache_dir, base_url.rstrip("/")
+        self._client, self.cache_dir, self.base_url = client_factory, cache_dir, base_url.rstrip("/")
         self.min_interval, self._clock, self._sleep = min_interval, clock, sleep
         self._lock = asyncio.Lock()
         self._last: float | None = None

@@ -83,7 +83,7 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
-def idle_rss_mb(*, data_dir: Path, stack_floor: bool = False) -> tuple[float, float]:
+def start_and_idle_rss(*, data_dir: Path, stack_floor: bool = False) -> tuple[float, float]:
     """One start: seconds to the first 200 /health, and VmRSS one second later."""
     with running_server(data_dir=data_dir, stack_floor=stack_floor) as server:
         time.sleep(1.0)
@@ -93,9 +93,9 @@ def idle_rss_mb(*, data_dir: Path, stack_floor: bool = False) -> tuple[float, fl
 def measure_startup(runs: int = 5) -> list[Measure]:
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
-        first, _ = idle_rss_mb(data_dir=data_dir)  # the first start also creates keys and the database
-        starts = [idle_rss_mb(data_dir=data_dir) for _ in range(runs)]
-        floor = max(idle_rss_mb(data_dir=Path(tmp) / "floor", stack_floor=True)[1] for _ in range(3))
+        first, _ = start_and_idle_rss(data_dir=data_dir)  # the first start also creates keys and the database
+        starts = [start_and_idle_rss(data_dir=data_dir) for _ in range(runs)]
+        floor = max(start_and_idle_rss(data_dir=Path(tmp) / "floor", stack_floor=True)[1] for _ in range(3))
     p50 = statistics.median(t for t, _ in starts)
     rss = max(r for _, r in starts)
     return [

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import sys
 
-from app.cli.serve import NOT_IN_SERVER
+from app.cli.serve import keep_unused_modules_out
 
-for _name in NOT_IN_SERVER:
-    sys.modules.setdefault(_name, None)  # type: ignore[arg-type]
+keep_unused_modules_out()
 
 import tempfile  # noqa: E402 (after the exclusions above, as in `zka serve`)
 from collections.abc import AsyncIterator  # noqa: E402

@@ -23,6 +23,12 @@ NOT_IN_SERVER = ("rich", "pygments", "httpx._main", "pydantic.v1")
 DESCRIPTION = "Start the HTTPS service (development mode unless ZKA_ENV=production)."
 
 
+def keep_unused_modules_out() -> None:
+    """Before anything imports the libraries that would pull NOT_IN_SERVER in."""
+    for name in NOT_IN_SERVER:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="zka serve", description=DESCRIPTION)
     parser.add_argument("--host", help="bind address (ZKA_HOST, default 127.0.0.1)")
@@ -35,8 +41,7 @@ def run(*, host: str | None = None, port: int | None = None) -> None:
     # The collector would run over the growing module graph dozens of times while importing, finding
     # little (~100 ms of start-up); app.main.settle_heap turns it on just after start-up.
     gc.disable()
-    for name in NOT_IN_SERVER:
-        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
+    keep_unused_modules_out()
     from app.config import load_settings
     from app.errors import StartupRefused
     from app.services.crypto import generate_tls_identity, harden_process

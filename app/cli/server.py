@@ -7,9 +7,11 @@ from typing import Annotated
 
 import typer
 
+from app.cli.serve import DESCRIPTION  # argparse only: as light as this module
+
 
 def register(cli: typer.Typer) -> None:
-    cli.command()(serve)
+    cli.command(help=DESCRIPTION)(serve)
     cli.command()(migrate)
     cli.command()(health)
 
@@ -18,7 +20,6 @@ def serve(
     host: Annotated[str | None, typer.Option(help="bind address (ZKA_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="HTTPS port (ZKA_PORT)")] = None,
 ) -> None:
-    """Start the HTTPS service (development mode unless ZKA_ENV=production)."""
     from app.cli.serve import run  # the console script goes there directly; this entry is for --help
 
     run(host=host, port=port)

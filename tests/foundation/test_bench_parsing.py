@@ -40,5 +40,5 @@ def test_the_stack_floor_reference_serves_health_without_zka_code(tmp_path: Path
         assert rss_mb(int(server["pid"])) > 0  # type: ignore[call-overload]
     source = (Path(app.bench.__file__).parent / "stack_floor.py").read_text()  # importing it would block modules here
     assert [line for line in source.splitlines() if line.startswith(("from app", "import app"))] == [
-        "from app.cli.serve import NOT_IN_SERVER"
+        "from app.cli.serve import keep_unused_modules_out"
     ]

@@ -159,7 +159,7 @@ class CcxtConnector:
             else:
                 calls += [exchange.fetch_deposits(None, piece.start_ms, None, dict(params)),
                           exchange.fetch_withdrawals(None, piece.start_ms, None, dict(params))]
-        pages = await gather_all(*calls) if calls else []
+        pages = await gather_all(*calls)
         return [tx for page in pages for tx in page]
 
     async def _funding(self, exchange: Any, window: DayWindow) -> list[dict[str, Any]]:
