@@ -17,12 +17,10 @@ from sqlalchemy.engine import make_url
 from app.config import Settings, normalise_db_url
 from app.migrate import upgrade
 from app.models import metadata
+from tests.paths import FIXTURES, VECTORS  # noqa: F401  (re-exported: tests import them from here)
 from tests.support.asgi import asgi_client
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED = REPO_ROOT.parent / "shared"
-FIXTURES = SHARED / "fixtures"
-VECTORS = SHARED / "vectors"
 
 
 def _postgres_url() -> str | None:

@@ -1,5 +1,5 @@
-"""Shared test data for the attestation tests. Fixture files live in ../shared/fixtures/sevsnp,
-relative to the repository root (tests never touch the network)."""
+"""Shared test data for the attestation tests. Fixture files live in tests/data/fixtures/sevsnp
+(tests never touch the network)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from typing import Any
 
 from app.attestation.certs import load_cert, load_pem_bundle
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SEVSNP = REPO_ROOT.parent / "shared" / "fixtures" / "sevsnp"
+from tests.paths import SEVSNP
 
 # Most VCEKs were issued 2022-2025; the live Genoa VCEK only on 2026-02-17, and the trustee VLEK
 # expired 2025-12-10, so no single date fits all: each case pins its own "now".

@@ -21,8 +21,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import app.models  # noqa: F401  (registers the tables)
 from app.config import normalise_db_url
+from tests.paths import VECTORS
 
-VECTORS = Path("/work/shared/vectors")
 _BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 

@@ -7,7 +7,7 @@ three venues; their paths do not collide, so every connector gets the same `base
         options = ConnectorOptions(base_url=fake.base_url)
         fake.state.ibkr_pending_polls = 2           # scenario knobs, see FakeBrokerState
 
-It replays the real fixture bodies in ../shared/fixtures (alpaca-py test JSON, IBKR Flex statements and
+It replays the real fixture bodies in tests/data/fixtures (alpaca-py test JSON, IBKR Flex statements and
 web-service envelopes, TradeStation OpenAPI examples) plus the few responses in tests/fakes/data/brokers/
 (see its README). Authentication is checked the way the venues do it, so wrong credentials produce the
 venue's auth errors: Alpaca `APCA-API-KEY-ID`/`APCA-API-SECRET-KEY`; IBKR token `t=` (+ `User-Agent: Java`);
@@ -46,8 +46,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.paths import FIXTURES as REPO_FIXTURES
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = Path(os.environ.get("ZKA_FIXTURES_DIR", REPO_ROOT.parent / "shared" / "fixtures"))
+FIXTURES = Path(os.environ.get("ZKA_FIXTURES_DIR", REPO_FIXTURES))
 OWN_DATA = Path(__file__).resolve().parent / "data" / "brokers"
 ALPACA_DIR = FIXTURES / "alpaca" / "alpaca-py-tests"
 FLEX_DIR = FIXTURES / "ibkr" / "flex-statements"

@@ -10,7 +10,7 @@ Usage (tests and the 1,000-connection scheduler benchmark):
 
 A Scenario is the account as the venue would serve it:
 - `responses`: raw bodies in the venue's own format keyed by path (or "METHOD path"); a value may be
-  a callable(query: dict[str, str]) -> body. Tests build them from ../shared/fixtures/ccxt
+  a callable(query: dict[str, str]) -> body. Tests build them from tests/data/fixtures/ccxt
   httpResponse entries; the *_scenario() builders fill sensible defaults from simple balances.
 - `prices`: spot prices by unified symbol, rendered as the venue's ticker list.
 - credentials: the server checks the key header and recomputes the signature the way the venue does
@@ -45,9 +45,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app.connectors.base import ConnectorOptions, Credentials, DayWindow
+from tests.paths import FIXTURES as CCXT_FIXTURES
 
 DATA = Path(__file__).parent / "data" / "ccxt"
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "ccxt" / "static-response-subsets"
+FIXTURES = CCXT_FIXTURES / "ccxt" / "static-response-subsets"
 Body = Any
 Reply = tuple[int, Body]
 
@@ -71,7 +72,7 @@ class Scenario:
 
 
 def fixture(venue: str, method: str, index: int = 0) -> Any:
-    """A fresh copy of one httpResponse from the shared ccxt fixtures."""
+    """A fresh copy of one httpResponse from the recorded ccxt fixtures."""
     data = json.loads((FIXTURES / f"{venue}.subset.json").read_text())
     return json.loads(json.dumps(data["methods"][method][index]["httpResponse"]))
 
