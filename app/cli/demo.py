@@ -108,16 +108,24 @@ def _connect(client: Any, doc: dict[str, Any], started: float) -> None:
     from app.services.crypto import seal_credentials
 
     _step(3, "connecting a demo account end to end encrypted; backfilling its two years of history")
+    existing = _existing_demo_connection(client)
+    if existing is not None:
+        _done(started, f"connection {existing} from an earlier run: its snapshots are reused")
+        return
     envelope = seal_credentials(doc["keys"]["e2e"]["public_key"], DEMO_SECRETS)
     body = {"user_uid": DEMO_USER, "exchange": "demo", "label": DEMO_LABEL, "encrypted": envelope}
-    response = _call(client, "POST", "/api/v1/credentials/connect", body)
-    if response.status_code == 409:
-        _done(started, "already connected by an earlier run: its snapshots are reused")
-        return
-    answer = _ok(response, "connecting the demo account")
+    response = _call(client, "POST", "/api/v1/credentials/connect", json=body)
+    answer: dict[str, Any] = _ok(response, "connecting the demo account")
     snap = answer.get("initial_snapshot") or {}
     _done(started, f"connection {answer['connection']['id']}, {answer.get('backfilled_days', 0)} days backfilled, "
                    f"opening equity {snap.get('total_equity')} USD on {snap.get('day')}")
+
+
+def _existing_demo_connection(client: Any) -> int | None:
+    """Asked first, so that running the demo again does not spend the connect rate limit."""
+    response = _call(client, "GET", "/api/v1/connections", params={"user_uid": DEMO_USER})
+    connections = _ok(response, "listing the demo user's connections")
+    return next((c["id"] for c in connections if c.get("exchange") == "demo"), None)
 
 
 def _report(client: Any, benchmark: str | None, started: float) -> dict[str, Any]:
@@ -126,7 +134,7 @@ def _report(client: Any, benchmark: str | None, started: float) -> dict[str, Any
                             "manager": "demo venue (generated data, not a real account)"}
     if benchmark:
         body["benchmark"] = benchmark
-    report: dict[str, Any] = _ok(_call(client, "POST", "/api/v1/reports", body), "creating the report")
+    report: dict[str, Any] = _ok(_call(client, "POST", "/api/v1/reports", json=body), "creating the report")
     core = report["payload"]["metrics"]["core"]
     _done(started, f"{report['report_id']}: total return {_pct(core.get('total_return'))}, "
                    f"max drawdown {_pct(core.get('max_drawdown'))}")
@@ -155,19 +163,18 @@ def _summary(url: str, report: dict[str, Any], path: Path, service: Service, sta
     typer.echo(f"Done in {time.monotonic() - started:.1f} s.")
 
 
-def _call(client: Any, method: str, path: str, body: dict[str, Any]) -> Any:
+def _call(client: Any, method: str, path: str, **kwargs: Any) -> Any:
     import httpx
 
     try:
-        return client.request(method, path, json=body)
+        return client.request(method, path, **kwargs)
     except httpx.HTTPError as exc:
         raise DemoFailed(f"{method} {path} failed: {type(exc).__name__}") from None
 
 
-def _ok(response: Any, what: str) -> dict[str, Any]:
+def _ok(response: Any, what: str) -> Any:
     if response.status_code in (200, 201):
-        answer: dict[str, Any] = response.json()
-        return answer
+        return response.json()
     try:
         error = response.json().get("error") or {}
     except ValueError:

@@ -58,14 +58,22 @@ def ensure_service(url: str, *, data_dir: Path) -> Service:
     with log_file.open("ab") as log:
         proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve"], stdin=subprocess.DEVNULL,
                                 stdout=log, stderr=log, start_new_session=True)
+    try:
+        _wait_healthy(url, proc, log_file)
+    except BaseException:  # Ctrl-C included: a service that never became the demo's is not left behind
+        proc.terminate()
+        raise
+    return Service(url, proc.pid, log_file)
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log_file: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise DemoFailed(f"the service did not start: {_last_line(log_file)} (full log: {log_file})")
         if is_healthy(url, timeout=0.5):
-            return Service(url, proc.pid, log_file)
+            return
         time.sleep(0.1)
-    proc.terminate()
     raise DemoFailed(f"the service did not answer {url}/health within {START_TIMEOUT_S:.0f} s (log: {log_file})")
 
 

@@ -137,7 +137,7 @@ def test_running_it_again_reuses_the_service_the_connection_and_the_report(first
     again = _demo(first_run.env, first_run.cwd)
     assert again.result.returncode == 0, again.result.stdout + again.result.stderr
     assert "already running, reused" in again.result.stdout
-    assert "already connected by an earlier run" in again.result.stdout
+    assert "from an earlier run: its snapshots are reused" in again.result.stdout
     assert again.report_url == first_run.report_url
     assert "The service keeps running" not in again.result.stdout  # it was not this run's to report
 
