@@ -76,7 +76,8 @@ def _run(url: str, data_dir: Path, benchmark: str | None) -> None:
         with client:
             _connect(client, doc, started)
             report = _report(client, benchmark, started)
-        path = data_dir / "demo-report.json"
+        path = data_dir / "demo-report.json"  # the data directory exists unless the service was not ours
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         path.write_text(json.dumps(report, indent=1), encoding="utf-8")
         _verify(report, path, started)
     except BaseException:
