@@ -15,6 +15,7 @@ from app.config import Settings
 from app.connectors.demo import history
 from app.connectors.registry import DemoRefused
 from app.models import ExchangeConnection, Snapshot
+from app.services.scheduler import run_daily_sync
 from app.services.snapshots import day_window
 from app.services.sync import fetch_account, sync_context
 from tests.sync.conftest import USER, Clock, SyncApp, add_connection, running_app, sync_settings
@@ -22,6 +23,7 @@ from tests.sync.conftest import USER, Clock, SyncApp, add_connection, running_ap
 DEMO = {"exchange": "demo", "label": "demo", "credentials": {"api_key": "k", "api_secret": "s"}}
 ORDINARY_DAY = datetime(2026, 3, 10, 9, 15, tzinfo=UTC)
 AFTER_A_DEPOSIT = datetime(2025, 4, 2, 10, 0, tzinfo=UTC)  # the day before connecting, 04-01, has a deposit
+BEFORE_A_DEPOSIT = datetime(2025, 3, 30, 10, 0, tzinfo=UTC)  # the third run after connecting closes 04-01
 
 
 @pytest.fixture
@@ -33,6 +35,15 @@ async def demo_app(settings: Settings, request: pytest.FixtureRequest) -> AsyncI
 
 on_two_days = pytest.mark.parametrize("demo_app", [ORDINARY_DAY, AFTER_A_DEPOSIT], indirect=True,
                                       ids=["ordinary-day", "after-a-deposit"])
+
+
+def _assert_nav_is_the_generators(daily: list[dict[str, object]], records: list[history.DemoDay]) -> float:
+    assert [d["date"] for d in daily] == [r.day.isoformat() for r in records]
+    nav = 1.0
+    for row, record in zip(daily[1:], records[1:], strict=True):  # the first day is the entry: no return
+        nav *= 1 + record.true_return
+        assert row["nav"] == pytest.approx(nav, rel=1e-5), row["date"]
+    return nav
 
 
 async def _snapshots(app: SyncApp) -> list[Snapshot]:
@@ -64,15 +75,32 @@ async def test_the_reports_nav_is_the_generators_time_weighted_return(demo_app: 
     assert response.status_code == 201, response.text
     payload = response.json()["payload"]
     assert payload["exchanges"] == [{"exchange": "demo", "is_paper": True, "accounts": 1}]
-    daily = payload["metrics"]["daily"]
     last = demo_app.clock().date() - timedelta(days=1)
     records = history.days_between(last - timedelta(days=729), last)
-    assert [d["date"] for d in daily] == [r.day.isoformat() for r in records]
-    nav = 1.0
-    for row, record in zip(daily[1:], records[1:], strict=True):  # the first day is the entry: no return
-        nav *= 1 + record.true_return
-        assert row["nav"] == pytest.approx(nav, rel=1e-5), row["date"]
+    nav = _assert_nav_is_the_generators(payload["metrics"]["daily"], records)
     assert payload["metrics"]["core"]["total_return"] == pytest.approx(nav - 1, rel=1e-5)
+
+
+@pytest.mark.parametrize("demo_app", [BEFORE_A_DEPOSIT], indirect=True)
+async def test_the_scheduled_runs_continue_the_same_account(demo_app: SyncApp) -> None:
+    assert (await demo_app.connect(**DEMO)).status_code == 201
+    for night in (31, 1, 2):  # 03-31, 04-01 and 04-02 at 00:00:05 write 03-30, 03-31 and 04-01
+        run = datetime(2025, 3 if night == 31 else 4, night, 0, 0, 5, tzinfo=UTC)
+        demo_app.clock.now = run
+        assert (await run_daily_sync(demo_app.runtime, now=run)).outcomes == {"success": 1}
+    rows = (await _snapshots(demo_app))[-4:]
+    records = history.days_between(BEFORE_A_DEPOSIT.date() - timedelta(days=1), BEFORE_A_DEPOSIT.date() +
+                                   timedelta(days=2))
+    assert [(r.day, r.trigger) for r in rows] == [(d.day, t) for d, t in zip(
+        records, ("initial", "scheduled", "scheduled", "scheduled"), strict=True)]
+    assert [(r.total_equity, r.deposits, r.withdrawals) for r in rows] == [
+        (d.close, d.deposits, d.withdrawals) for d in records]
+    assert rows[-1].deposits > 0  # 04-01's deposit, in the 04-01 row
+    response = await demo_app.client.post("/api/v1/reports", json={"user_uid": USER})
+    assert response.status_code == 201, response.text
+    last = records[-1].day
+    _assert_nav_is_the_generators(response.json()["payload"]["metrics"]["daily"],
+                                  history.days_between(last - timedelta(days=732), last))
 
 
 async def test_a_production_server_refuses_to_connect_it(demo_app: SyncApp) -> None:
