@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: dev test lint bench install lock
+.PHONY: dev demo test lint bench install lock
 
 $(BIN)/zka: requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -21,6 +21,12 @@ install: $(BIN)/zka
 dev: install
 	$(BIN)/python -m compileall -q app
 	$(BIN)/zka serve
+
+# The whole product with no exchange account: starts the service (left running), verifies it, connects the
+# built-in demo venue, backfills two years, signs and verifies a report, prints its URL.
+demo: install
+	$(BIN)/python -m compileall -q app
+	$(BIN)/zka demo
 
 test: install
 	$(BIN)/pytest -n 2 --dist loadfile

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import attest, bench, credentials, keys, report, server
+from app.cli import attest, bench, credentials, demo, keys, report, server
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="zka — zero-knowledge track-record enclave")
 server.register(cli)
@@ -14,4 +14,5 @@ attest.register(cli)
 keys.register(cli)
 report.register(cli)
 credentials.register(cli)
+demo.register(cli)
 

@@ -21,6 +21,7 @@ PROMPTS: dict[str, tuple[str, str]] = {
     "hyperliquid": ("wallet address (0x…)", "unused (type anything)"),
     "tradestation": ("client id", "client secret"),
     "alpaca": ("API key id", "API secret key"),
+    "demo": ("any key (built-in demo venue, development only)", "any secret"),
 }
 NEEDS_PASSPHRASE = {"okx", "bitget", "kucoin", "tradestation"}
 

@@ -123,12 +123,16 @@ class Credentials:
 
 @dataclass
 class EquityPoint:
-    """One historical day of equity, for backfill (IBKR Flex)."""
+    """One historical day of equity, for backfill (IBKR Flex, the demo venue)."""
 
     day: date
     total_equity: Decimal
     deposits: Decimal = ZERO
     withdrawals: Decimal = ZERO
+    markets: dict[str, MarketStats] = field(default_factory=dict)  # the day's trading, where the venue has it
+
+    def breakdown(self) -> dict[str, object]:
+        return {name: stats.to_json() for name, stats in sorted(self.markets.items())}
 
 
 class ConnectorError(Exception):
@@ -183,6 +187,9 @@ class ConnectorOptions:
 
 
 class SupportsBackfill(Protocol):
+    """A venue with daily history. `backfill_days` (optional) is how far back a first sync reaches;
+    without it, app.services.sync.BACKFILL_DAYS."""
+
     async def fetch_history(self, *, days: int) -> list[EquityPoint]: ...
 
 

@@ -42,7 +42,8 @@ class Envelope(BaseModel):
 class ConnectRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     user_uid: str | None = Field(default=None, max_length=128, description="must match the token's user")
-    exchange: Venue
+    exchange: Annotated[Venue, Field(description="the venue; `demo` is the built-in demo account (generated "
+                                                 "data, development only: a production server refuses it)")]
     label: Annotated[str | None, Field(pattern=LABEL_PATTERN, description="1-64 letters, digits, space . _ -")] = None
     encrypted: Envelope
     exclude_from_report: bool = False

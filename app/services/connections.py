@@ -22,7 +22,7 @@ from app.errors import AppError, BadRequest, Conflict, NotFound, ServiceUnavaila
 from app.models import ExchangeConnection, Snapshot, User, utcnow
 from app.services.crypto import E2EKey, credentials_hash, encrypt_credentials
 from app.services.snapshots import initial_day, initial_window
-from app.services.sync import BACKFILL_DAYS, Fetched, SyncContext, add_initial_rows, record_event, secrets_of
+from app.services.sync import Fetched, SyncContext, add_initial_rows, backfill_days, record_event, secrets_of
 
 log = get_logger("zka.connections")
 
@@ -115,13 +115,13 @@ async def _check_and_fetch(
     failure: AppError | None = None
     fetched = Fetched()
     try:
-        connector = ctx.build(exchange, credentials, ctx.options(exchange))
+        connector = ctx.connector(exchange, credentials)
         await connector.check_credentials()
         fetched.permissions = await connector.permissions() or {Permission.UNKNOWN}
         _refuse_withdrawal(exchange, fetched.permissions)
         fetched.state = await connector.fetch_account_state(window)
         if hasattr(connector, "fetch_history"):
-            fetched.history = await connector.fetch_history(days=BACKFILL_DAYS)
+            fetched.history = await connector.fetch_history(days=backfill_days(connector))
     except AppError as exc:
         failure = exc
     except ConnectorError as exc:
@@ -154,6 +154,8 @@ def _connector_failure(exchange: str, exc: ConnectorError) -> AppError:
         return BadRequest(f"{exchange} rejected these credentials: {detail}", code="invalid_credentials")
     if exc.kind == "permission":
         return BadRequest(f"{exchange} refused access with this key: {detail}", code="insufficient_permission")
+    if exc.kind == "demo_refused":
+        return BadRequest(detail, code="demo_venue_refused")
     if exc.kind == "rate_limited":
         return ServiceUnavailable(f"{exchange} is rate limiting us; try again in a few minutes",
                                   code="venue_rate_limited")

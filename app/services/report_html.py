@@ -24,7 +24,7 @@ from typing import Any
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _W, _H = 880, 260  # chart viewBox
 _PAD_L, _PAD_R, _PAD_T, _PAD_B = 56, 16, 14, 28
-_BLUE, _GREY, _RED, _GREEN = "#1f5fbf", "#8a94a6", "#c0392b", "#1e8449"
+_BLUE, _AMBER, _RED, _GREEN = "#1f5fbf", "#c77c02", "#c0392b", "#1e8449"  # amber: the benchmark
 
 _CSS = """
 *{box-sizing:border-box}body{margin:0;background:#f4f6f9;color:#1c2430;
@@ -50,6 +50,13 @@ td.mono{text-align:left}code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo
 word-break:break-all}.note{font-size:12.5px;color:#5b6678}
 .warn{background:#fff6e0;border:1px solid #e8c66a;border-radius:6px;padding:8px 12px;margin:0 0 12px}
 ol{padding-left:20px}li{margin:4px 0}svg{display:block;width:100%;height:auto}
+.demo{background:#fdecea;border:1px solid #e6a19a;border-radius:6px;padding:8px 12px;margin:12px 0 0}
+@page{size:A4;margin:12mm}
+@media print{body{background:#fff;font-size:11px;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+main{max-width:none;padding:0}section{border:0;border-top:1px solid #dde3ea;border-radius:0;padding:10px 0;
+margin:0 0 8px;break-inside:avoid;page-break-inside:avoid}h2{break-after:avoid}header{margin-bottom:10px}
+.card .v{font-size:17px}.cards{gap:6px}.two{gap:0 16px}th,td{padding:3px 6px}
+.grid td,.grid th{font-size:10px;padding:3px 2px}code,.mono{font-size:9.5px}}
 """
 
 
@@ -217,15 +224,18 @@ def _benchmark_on(days: list[date], a: Mapping[str, Any]) -> list[float | None]:
     return [by_day.get(d.isoformat()) for d in days]
 
 
-def _charts(a: Mapping[str, Any]) -> str:
+def _charts(a: Mapping[str, Any], payload: Mapping[str, Any]) -> str:
     days, nav, dd = _daily_points(a)
     bench = _benchmark_on(days, a)
     symbol = _get(a, "benchmark", "symbol")
     series = [(nav, _BLUE, "")]
     legend = f'<i style="background:{_BLUE}"></i>Portfolio NAV (time-weighted, flows removed)'
     if any(v is not None for v in bench):
-        series.append((bench, _GREY, ' stroke-dasharray="5 3"'))
-        legend += f'<i style="background:{_GREY}"></i>{_e(symbol)} (rebased)'
+        series.append((bench, _AMBER, ' stroke-dasharray="5 3"'))
+        legend += f'<i style="background:{_AMBER}"></i>{_e(symbol)} (rebased)'
+    elif isinstance(asked := payload.get("benchmark"), Mapping) and asked.get("symbol"):
+        reason = asked.get("reason") or "no prices on the report's dates"
+        legend += f' · benchmark {_e(asked["symbol"])} not drawn: {_e(reason)}'
     nav_svg = _line_chart(days, series, lambda t: f"{t:.2f}", title="Net asset value, starting at 1.00")
     dd_svg = _line_chart(days, [(dd, _RED, "")], lambda t: _upct(t, 0), fill_to=0.0, title="Drawdown from peak")
     return (f'<section><h2>Equity curve</h2>{nav_svg}<div class="legend">{legend}</div></section>'
@@ -427,7 +437,17 @@ def _header(report: Mapping[str, Any], payload: Mapping[str, Any], a: Mapping[st
     if report.get("report_id"):
         facts.append(f"Report <b>{_e(report['report_id'])}</b>")
     return (f"<header><h1>{_e(name)}</h1>" + (f'<div class="sub">{who}</div>' if who else "")
-            + f'<div class="sub">{" · ".join(facts)}</div></header>')
+            + f'<div class="sub">{" · ".join(facts)}</div>{_demo_notice(payload)}</header>')
+
+
+def _demo_notice(payload: Mapping[str, Any]) -> str:
+    """The built-in demo venue's numbers are generated: say so before any figure (the signed exchange list
+    names the venue, so this label cannot be removed without breaking the signature)."""
+    venues = [x.get("exchange") if isinstance(x, Mapping) else x for x in payload.get("exchanges") or []]
+    if "demo" not in venues:
+        return ""
+    return ('<p class="demo"><b>Demo data.</b> This report covers an account on zka\'s built-in '
+            "<code>demo</code> venue: a generated paper account, not a real trading record.</p>")
 
 
 def _footer(payload: Mapping[str, Any], a: Mapping[str, Any]) -> str:
@@ -445,7 +465,7 @@ def render_report_html(report: Mapping[str, Any]) -> str:
     ccy = _e(payload.get("base_currency") or "USD")
     title = _get(report, "display", "report_name") or payload.get("report_name") or "Track record report"
     body = "".join([
-        _header(report, payload, a), _cards(a), _charts(a), _monthly_grid(a), _metrics_tables(a, ccy),
+        _header(report, payload, a), _cards(a), _charts(a, payload), _monthly_grid(a), _metrics_tables(a, ccy),
         _benchmark_table(a), _drawdown_table(a), _coverage(payload, a), _verification(report, payload),
     ])
     return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'

@@ -34,13 +34,13 @@ from app.connectors.base import (
     RateLimited,
     VenueUnavailable,
 )
-from app.connectors.registry import build_connector
+from app.connectors.registry import DemoRefused, build_connector, check_allowed
 from app.core.logging import get_logger
 from app.core.redaction import secret_values
 from app.db import SessionMaker
 from app.models import ExchangeConnection, Snapshot, SyncEvent, utcnow
 from app.services.crypto import Dek, decrypt_credentials, encrypt_credentials
-from app.services.snapshots import build_backfill, build_snapshot, initial_day
+from app.services.snapshots import build_backfill, build_snapshot, initial_day, with_history_of_day
 
 if TYPE_CHECKING:
     from app.core.metrics import Metrics
@@ -63,6 +63,7 @@ class SyncContext:
     clock: Callable[[], datetime] = utcnow
     build: ConnectorFactory = build_connector
     metrics: Metrics | None = None
+    production: bool = False  # refuses the demo venue
 
     def count(self, venue: str, trigger: str, outcome: str, *, snapshots: int = 0) -> None:
         """Prometheus counters: attempts by venue/trigger/outcome, snapshots stored by trigger (no user data)."""
@@ -74,11 +75,17 @@ class SyncContext:
     def options(self, venue: str, *, is_paper: bool = False) -> ConnectorOptions:
         return ConnectorOptions(base_url=self.settings.venue_urls.get(venue), is_paper=is_paper, cache=self.cache)
 
+    def connector(self, venue: str, credentials: Credentials, *, is_paper: bool = False) -> Connector:
+        """The venue's connector, unless this mode refuses the venue (the demo in production)."""
+        check_allowed(venue, production=self.production)
+        return self.build(venue, credentials, self.options(venue, is_paper=is_paper))
+
 
 def sync_context(state: AppState) -> SyncContext:
     assert state.keys is not None, "keys are loaded by the lifespan"
     return SyncContext(dek=state.keys.dek, settings=state.settings.sync, cache=state.connector_cache,
-                       clock=state.clock, build=state.connector_factory, metrics=getattr(state, "metrics", None))
+                       clock=state.clock, build=state.connector_factory, metrics=getattr(state, "metrics", None),
+                       production=state.settings.server.is_production)
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,11 @@ class SyncRuntime:
 
 def sync_runtime(state: AppState) -> SyncRuntime:
     return SyncRuntime(sync_context(state), state.engine, state.sessionmaker)
+
+
+def backfill_days(connector: Connector) -> int:
+    """How far back a first sync reads a venue's history (the demo's two years, else a year)."""
+    return int(getattr(connector, "backfill_days", BACKFILL_DAYS))
 
 
 def secrets_of(credentials: Credentials) -> tuple[str | None, ...]:
@@ -132,13 +144,16 @@ async def fetch_account(
     assert conn.id is not None and conn.credentials is not None
     credentials = decrypt_credentials(ctx.dek, conn.id, conn.credentials)
     with secret_values(*secrets_of(credentials)):
-        connector = ctx.build(conn.exchange, credentials, ctx.options(conn.exchange, is_paper=conn.is_paper))
         fetched = Fetched()
+        try:
+            connector = ctx.connector(conn.exchange, credentials, is_paper=conn.is_paper)
+        except DemoRefused as exc:
+            return Fetched(error_class=type(exc).__name__, error_kind=exc.kind)
         try:
             fetched.state = await with_retries(lambda: connector.fetch_account_state(window),
                                                retries=ctx.settings.sync_retries)
             if backfill and hasattr(connector, "fetch_history"):
-                fetched.history = await connector.fetch_history(days=BACKFILL_DAYS)
+                fetched.history = await connector.fetch_history(days=backfill_days(connector))
         except Exception as exc:  # noqa: BLE001 - one connection's failure must never escape the sync
             fetched.state = None
             fetched.error_class = type(exc).__name__
@@ -203,14 +218,15 @@ def record_event(
 def add_initial_rows(
     session: AsyncSession, conn: ExchangeConnection, fetched: Fetched, *, started: datetime, finished: datetime,
 ) -> tuple[Snapshot, list[Snapshot]]:
-    """A connection's first snapshot (and, for IBKR, its backfill with its audit row).
+    """A connection's first snapshot (and, for IBKR and the demo, its backfill with its audit row).
 
     taken_at = the fetch instant (the empty initial window's end): the first scheduled window starts there,
     so an initial snapshot finishing after midnight is not followed by a window counting its day again."""
     assert fetched.state is not None
     day = initial_day(started)
     backfill = build_backfill(conn, fetched.history, taken_at=started, before=day)
-    snapshot = build_snapshot(conn, day=day, trigger="initial", state=fetched.state, taken_at=started)
+    state = with_history_of_day(fetched.state, fetched.history, day)
+    snapshot = build_snapshot(conn, day=day, trigger="initial", state=state, taken_at=started)
     session.add_all([*backfill, snapshot])
     if backfill:
         record_event(session, conn, trigger="backfill", scheduled_for=None, started_at=started,

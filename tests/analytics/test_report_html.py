@@ -87,3 +87,26 @@ def test_flat_payload_without_benchmark() -> None:
     flat = {**report["payload"], "report_hash": "a" * 64, "report_name": "Plain"}
     page = render_report_html(flat)
     assert "<title>Plain</title>" in page and "Against the benchmark" not in page
+
+
+def test_a_demo_venue_report_says_so_before_any_figure() -> None:
+    report = sample_report(120)
+    assert "Demo data." not in render_report_html(report)
+    report["payload"]["exchanges"] = [{"exchange": "demo", "is_paper": True, "accounts": 1}]
+    page = render_report_html(report)
+    assert page.index("Demo data.") < page.index("<h2>Key figures</h2>")
+    assert "not a real trading record" in page
+
+
+def test_a_benchmark_that_could_not_be_drawn_is_named_with_its_reason() -> None:
+    report = sample_report(120, benchmark=False)
+    report["payload"]["benchmark"] = {"symbol": "QQQ", "available": False, "reason": "source <unreachable>"}
+    legend = render_report_html(report).split('<div class="legend">', 1)[1].split("</div>", 1)[0]
+    assert "benchmark QQQ not drawn: source &lt;unreachable&gt;" in legend
+    drawn = render_report_html(sample_report(120)).split('<div class="legend">', 1)[1].split("</div>", 1)[0]
+    assert "SPY (rebased)" in drawn and "not drawn" not in drawn
+
+
+def test_the_page_carries_print_rules() -> None:
+    page = render_report_html(sample_report(120))
+    assert "@media print{" in page and "break-inside:avoid" in page and "@page{size:A4" in page
