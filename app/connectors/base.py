@@ -47,13 +47,14 @@ class DayWindow:
     def split(self, max_span: timedelta) -> list[DayWindow]:
         """Consecutive pieces of at most `max_span` covering [start, end), for venues that cap the range
         one request may ask for (binance futures trades: 7 days); a window after a gap spans weeks.
-        An empty window stays one piece."""
+        An empty (or inverted) window has no pieces: nothing happened in it, so nothing is asked
+        (binance refuses an endTime before startTime, -1102)."""
         pieces, start = [], self.start
         while start < self.end:
             end = min(start + max_span, self.end)
             pieces.append(DayWindow(start, end))
             start = end
-        return pieces or [self]
+        return pieces
 
     @property
     def start_ms(self) -> int:

@@ -240,3 +240,48 @@ async def test_a_window_after_a_long_gap_is_read_whole_in_pieces() -> None:
     assert state.markets["spot"].volume == Decimal("10000")
     assert state.markets["swap"].trades == 2
     assert state.deposits == Decimal("15")  # 10 USDT + 5 USDT
+
+
+USDM_POSITION = {**fixture("binance", "fetchPositions")[0], "unRealizedProfit": "-520.00000000"}
+# GET /dapi/v1/positionRisk (COIN-M): unRealizedProfit in the margin asset, BTC
+COINM_POSITION = {"symbol": "BTCUSD_PERP", "positionAmt": "10", "entryPrice": "48000.0", "breakEvenPrice": "48010.0",
+                  "markPrice": "50000.0", "unRealizedProfit": "0.01352000", "liquidationPrice": "0",
+                  "leverage": "5", "maxQty": "100", "marginType": "cross", "isolatedMargin": "0.00000000",
+                  "isAutoAddMargin": "false", "positionSide": "BOTH", "notionalValue": "-0.02000000",
+                  "isolatedWallet": "0", "updateTime": 1714953599000}
+
+
+async def test_positions_and_funding_of_both_futures_wallets_counted_once() -> None:
+    """ccxt picks USDⓈ-M or COIN-M by subType (default linear), not by type: asking {"type": "delivery"}
+    queried USDⓈ-M a second time, so its PnL counted twice and COIN-M's never (issue 19, items 1-2)."""
+    coinm_funding = {**_income("BTCUSD_PERP", "FUNDING_FEE", "0.0001", "BTC"), "tranId": 77}
+    scenario = binance_scenario(
+        BALANCES, PRICES, positions={"usdm": [USDM_POSITION], "coinm": [COINM_POSITION]},
+        income={"usdm": [_income("BTCUSDT", "FUNDING_FEE", "-1.5", "USDT")], "coinm": [coinm_funding]},
+    )
+    with fake_venue("binance", scenario) as venue:
+        state = await connector(venue.base_url, scenario).fetch_account_state(WINDOW)
+    assert venue.unknown == []
+    # -520 USDT + 0.01352 BTC x 50,000 (676) = 156
+    assert state.unrealized_pnl == Decimal("156")
+    # each positions endpoint exactly once
+    assert venue.paths().count("/fapi/v3/positionRisk") == 1
+    assert venue.paths().count("/dapi/v1/positionRisk") == 1
+    # funding: -1.5 USDT (USDⓈ-M) + 0.0001 BTC x 50,000 = 5 (COIN-M perpetual) -> swap
+    assert state.markets["swap"].funding == Decimal("3.5")
+
+
+async def test_an_empty_window_sends_no_history_query() -> None:
+    """The initial snapshot's window [t, t) is empty: no deposit, withdrawal, income or trade request is
+    sent (it used to go out with endTime 1 ms before startTime, which binance refuses: -1102)."""
+    now = WINDOW.start + timedelta(hours=15)
+    scenario = full_scenario()
+    with fake_venue("binance", scenario) as venue:
+        state = await connector(venue.base_url, scenario).fetch_account_state(DayWindow(now, now))
+    assert venue.unknown == []
+    history = ("/sapi/v1/capital/deposit/hisrec", "/sapi/v1/capital/withdraw/history", "/fapi/v1/income",
+               "/dapi/v1/income", "/api/v3/myTrades", "/sapi/v1/margin/myTrades", "/fapi/v1/userTrades",
+               "/dapi/v1/userTrades")
+    assert [path for path in venue.paths() if path in history] == []
+    assert state.total_equity == Decimal("30830.992612")
+    assert state.deposits == state.withdrawals == 0

@@ -490,6 +490,8 @@ def _binance_list(
 
     def answer(query: dict[str, str]) -> Body:
         start, end = int(query.get("startTime", 0)), int(query.get("endTime", 2**62))
+        if start > end:
+            raise VenueRefusal(400, {"code": -1102, "msg": "startTime must be less than endTime."})
         if max_range_ms is not None and "startTime" in query and "endTime" in query and end - start > max_range_ms:
             hours = max_range_ms // HOUR_MS
             raise VenueRefusal(400, {"code": -1127, "msg": f"More than {hours} hours between startTime and endTime."})

@@ -76,6 +76,8 @@ _BINANCE_SPOT_SIDE = (
     Wallet("margin", "margin", {"type": "margin"}, optional=True),
     # 'earn' is fetched with binance's Simple Earn endpoints (see extras.binance_earn).
 )
+_BINANCE_USDM_PARAMS: dict[str, object] = {"type": "future", "subType": "linear"}
+_BINANCE_COINM_PARAMS: dict[str, object] = {"type": "delivery", "subType": "inverse"}
 _BINANCE_USDM = Wallet("usdm", "swap", {"type": "future"})
 _BINANCE_COINM = Wallet("coinm", "futures", {"type": "delivery"})
 _BINANCE_TRADES_SPOT = (
@@ -98,22 +100,23 @@ PROFILES: dict[str, VenueProfile] = {
         # one day of deposits/withdrawals fits one page (binance: 1,000 rows); ccxt's backward
         # paginator would add a call per row
         flow_max_span=BINANCE_FLOW_SPAN,
-        funding=({"type": "future"}, {"type": "delivery"}),
-        positions=({"type": "future"}, {"type": "delivery"}),
+        # ccxt picks USDⓈ-M or COIN-M by subType (default linear) whatever `type` says: name both
+        funding=(_BINANCE_USDM_PARAMS, _BINANCE_COINM_PARAMS),
+        positions=(_BINANCE_USDM_PARAMS, _BINANCE_COINM_PARAMS),
         permissions="binance",
         options=_BINANCE_OPTIONS,
         load_currencies=False,
     ),
     "binanceusdm": VenueProfile(
         "binanceusdm", wallets=(_BINANCE_USDM,), trades=_BINANCE_TRADES_USDM,
-        market_types=("spot", "linear"), flows="none", funding=({"type": "future"},),
-        positions=({"type": "future"},), permissions="binance", options=_BINANCE_OPTIONS,
+        market_types=("spot", "linear"), flows="none", funding=(_BINANCE_USDM_PARAMS,),
+        positions=(_BINANCE_USDM_PARAMS,), permissions="binance", options=_BINANCE_OPTIONS,
         load_currencies=False,
     ),
     "binancecoinm": VenueProfile(
         "binancecoinm", wallets=(_BINANCE_COINM,), trades=_BINANCE_TRADES_COINM,
-        market_types=("spot", "inverse"), flows="none", funding=({"type": "delivery"},),
-        positions=({"type": "delivery"},), permissions="binance", options=_BINANCE_OPTIONS,
+        market_types=("spot", "inverse"), flows="none", funding=(_BINANCE_COINM_PARAMS,),
+        positions=(_BINANCE_COINM_PARAMS,), permissions="binance", options=_BINANCE_OPTIONS,
         load_currencies=False,
     ),
     "bybit": VenueProfile(
