@@ -19,6 +19,7 @@ from app.connectors.base import AuthError, ConnectorOptions, Credentials, DayWin
 from app.connectors.ccxt import connector as connector_module
 from app.connectors.ccxt_venue import create
 from tests.fakes.ccxt_venues import (
+    HOUR_MS,
     IN_WINDOW_MS,
     OUT_OF_WINDOW_MS,
     WINDOW,
@@ -285,3 +286,58 @@ async def test_an_empty_window_sends_no_history_query() -> None:
     assert [path for path in venue.paths() if path in history] == []
     assert state.total_equity == Decimal("30830.992612")
     assert state.deposits == state.withdrawals == 0
+
+
+def _fiat_order(order_no: str, kind: str, amount: str, fee: str, status: str, created: int, updated: int) -> dict:
+    """GET /sapi/v1/fiat/orders row (developers.binance.com "Get Fiat Deposit/Withdraw History")."""
+    return {"transactionType": kind, "orderNo": order_no, "fiatCurrency": "EUR",
+            "indicatedAmount": str(Decimal(amount) + Decimal(fee)), "amount": amount, "totalFee": fee,
+            "method": "BankAccount", "status": status, "createTime": created, "updateTime": updated}
+
+
+def _fiat_payment(order_no: str, kind: str, crypto: str, method: str, status: str) -> dict:
+    """GET /sapi/v1/fiat/payments row: crypto bought with (0) or sold to (1) a card or bank."""
+    return {"transactionType": kind, "orderNo": order_no, "sourceAmount": "540.00", "fiatCurrency": "EUR",
+            "obtainAmount": crypto, "cryptoCurrency": "BTC", "totalFee": "5.40", "price": "50000",
+            "status": status, "paymentMethod": method, "createTime": IN_WINDOW_MS, "updateTime": IN_WINDOW_MS}
+
+
+async def test_fiat_deposits_withdrawals_and_card_purchases_are_flows() -> None:
+    """A euro bank deposit never read became profit (issue 19, item 3). EUR is priced by EUR/USDT 1.08."""
+    three_days_before = IN_WINDOW_MS - 3 * 24 * HOUR_MS
+    orders = [
+        _fiat_order("sepa-in", "0", "998.50", "1.50", "Finished", IN_WINDOW_MS, IN_WINDOW_MS),  # +998.50 EUR
+        _fiat_order("card-in", "0", "100", "0", "Successful", three_days_before, IN_WINDOW_MS),  # final today
+        _fiat_order("pending", "0", "5000", "0", "Processing", IN_WINDOW_MS, IN_WINDOW_MS),
+        _fiat_order("refunded", "0", "7000", "0", "Refunded", IN_WINDOW_MS, IN_WINDOW_MS),
+        _fiat_order("old", "0", "3000", "0", "Successful", three_days_before, OUT_OF_WINDOW_MS),  # earlier window
+        _fiat_order("sepa-out", "1", "199", "1", "Successful", IN_WINDOW_MS, IN_WINDOW_MS),  # 200 EUR left
+    ]
+    payments = [
+        _fiat_payment("card-buy", "0", "0.01", "Card", "Completed"),  # +0.01 BTC = 500
+        _fiat_payment("from-balance", "0", "0.02", "Cash Balance", "Completed"),  # EUR -> BTC inside: no flow
+        _fiat_payment("failed", "0", "0.5", "Card", "Failed"),
+        _fiat_payment("card-sell", "1", "0.002", "Card", "Completed"),  # -0.002 BTC = 100
+    ]
+    scenario = binance_scenario(BALANCES, {**PRICES, "EUR/USDT": "1.08"}, fiat_orders=orders,
+                                fiat_payments=payments)
+    with fake_venue("binance", scenario) as venue:
+        state = await connector(venue.base_url, scenario).fetch_account_state(WINDOW)
+    assert venue.unknown == []
+    # (998.50 + 100) EUR x 1.08 = 1,186.38; + 0.01 BTC x 50,000 = 500
+    assert state.deposits == Decimal("1686.38")
+    # 200 EUR x 1.08 = 216; + 0.002 BTC x 50,000 = 100
+    assert state.withdrawals == Decimal("316")
+    # one request per endpoint and direction (each under one page)
+    assert venue.paths().count("/sapi/v1/fiat/orders") == 2
+    assert venue.paths().count("/sapi/v1/fiat/payments") == 2
+
+
+async def test_fiat_history_longer_than_a_page_is_read_whole() -> None:
+    """binance serves at most 500 fiat rows a page: 1,201 deposits of 1 EUR are three pages, all counted."""
+    orders = [_fiat_order(f"o{i}", "0", "1", "0", "Successful", IN_WINDOW_MS, IN_WINDOW_MS) for i in range(1201)]
+    scenario = binance_scenario(BALANCES, {**PRICES, "EUR/USDT": "1.08"}, fiat_orders=orders)
+    with fake_venue("binance", scenario) as venue:
+        state = await connector(venue.base_url, scenario).fetch_account_state(WINDOW)
+    assert state.deposits == Decimal("1297.08")  # 1,201 x 1.08
+    assert venue.paths().count("/sapi/v1/fiat/orders") == 3 + 1  # deposits: 3 pages; withdrawals: 1

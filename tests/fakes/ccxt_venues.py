@@ -508,6 +508,28 @@ def _binance_list(
     return answer
 
 
+def _binance_fiat(rows: list[dict[str, Any]]) -> Callable[[dict[str, str]], Body]:
+    """GET /sapi/v1/fiat/orders and /payments: transactionType (mandatory), beginTime/endTime on createTime,
+    page (from 1) and rows (default 100, at most 500); body {code, message, data, total, success}."""
+
+    def answer(query: dict[str, str]) -> Body:
+        if query.get("transactionType") not in ("0", "1"):
+            raise VenueRefusal(400, {"code": -1102, "msg": "Mandatory parameter 'transactionType' was not sent."})
+        begin, end = int(query.get("beginTime", 0)), int(query.get("endTime", 2**62))
+        if begin > end:
+            raise VenueRefusal(400, {"code": -1102, "msg": "beginTime must be less than endTime."})
+        size, page = int(query.get("rows", 100)), int(query.get("page", 1))
+        if not 1 <= size <= 500:
+            raise VenueRefusal(400, {"code": -1100, "msg": "Illegal characters found in parameter 'rows'."})
+        wanted = [row for row in rows if row["transactionType"] == query["transactionType"]
+                  and begin <= int(row["createTime"]) <= end]
+        data = [{k: v for k, v in row.items() if k != "transactionType"}
+                for row in wanted[(page - 1) * size:page * size]]
+        return {"code": "000000", "message": "success", "data": data, "total": len(wanted), "success": True}
+
+    return answer
+
+
 def binance_scenario(
     balances: dict[str, dict[str, str]] | None = None,
     prices: dict[str, str] | None = None,
@@ -518,10 +540,13 @@ def binance_scenario(
     income: dict[str, list[dict[str, Any]]] | None = None,
     positions: dict[str, list[dict[str, Any]]] | None = None,
     restrictions: dict[str, Any] | None = None,
+    fiat_orders: list[dict[str, Any]] | None = None,
+    fiat_payments: list[dict[str, Any]] | None = None,
     **credentials: Any,
 ) -> Scenario:
     """balances: wallet ('spot', 'funding', 'margin', 'usdm', 'coinm', 'earn') -> asset -> amount.
-    usdm/coinm amounts are margin balances (wallet balance incl. unrealized PnL)."""
+    usdm/coinm amounts are margin balances (wallet balance incl. unrealized PnL).
+    fiat_orders / fiat_payments: rows of binance's fiat history plus "transactionType" ("0" or "1")."""
     bal = balances or {}
     trades, income, positions = trades or {}, income or {}, positions or {}
     account = fixture("binance", "fetchBalance", 0)
@@ -559,6 +584,8 @@ def binance_scenario(
         "/dapi/v1/positionRisk": positions.get("coinm", []),
         "/sapi/v1/capital/deposit/hisrec": _binance_list(deposits or [], max_range_ms=90 * 24 * HOUR_MS),
         "/sapi/v1/capital/withdraw/history": _binance_list(withdrawals or [], max_range_ms=90 * 24 * HOUR_MS),
+        "/sapi/v1/fiat/orders": _binance_fiat(fiat_orders or []),
+        "/sapi/v1/fiat/payments": _binance_fiat(fiat_payments or []),
         "/fapi/v1/leverageBracket": [_binance_brackets("BTCUSDT")],
         "/dapi/v2/leverageBracket": [_binance_brackets("BTCUSD")],
         "/sapi/v1/account/apiRestrictions": restrictions or {

@@ -26,7 +26,7 @@ from app.connectors.base import (
     DayWindow,
     Permission,
 )
-from app.connectors.ccxt import activity, discovery, extras
+from app.connectors.ccxt import activity, discovery, extras, fiat
 from app.connectors.ccxt.client import load_markets_cached, new_exchange
 from app.connectors.ccxt.errors import to_connector_error
 from app.connectors.ccxt.holdings import Holding, fetch_wallet, value_holdings
@@ -159,6 +159,8 @@ class CcxtConnector:
             else:
                 calls += [exchange.fetch_deposits(None, piece.start_ms, None, dict(params)),
                           exchange.fetch_withdrawals(None, piece.start_ms, None, dict(params))]
+        if profile.fiat == "binance":
+            calls.append(fiat.binance_fiat_flows(exchange, window))
         pages = await gather_all(*calls)
         return [tx for page in pages for tx in page]
 

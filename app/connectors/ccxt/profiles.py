@@ -14,6 +14,8 @@ from typing import Literal
 # (coinbase keeps transactions per account and ccxt needs a code); none: flows live on another venue id
 FlowMode = Literal["split", "per_code", "none"]
 PermissionStyle = Literal["binance", "okx", "bybit", "read_only", "unknown"]
+# Fiat flows outside ccxt's deposit/withdrawal history, read by fiat.py ("none": in that history already)
+FiatStyle = Literal["binance", "none"]
 
 # Widest time range one history request asks for. Venues cap it (binance futures trades, bybit executions:
 # 7 days) and refuse past it, or ccxt shortens it without a word (binance deposits: 90 days); a window
@@ -54,6 +56,7 @@ class VenueProfile:
     market_types: tuple[str, ...] | None = None  # options['fetchMarkets']['types'] when ccxt supports it
     flows: FlowMode = "split"
     flow_paginate: bool = False
+    fiat: FiatStyle = "none"
     funding: tuple[dict[str, object], ...] = ()  # params for fetch_funding_history(None, ...)
     flow_max_span: timedelta = MAX_SPAN  # per deposit/withdrawal request; longer windows go in pieces
     funding_max_span: timedelta = MAX_SPAN  # per funding request
@@ -100,6 +103,7 @@ PROFILES: dict[str, VenueProfile] = {
         # one day of deposits/withdrawals fits one page (binance: 1,000 rows); ccxt's backward
         # paginator would add a call per row
         flow_max_span=BINANCE_FLOW_SPAN,
+        fiat="binance",
         # ccxt picks USDⓈ-M or COIN-M by subType (default linear) whatever `type` says: name both
         funding=(_BINANCE_USDM_PARAMS, _BINANCE_COINM_PARAMS),
         positions=(_BINANCE_USDM_PARAMS, _BINANCE_COINM_PARAMS),
