@@ -341,3 +341,26 @@ async def test_fiat_history_longer_than_a_page_is_read_whole() -> None:
         state = await connector(venue.base_url, scenario).fetch_account_state(WINDOW)
     assert state.deposits == Decimal("1297.08")  # 1,201 x 1.08
     assert venue.paths().count("/sapi/v1/fiat/orders") == 3 + 1  # deposits: 3 pages; withdrawals: 1
+
+
+async def test_coins_quoted_only_in_bnb_euro_or_lira_are_priced_through_them() -> None:
+    """GALA trades only against BNB, DOT only against EUR, and TRY is quoted as USDT/TRY: each is priced
+    along its shortest route (GALA -> BNB -> BTC -> USDT), not listed as unpriced (issue 19, item 4)."""
+    prices = {**PRICES, "GALA/BNB": "0.0001", "EUR/USDT": "1.08", "DOT/EUR": "6.5", "USDT/TRY": "32"}
+    scenario = binance_scenario({"spot": {"GALA": "1000", "DOT": "10", "TRY": "320", "FOO": "7"}}, prices)
+    with fake_venue("binance", scenario) as venue:
+        state = await connector(venue.base_url, scenario).fetch_account_state(WINDOW)
+    # 1,000 x 0.0001 BNB x 500 = 50; 10 x 6.5 EUR x 1.08 = 70.2; 320 TRY / 32 = 10
+    assert state.total_equity == Decimal("130.2")
+    assert state.unpriced_assets == {"FOO": "7"}
+
+
+async def test_simple_earn_receipts_in_the_spot_balance_are_not_counted_twice() -> None:
+    """binance's spot balance lists flexible Simple Earn positions again as LD<asset>: counted once, from
+    Simple Earn, and not listed as an unpriced asset. LDO (a coin) is not such a receipt."""
+    balances = {"spot": {"USDT": "10", "LDUSDC": "100", "LDO": "3"}, "earn": {"USDC": "100"}}
+    scenario = binance_scenario(balances, PRICES)
+    with fake_venue("binance", scenario) as venue:
+        state = await connector(venue.base_url, scenario).fetch_account_state(WINDOW)
+    assert state.total_equity == Decimal("109.99")  # 10 USDT + 100 USDC x 0.9999
+    assert state.unpriced_assets == {"LDO": "3"}

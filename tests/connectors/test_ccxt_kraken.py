@@ -76,3 +76,17 @@ async def test_kraken_permissions_unknown_and_bad_secret() -> None:
             assert wrong not in str(exc) and sc.api_key not in str(exc)
         else:
             raise AssertionError("wrong secret accepted")
+
+
+async def test_assets_priced_through_euro_and_staked_ether_as_ether() -> None:
+    """DOT trades only against EUR here, and EUR/USD is known: DOT and staked DOT.S are priced through EUR.
+    ETH2.S (staked ether) is ether. Both were unpriced and left out of equity (issue 19, item 7)."""
+    prices = {"BTC/USD": "50000", "USDT/USD": "1.0001", "EUR/USD": "1.08", "DOT/EUR": "6.5", "ETH/USD": "3000"}
+    sc = kraken_scenario({"ZUSD": "100", "DOT": "10", "DOT.S": "3", "ETH2.S": "1", "ZEUR": "50", "FOO": "4"},
+                         prices)
+    with fake_venue("kraken", sc) as venue:
+        state = await connector(venue.base_url, sc).fetch_account_state(WINDOW)
+    assert venue.unknown == []
+    # 100 USD + 13 DOT x 6.5 EUR x 1.08 (91.26) + 1 ETH2.S x 3,000 + 50 EUR x 1.08 (54)
+    assert state.total_equity == Decimal("3245.26")
+    assert state.unpriced_assets == {"FOO": "4"}  # no route at all: still listed

@@ -128,7 +128,9 @@ class CcxtConnector:
         results = await gather_all(*tasks)
         holdings = [holding for holding in results if holding is not None]
         if self._profile.ccxt_id == "binance":
-            holdings.append(Holding("earn", "earn", await extras.binance_earn(exchange)))
+            earn = await extras.binance_earn(exchange)
+            extras.drop_binance_earn_receipts(holdings, earn)
+            holdings.append(Holding("earn", "earn", earn))
         return holdings
 
     async def _positions(self, exchange: Any) -> list[dict[str, Any]]:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.core.money import ZERO, to_decimal
+
+if TYPE_CHECKING:
+    from app.connectors.ccxt.holdings import Holding
 
 EARN_PAGE = 100
 
@@ -25,3 +29,12 @@ async def binance_earn(exchange: Any) -> dict[str, Decimal]:
             if amount != ZERO:
                 amounts[code] = amounts.get(code, ZERO) + amount
     return amounts
+
+
+def drop_binance_earn_receipts(holdings: Iterable[Holding], earn: dict[str, Decimal]) -> None:
+    """binance lists a Simple Earn flexible position in the spot balance too, as "LD" + asset (LDUSDT).
+    The position is counted once, from Simple Earn; its spot receipt is dropped (only for assets Simple
+    Earn reports, so a coin whose name starts with LD, like LDO, stays)."""
+    for holding in holdings:
+        for code in [code for code in holding.amounts if code.startswith("LD") and code[2:] in earn]:
+            del holding.amounts[code]
