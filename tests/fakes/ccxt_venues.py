@@ -611,6 +611,31 @@ def _binance_futures_asset(asset: str, margin_balance: str) -> dict[str, Any]:
             "marginAvailable": True, "updateTime": 0}
 
 
+def _okx_history(rows: list[dict[str, Any]], id_field: str, *, time_cursor: bool,
+                 match: tuple[str, ...] = ()) -> Callable[[dict[str, str]], Body]:
+    """okx v5 history: newest first, `limit` default 100 and at most 100 (more is refused, 51000).
+    Time-cursor endpoints (deposit/withdrawal history): `after`/`before` are exclusive ts bounds.
+    Id-cursor endpoints (bills, fills): `begin`/`end` inclusive ts bounds, `after`/`before` exclusive
+    ids. Rows are matched on the given query fields (instType, type, ...)."""
+
+    def answer(query: dict[str, str]) -> Body:
+        limit = int(query.get("limit", 100))
+        if not 1 <= limit <= 100:
+            raise VenueRefusal(200, {"code": "51000", "msg": "Parameter limit error", "data": []})
+        out = sorted(rows, key=lambda r: (int(r["ts"]), int(r[id_field])), reverse=True)
+        out = [r for r in out if all(key not in query or str(r.get(key)) == query[key] for key in match)]
+        if time_cursor:
+            out = [r for r in out if ("after" not in query or int(r["ts"]) < int(query["after"]))
+                   and ("before" not in query or int(r["ts"]) > int(query["before"]))]
+        else:
+            out = [r for r in out if int(query.get("begin", 0)) <= int(r["ts"]) <= int(query.get("end", 2**62))
+                   and ("after" not in query or int(r[id_field]) < int(query["after"]))
+                   and ("before" not in query or int(r[id_field]) > int(query["before"]))]
+        return _okx(out[:limit])
+
+    return answer
+
+
 def okx_scenario(
     trading: dict[str, str] | None = None,
     prices: dict[str, str] | None = None,
@@ -620,10 +645,14 @@ def okx_scenario(
     deposits: list[dict[str, Any]] | None = None,
     withdrawals: list[dict[str, Any]] | None = None,
     bills: list[dict[str, Any]] | None = None,
+    savings: dict[str, str] | None = None,
+    staking: list[dict[str, Any]] | None = None,
     perm: str = "read_only",
     **credentials: Any,
 ) -> Scenario:
-    """trading: unified account `eq` per coin (incl. unrealized PnL); funding: funding account `bal`."""
+    """trading: unified account `eq` per coin (incl. unrealized PnL); funding: funding account `bal`;
+    savings: Simple Earn `amt` per coin; staking: finance/staking-defi/orders-active rows.
+    fills/bills need a numeric `billId`, deposits `depId`, withdrawals `wdId` (okx ids are digits)."""
     credentials.setdefault("passphrase", "test-passphrase")
     details = [{"ccy": c, "eq": v, "cashBal": v, "availBal": v, "frozenBal": "0", "availEq": v, "upl": "0",
                 "eqUsd": "", "disEq": v, "uTime": "1714953599000"} for c, v in (trading or {}).items()]
@@ -636,12 +665,16 @@ def okx_scenario(
         "/api/v5/asset/balances": _okx([{"ccy": c, "bal": v, "availBal": v, "frozenBal": "0"}
                                         for c, v in (funding or {}).items()]),
         "/api/v5/account/positions": _okx([]),
-        "/api/v5/trade/fills-history": by_inst_type(fills or []),
+        "/api/v5/trade/fills-history": _okx_history(fills or [], "billId", time_cursor=False, match=("instType",)),
         "/api/v5/trade/fills": by_inst_type(fills or []),
-        "/api/v5/asset/deposit-history": _okx(deposits or []),
-        "/api/v5/asset/withdrawal-history": _okx(withdrawals or []),
-        "/api/v5/account/bills": _okx(bills or []),
-        "/api/v5/account/bills-archive": _okx(bills or []),
+        "/api/v5/asset/deposit-history": _okx_history(deposits or [], "depId", time_cursor=True),
+        "/api/v5/asset/withdrawal-history": _okx_history(withdrawals or [], "wdId", time_cursor=True),
+        "/api/v5/account/bills": _okx_history(bills or [], "billId", time_cursor=False, match=("type",)),
+        "/api/v5/account/bills-archive": _okx_history(bills or [], "billId", time_cursor=False, match=("type",)),
+        "/api/v5/finance/savings/balance": _okx([
+            {"ccy": c, "amt": v, "earnings": "0", "rate": "0.01", "loanAmt": v, "pendingAmt": "0", "redemptAmt": ""}
+            for c, v in (savings or {}).items()]),
+        "/api/v5/finance/staking-defi/orders-active": _okx(staking or []),
         "/api/v5/account/config": _okx([{"uid": "44705892343619584", "mainUid": "44705892343619584",
                                          "acctLv": "2", "posMode": "long_short_mode", "perm": perm,
                                          "label": "zka", "ip": ""}]),

@@ -17,11 +17,13 @@ from app.core.money import ZERO, to_decimal
 PAGINATION_CALLS = 20  # ccxt pages; 20 x 1000 fills per scope per day is far above any real account
 
 
-def window_params(window: DayWindow, paginate: bool) -> dict[str, object]:
+def window_params(window: DayWindow, paginate: bool, page_size: int | None = None) -> dict[str, object]:
     # `until` is inclusive on most venues; the window is [start, end).
     params: dict[str, object] = {"until": window.end_ms - 1}
     if paginate:
         params.update({"paginate": True, "paginationCalls": PAGINATION_CALLS})
+        if page_size is not None:
+            params["maxEntriesPerRequest"] = page_size  # the venue's documented maximum
     return params
 
 

@@ -26,7 +26,7 @@ from app.connectors.base import (
     DayWindow,
     Permission,
 )
-from app.connectors.ccxt import activity, discovery, extras, fiat
+from app.connectors.ccxt import activity, discovery, extras, fiat, okx
 from app.connectors.ccxt.client import load_markets_cached, new_exchange
 from app.connectors.ccxt.errors import to_connector_error
 from app.connectors.ccxt.holdings import Holding, fetch_wallet, value_holdings
@@ -127,10 +127,12 @@ class CcxtConnector:
         tasks = [fetch_wallet(exchange, wallet, self.venue, secrets) for wallet in self._profile.wallets]
         results = await gather_all(*tasks)
         holdings = [holding for holding in results if holding is not None]
-        if self._profile.ccxt_id == "binance":
+        if self._profile.earn == "binance":
             earn = await extras.binance_earn(exchange)
             extras.drop_binance_earn_receipts(holdings, earn)
             holdings.append(Holding("earn", "earn", earn))
+        elif self._profile.earn == "okx":
+            holdings.append(Holding("earn", "earn", await okx.okx_earn(exchange)))
         return holdings
 
     async def _positions(self, exchange: Any) -> list[dict[str, Any]]:
@@ -151,6 +153,8 @@ class CcxtConnector:
         profile = self._profile
         if profile.flows == "none":
             return []
+        if profile.flows == "okx":
+            return await okx.okx_flows(exchange, window)
         calls = []
         for piece in window.split(profile.flow_max_span):
             params = activity.window_params(piece, profile.flow_paginate)
@@ -167,6 +171,8 @@ class CcxtConnector:
         return [tx for page in pages for tx in page]
 
     async def _funding(self, exchange: Any, window: DayWindow) -> list[dict[str, Any]]:
+        if self._profile.flows == "okx":
+            return await okx.okx_funding(exchange, window)
         out: list[dict[str, Any]] = []
         for params in self._profile.funding:
             for piece in window.split(self._profile.funding_max_span):
@@ -193,7 +199,8 @@ class CcxtConnector:
     async def _trades(self, exchange: Any, scope: TradeScope, symbols: list[str | None],
                       window: DayWindow) -> list[dict[str, Any]]:
         calls = [exchange.fetch_my_trades(symbol, piece.start_ms, None,
-                                          {**scope.params, **activity.window_params(piece, scope.paginate)})
+                                          {**scope.params,
+                                           **activity.window_params(piece, scope.paginate, self._profile.page_size)})
                  for symbol in symbols for piece in window.split(scope.max_span)]
         pages = await gather_all(*calls)
         return [trade for page in pages for trade in page]

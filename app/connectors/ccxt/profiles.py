@@ -12,7 +12,10 @@ from typing import Literal
 
 # split: fetch_deposits + fetch_withdrawals; per_code: fetch_deposits_withdrawals per held currency
 # (coinbase keeps transactions per account and ccxt needs a code); none: flows live on another venue id
-FlowMode = Literal["split", "per_code", "none"]
+# okx: okx.py reads deposits/withdrawals and funding bills itself (documented paging and states)
+FlowMode = Literal["split", "per_code", "okx", "none"]
+# Wallets ccxt's fetch_balance does not read: binance Simple Earn, okx Simple Earn + on-chain earn
+EarnStyle = Literal["binance", "okx", "none"]
 PermissionStyle = Literal["binance", "okx", "bybit", "read_only", "unknown"]
 # Fiat flows outside ccxt's deposit/withdrawal history, read by fiat.py ("none": in that history already)
 FiatStyle = Literal["binance", "none"]
@@ -57,6 +60,9 @@ class VenueProfile:
     flows: FlowMode = "split"
     flow_paginate: bool = False
     fiat: FiatStyle = "none"
+    earn: EarnStyle = "none"
+    # rows per request the venue documents as its maximum, for ccxt's paginator (its default asks 1,000)
+    page_size: int | None = None
     funding: tuple[dict[str, object], ...] = ()  # params for fetch_funding_history(None, ...)
     flow_max_span: timedelta = MAX_SPAN  # per deposit/withdrawal request; longer windows go in pieces
     funding_max_span: timedelta = MAX_SPAN  # per funding request
@@ -104,6 +110,7 @@ PROFILES: dict[str, VenueProfile] = {
         # paginator would add a call per row
         flow_max_span=BINANCE_FLOW_SPAN,
         fiat="binance",
+        earn="binance",
         # ccxt picks USDⓈ-M or COIN-M by subType (default linear) whatever `type` says: name both
         funding=(_BINANCE_USDM_PARAMS, _BINANCE_COINM_PARAMS),
         positions=(_BINANCE_USDM_PARAMS, _BINANCE_COINM_PARAMS),
@@ -159,8 +166,9 @@ PROFILES: dict[str, VenueProfile] = {
                                  (None, "option"))
         ),
         market_types=("spot", "swap", "future"),
-        flow_paginate=True,
-        funding=({"type": "swap"},),
+        flows="okx",  # and funding bills: okx.py (okx pages of 100; ccxt asks 1,000 or ignores the window)
+        earn="okx",
+        page_size=100,
         positions=({},),
         permissions="okx",
         load_currencies=False,
