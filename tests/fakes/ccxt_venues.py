@@ -260,6 +260,12 @@ class KrakenAdapter(Adapter):
     """Kraken: API-Sign = base64(HMAC-SHA512(b64decode(secret), path + SHA256(nonce + postdata)))."""
 
     name = "kraken"
+    # documented body parameters per private endpoint (docs.kraken.com/api-reference), besides nonce/otp
+    PARAMS = {"/0/private/BalanceEx": set(), "/0/private/GetApiKeyInfo": set(),
+              "/0/private/OpenPositions": {"txid", "docalcs", "consolidation", "rebase_multiplier"}}
+
+    def __init__(self) -> None:
+        self.last_nonce: dict[str, int] = {}
 
     def public(self, path: str) -> bool:
         return path.startswith("/0/public/")
@@ -272,7 +278,8 @@ class KrakenAdapter(Adapter):
             return None
         if key != scenario.api_key:
             return 200, {"error": ["EAPI:Invalid key"]}
-        nonce = dict(parse_qsl(body.decode())).get("nonce", "")
+        form = dict(parse_qsl(body.decode()))
+        nonce = form.get("nonce", "")
         digest = hashlib.sha256(nonce.encode() + body).digest()
         try:
             secret = base64.b64decode(scenario.api_secret)
@@ -281,6 +288,15 @@ class KrakenAdapter(Adapter):
         expected = base64.b64encode(_hmac(secret, path.encode() + digest, hashlib.sha512)).decode()
         if not hmac.compare_digest(expected, sign):
             return 200, {"error": ["EAPI:Invalid key"]}  # kraken docs: also for a bad signature
+        # kraken: each nonce must exceed the key's last one (no nonce window on these keys)
+        if not nonce.isdigit() or int(nonce) <= self.last_nonce.get(key, -1):
+            return 200, {"error": ["EAPI:Invalid nonce"]}
+        self.last_nonce[key] = int(nonce)
+        allowed = self.PARAMS.get(path)
+        if allowed is not None and not set(form) <= allowed | {"nonce", "otp"}:
+            return 200, {"error": ["EGeneral:Invalid arguments"]}
+        if form.get("docalcs", "true") not in ("true", "false"):
+            return 200, {"error": ["EGeneral:Invalid arguments:docalcs"]}
         return None
 
     def builtin(self, scenario: Scenario, path: str, query: dict[str, str]) -> Body | None:
@@ -737,9 +753,12 @@ def kraken_scenario(
     positions: list[dict[str, Any]] | None = None,
     deposits: list[dict[str, Any]] | None = None,
     withdrawals: list[dict[str, Any]] | None = None,
+    key_permissions: list[str] | None = None,
     **credentials: Any,
 ) -> Scenario:
-    """positions: OpenPositions rows consolidated by market (ccxt asks consolidation=market).
+    """key_permissions: GetApiKeyInfo `permissions` (default query-only: query-funds, query-open-trades,
+    query-closed-trades, query-ledger).
+    positions: OpenPositions rows consolidated by market (ccxt asks consolidation=market).
     balances: kraken asset ids (XXBT, ZUSD, USDT, DOT.S ...) -> amount (BalanceEx `balance`)."""
     credentials.setdefault("api_secret", base64.b64encode(b"kraken-test-secret-bytes-0001").decode())
     responses: dict[str, Any] = {
@@ -750,6 +769,13 @@ def kraken_scenario(
                                                                    "count": len(trades or {})}},
         "POST /0/private/DepositStatus": {"error": [], "result": deposits or []},
         "POST /0/private/WithdrawStatus": {"error": [], "result": withdrawals or []},
+        "POST /0/private/GetApiKeyInfo": {"error": [], "result": {
+            "apiKeyName": "zka", "apiKey": credentials.get("api_key", "test-api-key-0001"), "nonce": "0",
+            "nonceWindow": 0, "permissions": key_permissions if key_permissions is not None else [
+                "query-funds", "query-open-trades", "query-closed-trades", "query-ledger"],
+            "iban": "AA88 N84G WOAK NMOI", "validUntil": "0", "queryFrom": "0", "queryTo": "0",
+            "createdTime": "1714867200", "modifiedTime": "1714867200", "ipAllowlist": [],
+            "lastUsed": "1714953599"}},
     }
     return Scenario(responses=responses, prices=prices or {}, **credentials)
 

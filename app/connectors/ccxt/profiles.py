@@ -16,7 +16,7 @@ from typing import Literal
 FlowMode = Literal["split", "per_code", "okx", "none"]
 # Wallets ccxt's fetch_balance does not read: binance Simple Earn, okx Simple Earn + on-chain earn
 EarnStyle = Literal["binance", "okx", "none"]
-PermissionStyle = Literal["binance", "okx", "bybit", "read_only", "unknown"]
+PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "read_only", "unknown"]
 # Fiat flows outside ccxt's deposit/withdrawal history, read by fiat.py ("none": in that history already)
 FiatStyle = Literal["binance", "none"]
 
@@ -76,6 +76,7 @@ class VenueProfile:
     tickers_params: dict[str, object] = field(default_factory=dict)
     wallet_address: bool = False  # api_key is a public wallet address (hyperliquid)
     load_currencies: bool = True  # False: skip fetch_currencies (private or not needed for parsing)
+    serial_private_calls: bool = False  # venue checks nonce order on arrival (kraken): one at a time
 
 
 SPOT = Wallet("spot", "spot", {"type": "spot"})
@@ -232,9 +233,12 @@ PROFILES: dict[str, VenueProfile] = {
     ),
     "kraken": VenueProfile(
         "kraken",
-        wallets=(SPOT,),  # BalanceEx: spot, incl. margin collateral; earn shows as ".F"/".S" assets
+        # BalanceEx: spot, incl. margin collateral; earn shows as ".F"/".S" assets. It takes no `type`.
+        wallets=(Wallet("spot", "spot", {}),),
         trades=(TradeScope("spot"),),  # TradesHistory covers spot and margin fills
-        positions=({"docalcs": True},),
+        positions=({},),  # ccxt sends docalcs=true and consolidation=market, as kraken documents
+        permissions="kraken",
+        serial_private_calls=True,
         positions_add_upl=True,  # open margin positions' PnL is not in BalanceEx
     ),
     "coinbase": VenueProfile(
