@@ -34,8 +34,9 @@ METHODOLOGY: Final[dict[str, str]] = {
         "Deposits and withdrawals that cross the account's boundary, crypto and fiat (bank, card, "
         "purchases with a card), including transfers from or to another account at the same venue. "
         "Transfers between the account's own wallets are not flows. Only completed flows count: pending, "
-        "cancelled, failed and refunded ones are excluded. Each counts once, in the window of its "
-        "snapshot chain in which it completed."
+        "cancelled, failed and refunded ones are excluded. Each counts once, in the first snapshot whose "
+        "balance shows it: a flow completed after the snapshot of its own date (up to 6 days later) counts "
+        "in the next one."
     ),
     "flow_value": (
         "A flow is valued at the snapshot's price of its asset (not at the price of the moment it "
