@@ -364,3 +364,23 @@ async def test_simple_earn_receipts_in_the_spot_balance_are_not_counted_twice() 
         state = await connector(venue.base_url, scenario).fetch_account_state(WINDOW)
     assert state.total_equity == Decimal("109.99")  # 10 USDT + 100 USDC x 0.9999
     assert state.unpriced_assets == {"LDO": "3"}
+
+
+@pytest.mark.parametrize(("venue_id", "wallet", "asset", "price"), [("binanceusdm", "usdm", "USDT", "1"),
+                                                                    ("binancecoinm", "coinm", "BTC", "50000")])
+async def test_a_futures_only_connection_counts_transfers_into_and_out_of_its_wallet(
+    venue_id: str, wallet: str, asset: str, price: str
+) -> None:
+    """A futures-only connection sees one wallet: 500 moved in from spot was counted as profit. Income
+    history TRANSFER rows are its flows (+ in, - out); the whole-account `binance` connection ignores them
+    (they are moves between its own wallets)."""
+    symbol = "BTCUSDT" if wallet == "usdm" else "BTCUSD_PERP"
+    transfers = [{**_income(symbol, "TRANSFER", "0.01", asset), "tranId": 1},
+                 {**_income(symbol, "TRANSFER", "-0.002", asset), "tranId": 2},
+                 {**_income(symbol, "TRANSFER", "5", asset), "tranId": 3, "time": OUT_OF_WINDOW_MS}]
+    scenario = binance_scenario(BALANCES, PRICES, income={wallet: transfers})
+    with fake_venue(venue_id, scenario) as venue:
+        state = await connector(venue.base_url, scenario, venue_id).fetch_account_state(WINDOW)
+        whole = await connector(venue.base_url, scenario).fetch_account_state(WINDOW)
+    assert (state.deposits, state.withdrawals) == (Decimal("0.01") * Decimal(price), Decimal("0.002") * Decimal(price))
+    assert (whole.deposits, whole.withdrawals) == (0, 0)

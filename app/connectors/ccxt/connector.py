@@ -157,6 +157,8 @@ class CcxtConnector:
             return []
         if profile.flows == "okx":
             return await okx.okx_flows(exchange, window)
+        if profile.flows == "futures_transfers":
+            return await extras.binance_futures_transfers(exchange, window)
         calls = []
         for piece in window.split(profile.flow_max_span):
             params = activity.window_params(piece, profile.flow_paginate)

@@ -13,7 +13,8 @@ from typing import Literal
 # split: fetch_deposits + fetch_withdrawals; per_code: fetch_deposits_withdrawals per held currency
 # (coinbase keeps transactions per account and ccxt needs a code); none: flows live on another venue id
 # okx: okx.py reads deposits/withdrawals and funding bills itself (documented paging and states)
-FlowMode = Literal["split", "per_code", "okx", "none"]
+# futures_transfers: a binance futures-only connection; its flows are transfers in/out of that wallet
+FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "none"]
 # Wallets ccxt's fetch_balance does not read: binance Simple Earn, okx Simple Earn + on-chain earn
 EarnStyle = Literal["binance", "okx", "none"]
 PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "read_only", "unknown"]
@@ -121,13 +122,13 @@ PROFILES: dict[str, VenueProfile] = {
     ),
     "binanceusdm": VenueProfile(
         "binanceusdm", wallets=(_BINANCE_USDM,), trades=_BINANCE_TRADES_USDM,
-        market_types=("spot", "linear"), flows="none", funding=(_BINANCE_USDM_PARAMS,),
+        market_types=("spot", "linear"), flows="futures_transfers", funding=(_BINANCE_USDM_PARAMS,),
         positions=(_BINANCE_USDM_PARAMS,), permissions="binance", options=_BINANCE_OPTIONS,
         load_currencies=False,
     ),
     "binancecoinm": VenueProfile(
         "binancecoinm", wallets=(_BINANCE_COINM,), trades=_BINANCE_TRADES_COINM,
-        market_types=("spot", "inverse"), flows="none", funding=(_BINANCE_COINM_PARAMS,),
+        market_types=("spot", "inverse"), flows="futures_transfers", funding=(_BINANCE_COINM_PARAMS,),
         positions=(_BINANCE_COINM_PARAMS,), permissions="binance", options=_BINANCE_OPTIONS,
         load_currencies=False,
     ),
