@@ -384,3 +384,21 @@ async def test_a_futures_only_connection_counts_transfers_into_and_out_of_its_wa
         whole = await connector(venue.base_url, scenario).fetch_account_state(WINDOW)
     assert (state.deposits, state.withdrawals) == (Decimal("0.01") * Decimal(price), Decimal("0.002") * Decimal(price))
     assert (whole.deposits, whole.withdrawals) == (0, 0)
+
+
+async def test_each_endpoint_is_called_as_often_as_it_must_be() -> None:
+    """One daily window: every wallet, positions and flow endpoint exactly once (fiat: one per direction),
+    nothing missing; income twice per futures API (commission discovery, then funding)."""
+    scenario = full_scenario(positions={"usdm": [USDM_POSITION], "coinm": [COINM_POSITION]})
+    with fake_venue("binance", scenario) as venue:
+        await connector(venue.base_url, scenario).fetch_account_state(WINDOW)
+    calls = {path: venue.paths().count(path) for path in set(venue.paths())}
+    once = ("/api/v3/account", "/sapi/v1/asset/get-funding-asset", "/sapi/v1/margin/account", "/fapi/v3/account",
+            "/dapi/v1/account", "/sapi/v1/simple-earn/flexible/position", "/sapi/v1/simple-earn/locked/position",
+            "/fapi/v3/positionRisk", "/dapi/v1/positionRisk", "/sapi/v1/capital/deposit/hisrec",
+            "/sapi/v1/capital/withdraw/history", "/api/v3/ticker/24hr", "/api/v3/exchangeInfo",
+            "/fapi/v1/exchangeInfo", "/dapi/v1/exchangeInfo")
+    assert {path: calls.get(path) for path in once} == dict.fromkeys(once, 1)
+    assert (calls["/sapi/v1/fiat/orders"], calls["/sapi/v1/fiat/payments"]) == (2, 2)  # deposits, withdrawals
+    assert (calls["/fapi/v1/income"], calls["/dapi/v1/income"]) == (2, 2)
+    assert venue.unknown == []
