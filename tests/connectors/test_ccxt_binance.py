@@ -402,3 +402,15 @@ async def test_each_endpoint_is_called_as_often_as_it_must_be() -> None:
     assert (calls["/sapi/v1/fiat/orders"], calls["/sapi/v1/fiat/payments"]) == (2, 2)  # deposits, withdrawals
     assert (calls["/fapi/v1/income"], calls["/dapi/v1/income"]) == (2, 2)
     assert venue.unknown == []
+
+
+async def test_deposit_history_longer_than_a_page_is_read_whole() -> None:
+    """binance serves at most 1,000 deposits a request (`offset` pages on): 1,201 in one day are all counted."""
+    deposit = fixture("binance", "fetchDeposits")[0]
+    rows = [{**deposit, "id": f"d{n}", "txId": f"t{n}", "amount": "1", "insertTime": str(IN_WINDOW_MS + n)}
+            for n in range(1201)]
+    scenario = binance_scenario(BALANCES, PRICES, deposits=rows)
+    with fake_venue("binance", scenario) as venue:
+        state = await connector(venue.base_url, scenario).fetch_account_state(WINDOW)
+    assert state.deposits == Decimal("1201")
+    assert venue.paths().count("/sapi/v1/capital/deposit/hisrec") == 2

@@ -499,7 +499,7 @@ HOUR_MS = 3_600_000
 
 
 def _binance_list(
-    rows: list[dict[str, Any]], *match: str, max_range_ms: int | None = None
+    rows: list[dict[str, Any]], *match: str, max_range_ms: int | None = None, paged: bool = False
 ) -> Callable[[dict[str, str]], Body]:
     """History endpoints: the venue filters by startTime/endTime and by the given query fields, and refuses
     a range wider than the endpoint allows, as binance does (-1127)."""
@@ -519,6 +519,12 @@ def _binance_list(
             if any(key in query and str(row.get(key)) != query[key] for key in match):
                 continue
             out.append(row)
+        if paged:  # deposit/withdrawal history: newest first, `offset` and `limit` (default and max 1,000)
+            limit = int(query.get("limit", 1000))
+            if not 1 <= limit <= 1000:
+                raise VenueRefusal(400, {"code": -1130, "msg": "Data sent for parameter 'limit' is not valid."})
+            offset = int(query.get("offset", 0))
+            out = sorted(out, key=lambda row: _row_ms(row) or 0, reverse=True)[offset:offset + limit]
         return out
 
     return answer
@@ -598,8 +604,10 @@ def binance_scenario(
         "/dapi/v1/income": _binance_list(income.get("coinm", []), "incomeType", "symbol"),
         "/fapi/v3/positionRisk": positions.get("usdm", []),
         "/dapi/v1/positionRisk": positions.get("coinm", []),
-        "/sapi/v1/capital/deposit/hisrec": _binance_list(deposits or [], max_range_ms=90 * 24 * HOUR_MS),
-        "/sapi/v1/capital/withdraw/history": _binance_list(withdrawals or [], max_range_ms=90 * 24 * HOUR_MS),
+        "/sapi/v1/capital/deposit/hisrec": _binance_list(deposits or [], max_range_ms=90 * 24 * HOUR_MS,
+                                                         paged=True),
+        "/sapi/v1/capital/withdraw/history": _binance_list(withdrawals or [], max_range_ms=90 * 24 * HOUR_MS,
+                                                           paged=True),
         "/sapi/v1/fiat/orders": _binance_fiat(fiat_orders or []),
         "/sapi/v1/fiat/payments": _binance_fiat(fiat_payments or []),
         "/fapi/v1/leverageBracket": [_binance_brackets("BTCUSDT")],

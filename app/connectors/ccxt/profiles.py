@@ -66,6 +66,7 @@ class VenueProfile:
     page_size: int | None = None
     funding: tuple[dict[str, object], ...] = ()  # params for fetch_funding_history(None, ...)
     flow_max_span: timedelta = MAX_SPAN  # per deposit/withdrawal request; longer windows go in pieces
+    flow_offset_page: int | None = None  # `limit`/`offset` paging of deposit/withdrawal history (binance: 1,000)
     funding_max_span: timedelta = MAX_SPAN  # per funding request
     # ccxt passes some venues' raw sign through: bybit execFee for funding is + when paid. Ours: + received.
     funding_sign: int = 1
@@ -111,6 +112,7 @@ PROFILES: dict[str, VenueProfile] = {
         # one day of deposits/withdrawals fits one page (binance: 1,000 rows); ccxt's backward
         # paginator would add a call per row
         flow_max_span=BINANCE_FLOW_SPAN,
+        flow_offset_page=1000,
         fiat="binance",
         earn="binance",
         # ccxt picks USDⓈ-M or COIN-M by subType (default linear) whatever `type` says: name both
