@@ -716,6 +716,7 @@ def bybit_scenario(
     withdrawals: list[dict[str, Any]] | None = None,
     api_permissions: dict[str, list[str]] | None = None,
     read_only: int = 1,
+    earn: dict[str, dict[str, str]] | None = None,
     **credentials: Any,
 ) -> Scenario:
     """unified: coin -> `equity` (wallet balance + unrealized PnL) of the unified trading account."""
@@ -749,6 +750,12 @@ def bybit_scenario(
         "/v5/execution/list": execution_list,
         "/v5/asset/deposit/query-record": _bybit({"rows": deposits or [], "nextPageCursor": ""}),
         "/v5/asset/withdraw/query-record": _bybit({"rows": withdrawals or [], "nextPageCursor": ""}),
+        # GET /v5/earn/position?category=FlexibleSaving|OnChain (bybit-exchange.github.io/docs/v5/earn/position)
+        "/v5/earn/position": lambda q: _bybit({"list": [
+            {"coin": c, "productId": f"{c}-{q.get('category')}", "amount": v, "totalPnl": "0", "claimableYield": "0",
+             "id": "", "status": "Active", "orderId": "", "estimateRedeemTime": "", "estimateStakeTime": "",
+             "estimateInterestCalculationTime": "", "settlementTime": ""}
+            for c, v in (earn or {}).get(q.get("category", ""), {}).items()]}),
     }
     return Scenario(responses=responses, prices=prices or {}, **credentials)
 

@@ -25,6 +25,7 @@ from app.connectors.base import (
     Credentials,
     DayWindow,
     Permission,
+    PermissionRefused,
 )
 from app.connectors.ccxt import activity, discovery, extras, fiat, okx
 from app.connectors.ccxt.client import load_markets_cached, new_exchange
@@ -135,7 +136,23 @@ class CcxtConnector:
             holdings.append(Holding("earn", "earn", earn))
         elif self._profile.earn == "okx":
             holdings.append(Holding("earn", "earn", await okx.okx_earn(exchange)))
+        elif self._profile.earn == "bybit":
+            staked = await self._optional_wallet("earn", extras.bybit_earn(exchange))
+            if staked is not None:
+                holdings.append(Holding("earn", "earn", staked))
         return holdings
+
+    async def _optional_wallet(self, name: str, read: Awaitable[T]) -> T | None:
+        """A wallet the key may not be allowed to read (bybit Earn needs its own permission): skipped, logged."""
+        error: ConnectorError | None = None
+        try:
+            return await read
+        except Exception as exc:  # noqa: BLE001 - mapped; only a refused permission is skipped
+            error = to_connector_error(exc, self.venue, f"wallet[{name}]", self._secrets())
+        if isinstance(error, PermissionRefused | AuthError):
+            log.warning("wallet skipped", extra={"venue": self.venue, "wallet": name, "error": error.kind})
+            return None
+        raise error
 
     async def _positions(self, exchange: Any) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []

@@ -73,3 +73,21 @@ async def binance_futures_transfers(exchange: Any, window: DayWindow) -> list[di
                     "status": "ok", "timestamp": int(row.get("time") or 0), "id": f"transfer:{row.get('tranId')}",
                     "txid": None})
     return out
+
+
+async def bybit_earn(exchange: Any) -> dict[str, Decimal]:
+    """bybit Earn (GET /v5/earn/position, category FlexibleSaving and OnChain): `amount` per coin is the
+    staked principal, outside the unified and funding wallets. Needs the key's "Earn" permission; the
+    caller skips it (and says so in the log) for a key without it."""
+    amounts: dict[str, Decimal] = {}
+    for category in ("FlexibleSaving", "OnChain"):
+        body = await exchange.privateGetV5EarnPosition({"category": category})
+        result = body.get("result") if isinstance(body, dict) else None
+        for row in (result or {}).get("list") or [] if isinstance(result, dict) else []:
+            if not isinstance(row, dict):
+                continue
+            amount = to_decimal(row.get("amount"))
+            if amount != ZERO:
+                code = exchange.safe_currency_code(row.get("coin"))
+                amounts[code] = amounts.get(code, ZERO) + amount
+    return amounts

@@ -16,7 +16,7 @@ from typing import Literal
 # futures_transfers: a binance futures-only connection; its flows are transfers in/out of that wallet
 FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "none"]
 # Wallets ccxt's fetch_balance does not read: binance Simple Earn, okx Simple Earn + on-chain earn
-EarnStyle = Literal["binance", "okx", "none"]
+EarnStyle = Literal["binance", "okx", "bybit", "none"]
 PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "read_only", "unknown"]
 # Fiat flows outside ccxt's deposit/withdrawal history, read by fiat.py ("none": in that history already)
 FiatStyle = Literal["binance", "none"]
@@ -154,6 +154,7 @@ PROFILES: dict[str, VenueProfile] = {
         funding=({"type": "swap", "subType": "linear"}, {"type": "swap", "subType": "inverse"}),
         positions=({"type": "swap", "subType": "linear"},),
         permissions="bybit",
+        earn="bybit",
         funding_sign=-1,
         tickers_params={"type": "spot"},  # ccxt's bybit default is linear swaps
         load_currencies=False,
