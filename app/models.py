@@ -85,6 +85,19 @@ class Snapshot(SQLModel, table=True):
     currency: str = Field(default="USD", max_length=8)
 
 
+class CountedFlow(SQLModel, table=True):
+    """A deposit/withdrawal already counted in some snapshot of a connection, by keyed hash of the venue's
+    flow id (HMAC under a key derived from the DEK): never the flow, its amount or its id. A sync re-reads
+    a look-back of history each time and counts only flows not listed here (app/services/flow_memory.py)."""
+
+    __tablename__ = "counted_flows"
+    __table_args__ = (UniqueConstraint("connection_id", "flow_hash", name="uq_counted_flows_connection_flow"),)
+    id: int | None = Field(default=None, primary_key=True)
+    connection_id: int = Field(foreign_key="exchange_connections.id", index=True)
+    flow_hash: str = Field(max_length=64)
+    created_at: datetime = _ts()
+
+
 class SyncEvent(SQLModel, table=True):
     """Append-only audit of sync attempts. The application never updates or deletes rows."""
 

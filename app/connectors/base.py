@@ -6,6 +6,8 @@ individual trades, orders or positions to its caller: only counts and sums.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -47,13 +49,14 @@ class DayWindow:
     def split(self, max_span: timedelta) -> list[DayWindow]:
         """Consecutive pieces of at most `max_span` covering [start, end), for venues that cap the range
         one request may ask for (binance futures trades: 7 days); a window after a gap spans weeks.
-        An empty window stays one piece."""
+        An empty (or inverted) window has no pieces: nothing happened in it, so nothing is asked
+        (binance refuses an endTime before startTime, -1102)."""
         pieces, start = [], self.start
         while start < self.end:
             end = min(start + max_span, self.end)
             pieces.append(DayWindow(start, end))
             start = end
-        return pieces or [self]
+        return pieces
 
     @property
     def start_ms(self) -> int:
@@ -91,6 +94,9 @@ class AccountState:
     # False when the venue has no deposit/withdrawal history (TradeStation v3): deposits/withdrawals above
     # are then 0 by ignorance, not by fact, and a transfer would show up as a return. Reports say so.
     flows_known: bool = True
+    # Keyed hashes of the completed flows seen by this fetch that the connection's memory lacks: stored with
+    # the snapshot so the next fetches never count them again. Never in the breakdown.
+    counted_flows: set[str] = field(default_factory=set)
 
     def market(self, name: str) -> MarketStats:
         if name not in MARKETS:
@@ -175,6 +181,33 @@ class Connector(Protocol):
 
 
 
+# How far back each sync re-reads deposit/withdrawal history: a flow that completes up to this long after
+# its own timestamp is still counted, once, in the window in which the balance shows it. 6 days + a daily
+# window = 7 days, one request on venues capping a history query at 7 days.
+FLOW_LOOKBACK = timedelta(days=6)
+_BASELINE = "baseline"
+
+
+@dataclass(frozen=True)
+class FlowMemory:
+    """Which completed flows a connection has already had counted, by keyed hash of the venue's flow id
+    (never the flow itself). Empty at connect: the first fetch then only records what the opening
+    balance already holds (`established` False), and every later fetch counts each flow once."""
+
+    key: bytes
+    counted: frozenset[str] = frozenset()
+
+    @property
+    def established(self) -> bool:
+        return self.hash(_BASELINE) in self.counted
+
+    def hash(self, flow_id: str) -> str:
+        return hmac.new(self.key, flow_id.encode(), hashlib.sha256).hexdigest()
+
+    def baseline(self) -> str:
+        return self.hash(_BASELINE)
+
+
 @dataclass
 class ConnectorOptions:
     """How a connector reaches its venue. base_url comes from ZKA_VENUE_URLS (tests point it at replicas)."""
@@ -184,6 +217,8 @@ class ConnectorOptions:
     is_paper: bool = False
     # Process-wide cache owned by the app lifespan (e.g. ccxt markets per venue per UTC day).
     cache: dict[str, object] = field(default_factory=dict)
+    # Flows already counted for this connection (None: count the window's completed flows only, no memory)
+    flow_memory: FlowMemory | None = None
 
 
 class SupportsBackfill(Protocol):

@@ -21,6 +21,7 @@ from app.core.redaction import secret_values
 from app.errors import AppError, BadRequest, Conflict, NotFound, ServiceUnavailable, UpstreamError
 from app.models import ExchangeConnection, Snapshot, User, utcnow
 from app.services.crypto import E2EKey, credentials_hash, encrypt_credentials
+from app.services.flow_memory import fresh_flow_memory
 from app.services.snapshots import initial_day, initial_window
 from app.services.sync import Fetched, SyncContext, add_initial_rows, backfill_days, record_event, secrets_of
 
@@ -115,7 +116,7 @@ async def _check_and_fetch(
     failure: AppError | None = None
     fetched = Fetched()
     try:
-        connector = ctx.connector(exchange, credentials)
+        connector = ctx.connector(exchange, credentials, flow_memory=fresh_flow_memory(ctx.dek))
         await connector.check_credentials()
         fetched.permissions = await connector.permissions() or {Permission.UNKNOWN}
         _refuse_withdrawal(exchange, fetched.permissions)

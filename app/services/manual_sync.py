@@ -24,6 +24,7 @@ from app.db import unit_of_work
 from app.errors import AppError, Conflict, NotFound, TooManyRequests, UpstreamError
 from app.models import ExchangeConnection, Snapshot, SyncEvent
 from app.services.connections import get_connection, list_connections
+from app.services.flow_memory import fresh_flow_memory
 from app.services.replica_locks import ConnectionLocks
 from app.services.snapshots import (
     as_utc,
@@ -66,7 +67,8 @@ async def manual_sync(rt: SyncRuntime, *, user_uid: str, connection_id: int) -> 
             refusal = await _refusal(session, conn, now)
         if refusal is not None:
             await _refuse(rt, conn, now, refusal)
-        fetched = await fetch_account(rt.ctx, conn, initial_window(now), backfill=True)
+        fetched = await fetch_account(rt.ctx, conn, initial_window(now), backfill=True,
+                                      memory=fresh_flow_memory(rt.ctx.dek))
         return await _store(rt, conn, fetched, started=now)
 
 

@@ -382,6 +382,15 @@ def _coverage(payload: Mapping[str, Any], a: Mapping[str, Any]) -> str:
     return f"<section><h2>Coverage</h2>{_flows_warning(cov)}{rows}</section>"
 
 
+def _methodology(payload: Mapping[str, Any]) -> str:
+    """The signed definitions of the figures (equity, cash, flows, ...), shown as the report states them."""
+    text = payload.get("methodology")
+    if not isinstance(text, Mapping) or not text:
+        return ""
+    rows = "".join(f"<dt>{_e(k.replace('_', ' '))}</dt><dd>{_e(v)}</dd>" for k, v in text.items())
+    return f"<section><h2>Methodology</h2><dl>{rows}</dl></section>"
+
+
 def _unknown_flows(cov: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     listed = cov.get("flows_unknown")
     return [f for f in listed if isinstance(f, Mapping)] if isinstance(listed, list) else []
@@ -466,7 +475,8 @@ def render_report_html(report: Mapping[str, Any]) -> str:
     title = _get(report, "display", "report_name") or payload.get("report_name") or "Track record report"
     body = "".join([
         _header(report, payload, a), _cards(a), _charts(a, payload), _monthly_grid(a), _metrics_tables(a, ccy),
-        _benchmark_table(a), _drawdown_table(a), _coverage(payload, a), _verification(report, payload),
+        _benchmark_table(a), _drawdown_table(a), _coverage(payload, a), _methodology(payload),
+        _verification(report, payload),
     ])
     return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width,initial-scale=1">'

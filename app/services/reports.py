@@ -30,6 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.errors import BadRequest, NotFound
 from app.models import SignedReport
 from app.services.benchmark_cache import BenchmarkCache, BenchmarkSeries, check_symbol
+from app.services.methodology import METHODOLOGY
 from app.services.performance import SnapshotSet, coverage, exchanges, load_snapshots
 from app.services.report_signing import ALGORITHM, report_hash, sign_hash
 
@@ -140,6 +141,7 @@ def build_payload(
                     "annualisation_factor": options.annualisation, "risk_free_per_day": options.risk_free},
         "exchanges": exchanges(data),
         "coverage": coverage(data, a["coverage"]),
+        "methodology": METHODOLOGY,
         "metrics": metrics,
         "signing": {"algorithm": ALGORITHM, "public_key": public_key_b64},
         "attestation": evidence,

@@ -27,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.core.logging import get_logger
 from app.db import unit_of_work
 from app.models import ExchangeConnection, Snapshot
+from app.services.flow_memory import load_flow_memory, remember_flows
 from app.services.replica_locks import ConnectionLocks
 from app.services.snapshots import build_snapshot, midnight, scheduled_day, scheduled_window
 from app.services.sync import (
@@ -99,6 +100,7 @@ async def sync_scheduled(rt: SyncRuntime, locks: ConnectionLocks, connection_id:
         async with rt.sessionmaker() as session:
             conn = await session.get(ExchangeConnection, connection_id)
             previous = await latest_snapshot(session, connection_id)
+            memory = await load_flow_memory(session, rt.ctx.dek, connection_id)
         if conn is None or not conn.is_active or conn.credentials is None:
             return "skipped"
         if previous is not None and previous.day >= day:
@@ -107,7 +109,7 @@ async def sync_scheduled(rt: SyncRuntime, locks: ConnectionLocks, connection_id:
         # Chained on fetch instants: flows of missed days and of a late run's extra hours are fetched too.
         window = scheduled_window(day, previous, started)
         try:
-            fetched = await fetch_account(rt.ctx, conn, window)
+            fetched = await fetch_account(rt.ctx, conn, window, memory=memory)
         except Exception as exc:  # noqa: BLE001 - e.g. credentials that no longer decrypt: audited as a failure
             fetched = Fetched(error_class=type(exc).__name__, error_kind="internal")
         return await _store(rt, conn, fetched, day=day, started=started, observed=window.end)
@@ -152,6 +154,7 @@ async def _write(rt: SyncRuntime, conn: ExchangeConnection, fetched: Fetched, *,
                 # taken_at = the window's end: the next window starts exactly there.
                 session.add(build_snapshot(conn, day=day, trigger="scheduled", state=fetched.state,
                                            taken_at=observed))
+                remember_flows(session, conn.id, fetched.state)
         await audit(outcome, reason, session=session)
     return outcome, reason
 

@@ -30,6 +30,7 @@ from app.connectors.base import (
     Credentials,
     DayWindow,
     EquityPoint,
+    FlowMemory,
     Permission,
     RateLimited,
     VenueUnavailable,
@@ -40,6 +41,7 @@ from app.core.redaction import secret_values
 from app.db import SessionMaker
 from app.models import ExchangeConnection, Snapshot, SyncEvent, utcnow
 from app.services.crypto import Dek, decrypt_credentials, encrypt_credentials
+from app.services.flow_memory import remember_flows
 from app.services.snapshots import build_backfill, build_snapshot, initial_day, with_history_of_day
 
 if TYPE_CHECKING:
@@ -72,13 +74,16 @@ class SyncContext:
             if snapshots:
                 self.metrics.snapshots.labels(trigger=trigger).inc(snapshots)
 
-    def options(self, venue: str, *, is_paper: bool = False) -> ConnectorOptions:
-        return ConnectorOptions(base_url=self.settings.venue_urls.get(venue), is_paper=is_paper, cache=self.cache)
+    def options(self, venue: str, *, is_paper: bool = False, flow_memory: FlowMemory | None = None
+                ) -> ConnectorOptions:
+        return ConnectorOptions(base_url=self.settings.venue_urls.get(venue), is_paper=is_paper, cache=self.cache,
+                                flow_memory=flow_memory)
 
-    def connector(self, venue: str, credentials: Credentials, *, is_paper: bool = False) -> Connector:
+    def connector(self, venue: str, credentials: Credentials, *, is_paper: bool = False,
+                  flow_memory: FlowMemory | None = None) -> Connector:
         """The venue's connector, unless this mode refuses the venue (the demo in production)."""
         check_allowed(venue, production=self.production)
-        return self.build(venue, credentials, self.options(venue, is_paper=is_paper))
+        return self.build(venue, credentials, self.options(venue, is_paper=is_paper, flow_memory=flow_memory))
 
 
 def sync_context(state: AppState) -> SyncContext:
@@ -138,15 +143,17 @@ async def with_retries(call: Callable[[], Awaitable[T]], *, retries: int) -> T:
 
 
 async def fetch_account(
-    ctx: SyncContext, conn: ExchangeConnection, window: DayWindow, *, backfill: bool = False
+    ctx: SyncContext, conn: ExchangeConnection, window: DayWindow, *, backfill: bool = False,
+    memory: FlowMemory | None = None,
 ) -> Fetched:
-    """Decrypt, build the connector, fetch the window's state (and history for a backfill), close."""
+    """Decrypt, build the connector, fetch the window's state (and history for a backfill), close.
+    `memory`: the flows already counted for this connection (flow_memory.py)."""
     assert conn.id is not None and conn.credentials is not None
     credentials = decrypt_credentials(ctx.dek, conn.id, conn.credentials)
     with secret_values(*secrets_of(credentials)):
         fetched = Fetched()
         try:
-            connector = ctx.connector(conn.exchange, credentials, is_paper=conn.is_paper)
+            connector = ctx.connector(conn.exchange, credentials, is_paper=conn.is_paper, flow_memory=memory)
         except DemoRefused as exc:
             return Fetched(error_class=type(exc).__name__, error_kind=exc.kind)
         try:
@@ -228,6 +235,8 @@ def add_initial_rows(
     state = with_history_of_day(fetched.state, fetched.history, day)
     snapshot = build_snapshot(conn, day=day, trigger="initial", state=state, taken_at=started)
     session.add_all([*backfill, snapshot])
+    assert conn.id is not None
+    remember_flows(session, conn.id, fetched.state)
     if backfill:
         record_event(session, conn, trigger="backfill", scheduled_for=None, started_at=started,
                      finished_at=finished, outcome="success")

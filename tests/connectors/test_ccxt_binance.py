@@ -19,6 +19,7 @@ from app.connectors.base import AuthError, ConnectorOptions, Credentials, DayWin
 from app.connectors.ccxt import connector as connector_module
 from app.connectors.ccxt_venue import create
 from tests.fakes.ccxt_venues import (
+    HOUR_MS,
     IN_WINDOW_MS,
     OUT_OF_WINDOW_MS,
     WINDOW,
@@ -240,3 +241,176 @@ async def test_a_window_after_a_long_gap_is_read_whole_in_pieces() -> None:
     assert state.markets["spot"].volume == Decimal("10000")
     assert state.markets["swap"].trades == 2
     assert state.deposits == Decimal("15")  # 10 USDT + 5 USDT
+
+
+USDM_POSITION = {**fixture("binance", "fetchPositions")[0], "unRealizedProfit": "-520.00000000"}
+# GET /dapi/v1/positionRisk (COIN-M): unRealizedProfit in the margin asset, BTC
+COINM_POSITION = {"symbol": "BTCUSD_PERP", "positionAmt": "10", "entryPrice": "48000.0", "breakEvenPrice": "48010.0",
+                  "markPrice": "50000.0", "unRealizedProfit": "0.01352000", "liquidationPrice": "0",
+                  "leverage": "5", "maxQty": "100", "marginType": "cross", "isolatedMargin": "0.00000000",
+                  "isAutoAddMargin": "false", "positionSide": "BOTH", "notionalValue": "-0.02000000",
+                  "isolatedWallet": "0", "updateTime": 1714953599000}
+
+
+async def test_positions_and_funding_of_both_futures_wallets_counted_once() -> None:
+    """ccxt picks USDⓈ-M or COIN-M by subType (default linear), not by type: asking {"type": "delivery"}
+    queried USDⓈ-M a second time, so its PnL counted twice and COIN-M's never (issue 19, items 1-2)."""
+    coinm_funding = {**_income("BTCUSD_PERP", "FUNDING_FEE", "0.0001", "BTC"), "tranId": 77}
+    scenario = binance_scenario(
+        BALANCES, PRICES, positions={"usdm": [USDM_POSITION], "coinm": [COINM_POSITION]},
+        income={"usdm": [_income("BTCUSDT", "FUNDING_FEE", "-1.5", "USDT")], "coinm": [coinm_funding]},
+    )
+    with fake_venue("binance", scenario) as venue:
+        state = await connector(venue.base_url, scenario).fetch_account_state(WINDOW)
+    assert venue.unknown == []
+    # -520 USDT + 0.01352 BTC x 50,000 (676) = 156
+    assert state.unrealized_pnl == Decimal("156")
+    # each positions endpoint exactly once
+    assert venue.paths().count("/fapi/v3/positionRisk") == 1
+    assert venue.paths().count("/dapi/v1/positionRisk") == 1
+    # funding: -1.5 USDT (USDⓈ-M) + 0.0001 BTC x 50,000 = 5 (COIN-M perpetual) -> swap
+    assert state.markets["swap"].funding == Decimal("3.5")
+
+
+async def test_an_empty_window_sends_no_history_query() -> None:
+    """The initial snapshot's window [t, t) is empty: no deposit, withdrawal, income or trade request is
+    sent (it used to go out with endTime 1 ms before startTime, which binance refuses: -1102)."""
+    now = WINDOW.start + timedelta(hours=15)
+    scenario = full_scenario()
+    with fake_venue("binance", scenario) as venue:
+        state = await connector(venue.base_url, scenario).fetch_account_state(DayWindow(now, now))
+    assert venue.unknown == []
+    history = ("/sapi/v1/capital/deposit/hisrec", "/sapi/v1/capital/withdraw/history", "/fapi/v1/income",
+               "/dapi/v1/income", "/api/v3/myTrades", "/sapi/v1/margin/myTrades", "/fapi/v1/userTrades",
+               "/dapi/v1/userTrades")
+    assert [path for path in venue.paths() if path in history] == []
+    assert state.total_equity == Decimal("30830.992612")
+    assert state.deposits == state.withdrawals == 0
+
+
+def _fiat_order(order_no: str, kind: str, amount: str, fee: str, status: str, created: int, updated: int) -> dict:
+    """GET /sapi/v1/fiat/orders row (developers.binance.com "Get Fiat Deposit/Withdraw History")."""
+    return {"transactionType": kind, "orderNo": order_no, "fiatCurrency": "EUR",
+            "indicatedAmount": str(Decimal(amount) + Decimal(fee)), "amount": amount, "totalFee": fee,
+            "method": "BankAccount", "status": status, "createTime": created, "updateTime": updated}
+
+
+def _fiat_payment(order_no: str, kind: str, crypto: str, method: str, status: str) -> dict:
+    """GET /sapi/v1/fiat/payments row: crypto bought with (0) or sold to (1) a card or bank."""
+    return {"transactionType": kind, "orderNo": order_no, "sourceAmount": "540.00", "fiatCurrency": "EUR",
+            "obtainAmount": crypto, "cryptoCurrency": "BTC", "totalFee": "5.40", "price": "50000",
+            "status": status, "paymentMethod": method, "createTime": IN_WINDOW_MS, "updateTime": IN_WINDOW_MS}
+
+
+async def test_fiat_deposits_withdrawals_and_card_purchases_are_flows() -> None:
+    """A euro bank deposit never read became profit (issue 19, item 3). EUR is priced by EUR/USDT 1.08."""
+    three_days_before = IN_WINDOW_MS - 3 * 24 * HOUR_MS
+    orders = [
+        _fiat_order("sepa-in", "0", "998.50", "1.50", "Finished", IN_WINDOW_MS, IN_WINDOW_MS),  # +998.50 EUR
+        _fiat_order("card-in", "0", "100", "0", "Successful", three_days_before, IN_WINDOW_MS),  # final today
+        _fiat_order("pending", "0", "5000", "0", "Processing", IN_WINDOW_MS, IN_WINDOW_MS),
+        _fiat_order("refunded", "0", "7000", "0", "Refunded", IN_WINDOW_MS, IN_WINDOW_MS),
+        _fiat_order("old", "0", "3000", "0", "Successful", three_days_before, OUT_OF_WINDOW_MS),  # earlier window
+        _fiat_order("sepa-out", "1", "199", "1", "Successful", IN_WINDOW_MS, IN_WINDOW_MS),  # 200 EUR left
+    ]
+    payments = [
+        _fiat_payment("card-buy", "0", "0.01", "Card", "Completed"),  # +0.01 BTC = 500
+        _fiat_payment("from-balance", "0", "0.02", "Cash Balance", "Completed"),  # EUR -> BTC inside: no flow
+        _fiat_payment("failed", "0", "0.5", "Card", "Failed"),
+        _fiat_payment("card-sell", "1", "0.002", "Card", "Completed"),  # -0.002 BTC = 100
+    ]
+    scenario = binance_scenario(BALANCES, {**PRICES, "EUR/USDT": "1.08"}, fiat_orders=orders,
+                                fiat_payments=payments)
+    with fake_venue("binance", scenario) as venue:
+        state = await connector(venue.base_url, scenario).fetch_account_state(WINDOW)
+    assert venue.unknown == []
+    # (998.50 + 100) EUR x 1.08 = 1,186.38; + 0.01 BTC x 50,000 = 500
+    assert state.deposits == Decimal("1686.38")
+    # 200 EUR x 1.08 = 216; + 0.002 BTC x 50,000 = 100
+    assert state.withdrawals == Decimal("316")
+    # one request per endpoint and direction (each under one page)
+    assert venue.paths().count("/sapi/v1/fiat/orders") == 2
+    assert venue.paths().count("/sapi/v1/fiat/payments") == 2
+
+
+async def test_fiat_history_longer_than_a_page_is_read_whole() -> None:
+    """binance serves at most 500 fiat rows a page: 1,201 deposits of 1 EUR are three pages, all counted."""
+    orders = [_fiat_order(f"o{i}", "0", "1", "0", "Successful", IN_WINDOW_MS, IN_WINDOW_MS) for i in range(1201)]
+    scenario = binance_scenario(BALANCES, {**PRICES, "EUR/USDT": "1.08"}, fiat_orders=orders)
+    with fake_venue("binance", scenario) as venue:
+        state = await connector(venue.base_url, scenario).fetch_account_state(WINDOW)
+    assert state.deposits == Decimal("1297.08")  # 1,201 x 1.08
+    assert venue.paths().count("/sapi/v1/fiat/orders") == 3 + 1  # deposits: 3 pages; withdrawals: 1
+
+
+async def test_coins_quoted_only_in_bnb_euro_or_lira_are_priced_through_them() -> None:
+    """GALA trades only against BNB, DOT only against EUR, and TRY is quoted as USDT/TRY: each is priced
+    along its shortest route (GALA -> BNB -> BTC -> USDT), not listed as unpriced (issue 19, item 4)."""
+    prices = {**PRICES, "GALA/BNB": "0.0001", "EUR/USDT": "1.08", "DOT/EUR": "6.5", "USDT/TRY": "32"}
+    scenario = binance_scenario({"spot": {"GALA": "1000", "DOT": "10", "TRY": "320", "FOO": "7"}}, prices)
+    with fake_venue("binance", scenario) as venue:
+        state = await connector(venue.base_url, scenario).fetch_account_state(WINDOW)
+    # 1,000 x 0.0001 BNB x 500 = 50; 10 x 6.5 EUR x 1.08 = 70.2; 320 TRY / 32 = 10
+    assert state.total_equity == Decimal("130.2")
+    assert state.unpriced_assets == {"FOO": "7"}
+
+
+async def test_simple_earn_receipts_in_the_spot_balance_are_not_counted_twice() -> None:
+    """binance's spot balance lists flexible Simple Earn positions again as LD<asset>: counted once, from
+    Simple Earn, and not listed as an unpriced asset. LDO (a coin) is not such a receipt."""
+    balances = {"spot": {"USDT": "10", "LDUSDC": "100", "LDO": "3"}, "earn": {"USDC": "100"}}
+    scenario = binance_scenario(balances, PRICES)
+    with fake_venue("binance", scenario) as venue:
+        state = await connector(venue.base_url, scenario).fetch_account_state(WINDOW)
+    assert state.total_equity == Decimal("109.99")  # 10 USDT + 100 USDC x 0.9999
+    assert state.unpriced_assets == {"LDO": "3"}
+
+
+@pytest.mark.parametrize(("venue_id", "wallet", "asset", "price"), [("binanceusdm", "usdm", "USDT", "1"),
+                                                                    ("binancecoinm", "coinm", "BTC", "50000")])
+async def test_a_futures_only_connection_counts_transfers_into_and_out_of_its_wallet(
+    venue_id: str, wallet: str, asset: str, price: str
+) -> None:
+    """A futures-only connection sees one wallet: 500 moved in from spot was counted as profit. Income
+    history TRANSFER rows are its flows (+ in, - out); the whole-account `binance` connection ignores them
+    (they are moves between its own wallets)."""
+    symbol = "BTCUSDT" if wallet == "usdm" else "BTCUSD_PERP"
+    transfers = [{**_income(symbol, "TRANSFER", "0.01", asset), "tranId": 1},
+                 {**_income(symbol, "TRANSFER", "-0.002", asset), "tranId": 2},
+                 {**_income(symbol, "TRANSFER", "5", asset), "tranId": 3, "time": OUT_OF_WINDOW_MS}]
+    scenario = binance_scenario(BALANCES, PRICES, income={wallet: transfers})
+    with fake_venue(venue_id, scenario) as venue:
+        state = await connector(venue.base_url, scenario, venue_id).fetch_account_state(WINDOW)
+        whole = await connector(venue.base_url, scenario).fetch_account_state(WINDOW)
+    assert (state.deposits, state.withdrawals) == (Decimal("0.01") * Decimal(price), Decimal("0.002") * Decimal(price))
+    assert (whole.deposits, whole.withdrawals) == (0, 0)
+
+
+async def test_each_endpoint_is_called_as_often_as_it_must_be() -> None:
+    """One daily window: every wallet, positions and flow endpoint exactly once (fiat: one per direction),
+    nothing missing; income twice per futures API (commission discovery, then funding)."""
+    scenario = full_scenario(positions={"usdm": [USDM_POSITION], "coinm": [COINM_POSITION]})
+    with fake_venue("binance", scenario) as venue:
+        await connector(venue.base_url, scenario).fetch_account_state(WINDOW)
+    calls = {path: venue.paths().count(path) for path in set(venue.paths())}
+    once = ("/api/v3/account", "/sapi/v1/asset/get-funding-asset", "/sapi/v1/margin/account", "/fapi/v3/account",
+            "/dapi/v1/account", "/sapi/v1/simple-earn/flexible/position", "/sapi/v1/simple-earn/locked/position",
+            "/fapi/v3/positionRisk", "/dapi/v1/positionRisk", "/sapi/v1/capital/deposit/hisrec",
+            "/sapi/v1/capital/withdraw/history", "/api/v3/ticker/24hr", "/api/v3/exchangeInfo",
+            "/fapi/v1/exchangeInfo", "/dapi/v1/exchangeInfo")
+    assert {path: calls.get(path) for path in once} == dict.fromkeys(once, 1)
+    assert (calls["/sapi/v1/fiat/orders"], calls["/sapi/v1/fiat/payments"]) == (2, 2)  # deposits, withdrawals
+    assert (calls["/fapi/v1/income"], calls["/dapi/v1/income"]) == (2, 2)
+    assert venue.unknown == []
+
+
+async def test_deposit_history_longer_than_a_page_is_read_whole() -> None:
+    """binance serves at most 1,000 deposits a request (`offset` pages on): 1,201 in one day are all counted."""
+    deposit = fixture("binance", "fetchDeposits")[0]
+    rows = [{**deposit, "id": f"d{n}", "txId": f"t{n}", "amount": "1", "insertTime": str(IN_WINDOW_MS + n)}
+            for n in range(1201)]
+    scenario = binance_scenario(BALANCES, PRICES, deposits=rows)
+    with fake_venue("binance", scenario) as venue:
+        state = await connector(venue.base_url, scenario).fetch_account_state(WINDOW)
+    assert state.deposits == Decimal("1201")
+    assert venue.paths().count("/sapi/v1/capital/deposit/hisrec") == 2

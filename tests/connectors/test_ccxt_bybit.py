@@ -93,3 +93,17 @@ async def test_bybit_wrong_secret() -> None:
     with fake_venue("bybit", sc) as venue, pytest.raises(AuthError) as info:
         await connector(venue.base_url, sc, secret="wrong-secret-zzzzzz").fetch_account_state(WINDOW)
     assert "wrong-secret-zzzzzz" not in str(info.value) and sc.api_key not in str(info.value)
+
+
+async def test_earn_positions_are_counted_and_a_key_without_earn_permission_still_syncs() -> None:
+    """bybit Earn (Flexible Saving, On-chain) is a wallet of its own: 300 USDT + 0.01 BTC staked were
+    neither counted nor listed. A key without the Earn permission (bybit: 10005) still syncs without it."""
+    sc = bybit_scenario({"USDT": "10"}, PRICES, earn={"FlexibleSaving": {"USDT": "300"}, "OnChain": {"BTC": "0.01"}})
+    with fake_venue("bybit", sc) as venue:
+        state = await connector(venue.base_url, sc).fetch_account_state(WINDOW)
+        assert state.markets["earn"].equity == Decimal("800")  # 300 + 0.01 x 50,000
+        assert state.total_equity == Decimal("810")
+        sc.responses["/v5/earn/position"] = {"retCode": 10005, "retMsg": "Permission denied.", "result": {},
+                                             "retExtInfo": {}, "time": 1714953599000}
+        without = await connector(venue.base_url, sc).fetch_account_state(WINDOW)
+    assert without.total_equity == Decimal("10") and "earn" not in without.markets

@@ -6,10 +6,11 @@ valued at its ticker, never assumed to be 1.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from app.connectors.base import AuthError, ConnectorOptions, Credentials, Permission
+from app.connectors.base import AuthError, ConnectorOptions, Credentials, DayWindow, Permission
 from app.connectors.ccxt_venue import create
 from tests.fakes.ccxt_venues import (
     IN_WINDOW_MS,
@@ -65,10 +66,15 @@ async def test_kraken_state() -> None:
     assert (spot.trades, spot.volume, spot.fees) == (1, Decimal("5000"), Decimal("13"))
 
 
-async def test_kraken_permissions_unknown_and_bad_secret() -> None:
+async def test_kraken_permissions_from_get_api_key_info_and_bad_secret() -> None:
+    """kraken reports a key's permissions (GetApiKeyInfo); a key that can withdraw was accepted and trading
+    recorded as unknown (issue 19, item 8)."""
     sc = scenario()
     with fake_venue("kraken", sc) as venue:
-        assert await connector(venue.base_url, sc).permissions() == {Permission.UNKNOWN}
+        assert await connector(venue.base_url, sc).permissions() == {Permission.READ}
+        sc.responses["POST /0/private/GetApiKeyInfo"]["result"]["permissions"] += ["modify-trades", "withdraw-funds"]
+        perms = await connector(venue.base_url, sc).permissions()
+        assert perms == {Permission.READ, Permission.TRADE, Permission.WITHDRAW}
         wrong = "d3JvbmctYnV0LXZhbGlkLWJhc2U2NA=="
         try:
             await connector(venue.base_url, sc, secret=wrong).check_credentials()
@@ -76,3 +82,44 @@ async def test_kraken_permissions_unknown_and_bad_secret() -> None:
             assert wrong not in str(exc) and sc.api_key not in str(exc)
         else:
             raise AssertionError("wrong secret accepted")
+
+
+async def test_assets_priced_through_euro_and_staked_ether_as_ether() -> None:
+    """DOT trades only against EUR here, and EUR/USD is known: DOT and staked DOT.S are priced through EUR.
+    ETH2.S (staked ether) is ether. Both were unpriced and left out of equity (issue 19, item 7)."""
+    prices = {"BTC/USD": "50000", "USDT/USD": "1.0001", "EUR/USD": "1.08", "DOT/EUR": "6.5", "ETH/USD": "3000"}
+    sc = kraken_scenario({"ZUSD": "100", "DOT": "10", "DOT.S": "3", "ETH2.S": "1", "ZEUR": "50", "FOO": "4"},
+                         prices)
+    with fake_venue("kraken", sc) as venue:
+        state = await connector(venue.base_url, sc).fetch_account_state(WINDOW)
+    assert venue.unknown == []
+    # 100 USD + 13 DOT x 6.5 EUR x 1.08 (91.26) + 1 ETH2.S x 3,000 + 50 EUR x 1.08 (54)
+    assert state.total_equity == Decimal("3245.26")
+    assert state.unpriced_assets == {"FOO": "4"}  # no route at all: still listed
+
+
+async def test_parallel_private_calls_never_reuse_or_reorder_a_nonce() -> None:
+    """With the rate limiter off (loopback), parallel private calls were signed in the same millisecond and
+    kraken refuses a nonce not above the key's last: EAPI:Invalid nonce (issue 19, item 9). Two clients of
+    one key, each fetching a long window (several parallel history calls), all succeed against a fake
+    that refuses repeated or late nonces as kraken does."""
+    import asyncio  # noqa: PLC0415
+
+    sc = scenario()
+    window = DayWindow(WINDOW.start - timedelta(days=20), WINDOW.end)
+    with fake_venue("kraken", sc) as venue:
+        states = await asyncio.gather(*(connector(venue.base_url, sc).fetch_account_state(window) for _ in range(2)))
+    assert [s.deposits for s in states] == [Decimal("1008.1008")] * 2  # (9 + 999) USDT x 1.0001
+    bodies = [path for path in venue.paths() if path.startswith("/0/private/")]
+    assert len(bodies) >= 10
+
+
+async def test_kraken_is_sent_only_documented_parameters() -> None:
+    """BalanceEx takes no `type`, and OpenPositions' docalcs is the string "true" (ccxt's default), not a
+    Python boolean rendered "True" (issue 19, item 10). The fake refuses anything else, as kraken does."""
+    sc = scenario()
+    with fake_venue("kraken", sc) as venue:
+        state = await connector(venue.base_url, sc).fetch_account_state(WINDOW)
+    assert state.unrealized_pnl == Decimal("-0.010221022")
+    assert venue.paths().count("/0/private/BalanceEx") == 1
+    assert venue.paths().count("/0/private/OpenPositions") == 1

@@ -20,7 +20,8 @@ PRICES = {"BTC/USDT": "50000", "USDT/USD": "1.0001"}
 
 def _fill(inst_type: str, inst_id: str, px: str, sz: str, fee: str, fee_ccy: str, ts: int) -> dict[str, Any]:
     return {"instType": inst_type, "instId": inst_id, "tradeId": f"{inst_id}-{ts}", "ordId": "1", "clOrdId": "",
-            "billId": f"b{ts}{inst_id}", "tag": "", "fillPx": px, "fillSz": sz, "side": "buy", "posSide": "net",
+            "billId": str(ts * 1000 + len(inst_id)), "tag": "", "fillPx": px, "fillSz": sz, "side": "buy",
+            "posSide": "net",
             "execType": "T", "feeCcy": fee_ccy, "fee": fee, "ts": str(ts), "fillTime": str(ts)}
 
 
@@ -86,3 +87,52 @@ async def test_okx_wrong_passphrase_is_auth_error() -> None:
         with pytest.raises(AuthError) as info:
             await connector(venue.base_url, sc, passphrase="not-the-passphrase").check_credentials()
     assert "not-the-passphrase" not in str(info.value) and sc.api_key not in str(info.value)
+
+
+def _bill(n: int, ts: int, change: str) -> dict[str, Any]:
+    """GET /api/v5/account/bills-archive row, type 8 (funding fee), subType 173 expense / 174 income."""
+    return {"bal": "1000", "balChg": change, "billId": str(9_000_000 - n), "ccy": "USDT", "execType": "",
+            "fee": "0", "from": "", "instId": "BTC-USDT-SWAP", "instType": "SWAP", "mgnMode": "cross",
+            "notes": "", "ordId": "", "pnl": "0", "posBal": "0", "posBalChg": "0",
+            "subType": "173" if change.startswith("-") else "174", "sz": "1", "to": "", "ts": str(ts), "type": "8"}
+
+
+async def test_simple_earn_and_onchain_earn_are_counted() -> None:
+    """The okx profile read only the trading and funding accounts: 1,500 USDT in Simple Earn and an
+    on-chain earn order were neither counted nor listed (issue 19, item 11)."""
+    staking = [{"ordId": "2205", "state": "1", "ccy": "BTC", "protocol": "Compound", "protocolType": "defi",
+                "term": "0", "apy": "0.03", "investData": [{"ccy": "BTC", "amt": "0.01"}],
+                "earningData": [{"ccy": "BTC", "earningType": "0", "earnings": "0.0000001"}],
+                "purchasedTime": str(OUT_OF_WINDOW_MS), "estSettlementTime": "", "cancelRedemptionDeadline": "",
+                "tag": ""}]
+    sc = okx_scenario({"USDT": "10"}, PRICES, savings={"USDT": "1500"}, staking=staking)
+    with fake_venue("okx", sc) as venue:
+        state = await connector(venue.base_url, sc).fetch_account_state(WINDOW)
+    assert venue.unknown == []
+    # 10 USDT + 1,500 USDT (Simple Earn) at 1.0001 = 1,510.151; 0.01 BTC x 50,005 = 500.05
+    assert state.markets["earn"].equity == Decimal("2000.2")
+    assert state.total_equity == Decimal("2010.201")
+
+
+async def test_history_longer_than_one_page_is_read_whole_within_okx_limits() -> None:
+    """okx serves at most 100 rows per history request (the fake refuses more, as okx does) and ccxt asked
+    1,000; its funding history ignored the window. 250 deposits (five sharing one millisecond across a
+    page edge), 150 funding bills and 130 spot fills of one day are all counted (issue 19, item 12)."""
+    deposits = [{"ccy": "USDT", "chain": "USDT-TRC20", "amt": "1", "from": "", "to": "T", "txId": f"0x{n}",
+                 "ts": str(IN_WINDOW_MS - (97 if 97 <= n <= 101 else n) * 1000), "state": "2", "depId": str(1000 + n),
+                 "actualDepBlkConfirm": "20"} for n in range(250)]
+    credited = {**deposits[0], "depId": "5000", "txId": "0xcredited", "state": "1", "amt": "50"}
+    bills = [_bill(n, IN_WINDOW_MS - n * 1000, "-0.1") for n in range(150)]
+    fills = [_fill("SPOT", "BTC-USDT", "50000", "0.001", "0", "BTC", IN_WINDOW_MS - n * 1000) for n in range(130)]
+    for n, fill in enumerate(fills):
+        fill["billId"], fill["tradeId"] = str(7_000_000 - n), str(n)  # okx ids grow with time
+    sc = okx_scenario({"USDT": "10"}, PRICES, deposits=[*deposits, credited], bills=bills, fills=fills)
+    with fake_venue("okx", sc) as venue:
+        state = await connector(venue.base_url, sc).fetch_account_state(WINDOW)
+    assert venue.unknown == []
+    # 250 x 1 USDT + 50 USDT credited (state 1: already in the balance) = 300 x 1.0001
+    assert state.deposits == Decimal("300.03")
+    assert state.markets["swap"].funding == Decimal("-15.0015")  # 150 x -0.1 USDT x 1.0001
+    assert state.markets["spot"].trades == 130
+    assert venue.paths().count("/api/v5/asset/deposit-history") == 3
+    assert venue.paths().count("/api/v5/account/bills-archive") == 2

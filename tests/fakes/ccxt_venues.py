@@ -260,6 +260,12 @@ class KrakenAdapter(Adapter):
     """Kraken: API-Sign = base64(HMAC-SHA512(b64decode(secret), path + SHA256(nonce + postdata)))."""
 
     name = "kraken"
+    # documented body parameters per private endpoint (docs.kraken.com/api-reference), besides nonce/otp
+    PARAMS = {"/0/private/BalanceEx": set(), "/0/private/GetApiKeyInfo": set(),
+              "/0/private/OpenPositions": {"txid", "docalcs", "consolidation", "rebase_multiplier"}}
+
+    def __init__(self) -> None:
+        self.last_nonce: dict[str, int] = {}
 
     def public(self, path: str) -> bool:
         return path.startswith("/0/public/")
@@ -272,7 +278,8 @@ class KrakenAdapter(Adapter):
             return None
         if key != scenario.api_key:
             return 200, {"error": ["EAPI:Invalid key"]}
-        nonce = dict(parse_qsl(body.decode())).get("nonce", "")
+        form = dict(parse_qsl(body.decode()))
+        nonce = form.get("nonce", "")
         digest = hashlib.sha256(nonce.encode() + body).digest()
         try:
             secret = base64.b64decode(scenario.api_secret)
@@ -281,6 +288,15 @@ class KrakenAdapter(Adapter):
         expected = base64.b64encode(_hmac(secret, path.encode() + digest, hashlib.sha512)).decode()
         if not hmac.compare_digest(expected, sign):
             return 200, {"error": ["EAPI:Invalid key"]}  # kraken docs: also for a bad signature
+        # kraken: each nonce must exceed the key's last one (no nonce window on these keys)
+        if not nonce.isdigit() or int(nonce) <= self.last_nonce.get(key, -1):
+            return 200, {"error": ["EAPI:Invalid nonce"]}
+        self.last_nonce[key] = int(nonce)
+        allowed = self.PARAMS.get(path)
+        if allowed is not None and not set(form) <= allowed | {"nonce", "otp"}:
+            return 200, {"error": ["EGeneral:Invalid arguments"]}
+        if form.get("docalcs", "true") not in ("true", "false"):
+            return 200, {"error": ["EGeneral:Invalid arguments:docalcs"]}
         return None
 
     def builtin(self, scenario: Scenario, path: str, query: dict[str, str]) -> Body | None:
@@ -483,13 +499,15 @@ HOUR_MS = 3_600_000
 
 
 def _binance_list(
-    rows: list[dict[str, Any]], *match: str, max_range_ms: int | None = None
+    rows: list[dict[str, Any]], *match: str, max_range_ms: int | None = None, paged: bool = False
 ) -> Callable[[dict[str, str]], Body]:
     """History endpoints: the venue filters by startTime/endTime and by the given query fields, and refuses
     a range wider than the endpoint allows, as binance does (-1127)."""
 
     def answer(query: dict[str, str]) -> Body:
         start, end = int(query.get("startTime", 0)), int(query.get("endTime", 2**62))
+        if start > end:
+            raise VenueRefusal(400, {"code": -1102, "msg": "startTime must be less than endTime."})
         if max_range_ms is not None and "startTime" in query and "endTime" in query and end - start > max_range_ms:
             hours = max_range_ms // HOUR_MS
             raise VenueRefusal(400, {"code": -1127, "msg": f"More than {hours} hours between startTime and endTime."})
@@ -501,7 +519,35 @@ def _binance_list(
             if any(key in query and str(row.get(key)) != query[key] for key in match):
                 continue
             out.append(row)
+        if paged:  # deposit/withdrawal history: newest first, `offset` and `limit` (default and max 1,000)
+            limit = int(query.get("limit", 1000))
+            if not 1 <= limit <= 1000:
+                raise VenueRefusal(400, {"code": -1130, "msg": "Data sent for parameter 'limit' is not valid."})
+            offset = int(query.get("offset", 0))
+            out = sorted(out, key=lambda row: _row_ms(row) or 0, reverse=True)[offset:offset + limit]
         return out
+
+    return answer
+
+
+def _binance_fiat(rows: list[dict[str, Any]]) -> Callable[[dict[str, str]], Body]:
+    """GET /sapi/v1/fiat/orders and /payments: transactionType (mandatory), beginTime/endTime on createTime,
+    page (from 1) and rows (default 100, at most 500); body {code, message, data, total, success}."""
+
+    def answer(query: dict[str, str]) -> Body:
+        if query.get("transactionType") not in ("0", "1"):
+            raise VenueRefusal(400, {"code": -1102, "msg": "Mandatory parameter 'transactionType' was not sent."})
+        begin, end = int(query.get("beginTime", 0)), int(query.get("endTime", 2**62))
+        if begin > end:
+            raise VenueRefusal(400, {"code": -1102, "msg": "beginTime must be less than endTime."})
+        size, page = int(query.get("rows", 100)), int(query.get("page", 1))
+        if not 1 <= size <= 500:
+            raise VenueRefusal(400, {"code": -1100, "msg": "Illegal characters found in parameter 'rows'."})
+        wanted = [row for row in rows if row["transactionType"] == query["transactionType"]
+                  and begin <= int(row["createTime"]) <= end]
+        data = [{k: v for k, v in row.items() if k != "transactionType"}
+                for row in wanted[(page - 1) * size:page * size]]
+        return {"code": "000000", "message": "success", "data": data, "total": len(wanted), "success": True}
 
     return answer
 
@@ -516,10 +562,13 @@ def binance_scenario(
     income: dict[str, list[dict[str, Any]]] | None = None,
     positions: dict[str, list[dict[str, Any]]] | None = None,
     restrictions: dict[str, Any] | None = None,
+    fiat_orders: list[dict[str, Any]] | None = None,
+    fiat_payments: list[dict[str, Any]] | None = None,
     **credentials: Any,
 ) -> Scenario:
     """balances: wallet ('spot', 'funding', 'margin', 'usdm', 'coinm', 'earn') -> asset -> amount.
-    usdm/coinm amounts are margin balances (wallet balance incl. unrealized PnL)."""
+    usdm/coinm amounts are margin balances (wallet balance incl. unrealized PnL).
+    fiat_orders / fiat_payments: rows of binance's fiat history plus "transactionType" ("0" or "1")."""
     bal = balances or {}
     trades, income, positions = trades or {}, income or {}, positions or {}
     account = fixture("binance", "fetchBalance", 0)
@@ -555,8 +604,12 @@ def binance_scenario(
         "/dapi/v1/income": _binance_list(income.get("coinm", []), "incomeType", "symbol"),
         "/fapi/v3/positionRisk": positions.get("usdm", []),
         "/dapi/v1/positionRisk": positions.get("coinm", []),
-        "/sapi/v1/capital/deposit/hisrec": _binance_list(deposits or [], max_range_ms=90 * 24 * HOUR_MS),
-        "/sapi/v1/capital/withdraw/history": _binance_list(withdrawals or [], max_range_ms=90 * 24 * HOUR_MS),
+        "/sapi/v1/capital/deposit/hisrec": _binance_list(deposits or [], max_range_ms=90 * 24 * HOUR_MS,
+                                                         paged=True),
+        "/sapi/v1/capital/withdraw/history": _binance_list(withdrawals or [], max_range_ms=90 * 24 * HOUR_MS,
+                                                           paged=True),
+        "/sapi/v1/fiat/orders": _binance_fiat(fiat_orders or []),
+        "/sapi/v1/fiat/payments": _binance_fiat(fiat_payments or []),
         "/fapi/v1/leverageBracket": [_binance_brackets("BTCUSDT")],
         "/dapi/v2/leverageBracket": [_binance_brackets("BTCUSD")],
         "/sapi/v1/account/apiRestrictions": restrictions or {
@@ -582,6 +635,31 @@ def _binance_futures_asset(asset: str, margin_balance: str) -> dict[str, Any]:
             "marginAvailable": True, "updateTime": 0}
 
 
+def _okx_history(rows: list[dict[str, Any]], id_field: str, *, time_cursor: bool,
+                 match: tuple[str, ...] = ()) -> Callable[[dict[str, str]], Body]:
+    """okx v5 history: newest first, `limit` default 100 and at most 100 (more is refused, 51000).
+    Time-cursor endpoints (deposit/withdrawal history): `after`/`before` are exclusive ts bounds.
+    Id-cursor endpoints (bills, fills): `begin`/`end` inclusive ts bounds, `after`/`before` exclusive
+    ids. Rows are matched on the given query fields (instType, type, ...)."""
+
+    def answer(query: dict[str, str]) -> Body:
+        limit = int(query.get("limit", 100))
+        if not 1 <= limit <= 100:
+            raise VenueRefusal(200, {"code": "51000", "msg": "Parameter limit error", "data": []})
+        out = sorted(rows, key=lambda r: (int(r["ts"]), int(r[id_field])), reverse=True)
+        out = [r for r in out if all(key not in query or str(r.get(key)) == query[key] for key in match)]
+        if time_cursor:
+            out = [r for r in out if ("after" not in query or int(r["ts"]) < int(query["after"]))
+                   and ("before" not in query or int(r["ts"]) > int(query["before"]))]
+        else:
+            out = [r for r in out if int(query.get("begin", 0)) <= int(r["ts"]) <= int(query.get("end", 2**62))
+                   and ("after" not in query or int(r[id_field]) < int(query["after"]))
+                   and ("before" not in query or int(r[id_field]) > int(query["before"]))]
+        return _okx(out[:limit])
+
+    return answer
+
+
 def okx_scenario(
     trading: dict[str, str] | None = None,
     prices: dict[str, str] | None = None,
@@ -591,10 +669,14 @@ def okx_scenario(
     deposits: list[dict[str, Any]] | None = None,
     withdrawals: list[dict[str, Any]] | None = None,
     bills: list[dict[str, Any]] | None = None,
+    savings: dict[str, str] | None = None,
+    staking: list[dict[str, Any]] | None = None,
     perm: str = "read_only",
     **credentials: Any,
 ) -> Scenario:
-    """trading: unified account `eq` per coin (incl. unrealized PnL); funding: funding account `bal`."""
+    """trading: unified account `eq` per coin (incl. unrealized PnL); funding: funding account `bal`;
+    savings: Simple Earn `amt` per coin; staking: finance/staking-defi/orders-active rows.
+    fills/bills need a numeric `billId`, deposits `depId`, withdrawals `wdId` (okx ids are digits)."""
     credentials.setdefault("passphrase", "test-passphrase")
     details = [{"ccy": c, "eq": v, "cashBal": v, "availBal": v, "frozenBal": "0", "availEq": v, "upl": "0",
                 "eqUsd": "", "disEq": v, "uTime": "1714953599000"} for c, v in (trading or {}).items()]
@@ -607,12 +689,16 @@ def okx_scenario(
         "/api/v5/asset/balances": _okx([{"ccy": c, "bal": v, "availBal": v, "frozenBal": "0"}
                                         for c, v in (funding or {}).items()]),
         "/api/v5/account/positions": _okx([]),
-        "/api/v5/trade/fills-history": by_inst_type(fills or []),
+        "/api/v5/trade/fills-history": _okx_history(fills or [], "billId", time_cursor=False, match=("instType",)),
         "/api/v5/trade/fills": by_inst_type(fills or []),
-        "/api/v5/asset/deposit-history": _okx(deposits or []),
-        "/api/v5/asset/withdrawal-history": _okx(withdrawals or []),
-        "/api/v5/account/bills": _okx(bills or []),
-        "/api/v5/account/bills-archive": _okx(bills or []),
+        "/api/v5/asset/deposit-history": _okx_history(deposits or [], "depId", time_cursor=True),
+        "/api/v5/asset/withdrawal-history": _okx_history(withdrawals or [], "wdId", time_cursor=True),
+        "/api/v5/account/bills": _okx_history(bills or [], "billId", time_cursor=False, match=("type",)),
+        "/api/v5/account/bills-archive": _okx_history(bills or [], "billId", time_cursor=False, match=("type",)),
+        "/api/v5/finance/savings/balance": _okx([
+            {"ccy": c, "amt": v, "earnings": "0", "rate": "0.01", "loanAmt": v, "pendingAmt": "0", "redemptAmt": ""}
+            for c, v in (savings or {}).items()]),
+        "/api/v5/finance/staking-defi/orders-active": _okx(staking or []),
         "/api/v5/account/config": _okx([{"uid": "44705892343619584", "mainUid": "44705892343619584",
                                          "acctLv": "2", "posMode": "long_short_mode", "perm": perm,
                                          "label": "zka", "ip": ""}]),
@@ -630,6 +716,7 @@ def bybit_scenario(
     withdrawals: list[dict[str, Any]] | None = None,
     api_permissions: dict[str, list[str]] | None = None,
     read_only: int = 1,
+    earn: dict[str, dict[str, str]] | None = None,
     **credentials: Any,
 ) -> Scenario:
     """unified: coin -> `equity` (wallet balance + unrealized PnL) of the unified trading account."""
@@ -663,6 +750,12 @@ def bybit_scenario(
         "/v5/execution/list": execution_list,
         "/v5/asset/deposit/query-record": _bybit({"rows": deposits or [], "nextPageCursor": ""}),
         "/v5/asset/withdraw/query-record": _bybit({"rows": withdrawals or [], "nextPageCursor": ""}),
+        # GET /v5/earn/position?category=FlexibleSaving|OnChain (bybit-exchange.github.io/docs/v5/earn/position)
+        "/v5/earn/position": lambda q: _bybit({"list": [
+            {"coin": c, "productId": f"{c}-{q.get('category')}", "amount": v, "totalPnl": "0", "claimableYield": "0",
+             "id": "", "status": "Active", "orderId": "", "estimateRedeemTime": "", "estimateStakeTime": "",
+             "estimateInterestCalculationTime": "", "settlementTime": ""}
+            for c, v in (earn or {}).get(q.get("category", ""), {}).items()]}),
     }
     return Scenario(responses=responses, prices=prices or {}, **credentials)
 
@@ -675,9 +768,12 @@ def kraken_scenario(
     positions: list[dict[str, Any]] | None = None,
     deposits: list[dict[str, Any]] | None = None,
     withdrawals: list[dict[str, Any]] | None = None,
+    key_permissions: list[str] | None = None,
     **credentials: Any,
 ) -> Scenario:
-    """positions: OpenPositions rows consolidated by market (ccxt asks consolidation=market).
+    """key_permissions: GetApiKeyInfo `permissions` (default query-only: query-funds, query-open-trades,
+    query-closed-trades, query-ledger).
+    positions: OpenPositions rows consolidated by market (ccxt asks consolidation=market).
     balances: kraken asset ids (XXBT, ZUSD, USDT, DOT.S ...) -> amount (BalanceEx `balance`)."""
     credentials.setdefault("api_secret", base64.b64encode(b"kraken-test-secret-bytes-0001").decode())
     responses: dict[str, Any] = {
@@ -688,6 +784,13 @@ def kraken_scenario(
                                                                    "count": len(trades or {})}},
         "POST /0/private/DepositStatus": {"error": [], "result": deposits or []},
         "POST /0/private/WithdrawStatus": {"error": [], "result": withdrawals or []},
+        "POST /0/private/GetApiKeyInfo": {"error": [], "result": {
+            "apiKeyName": "zka", "apiKey": credentials.get("api_key", "test-api-key-0001"), "nonce": "0",
+            "nonceWindow": 0, "permissions": key_permissions if key_permissions is not None else [
+                "query-funds", "query-open-trades", "query-closed-trades", "query-ledger"],
+            "iban": "AA88 N84G WOAK NMOI", "validUntil": "0", "queryFrom": "0", "queryTo": "0",
+            "createdTime": "1714867200", "modifiedTime": "1714867200", "ipAllowlist": [],
+            "lastUsed": "1714953599"}},
     }
     return Scenario(responses=responses, prices=prices or {}, **credentials)
 

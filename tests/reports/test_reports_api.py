@@ -179,6 +179,22 @@ class TestReadAndVerify:
             response = await client.get(f"/api/v1/reports/{missing}")
             assert (response.status_code, response.json()["error"]["code"]) == (404, "not_found")
 
+    async def test_the_definitions_of_the_figures_are_signed_and_shown(
+        self, client: httpx.AsyncClient, db: SessionMaker
+    ) -> None:
+        """What cash is, how a flow is valued and which flows count were only in code (issue 19, item 6)."""
+        await seed(db)
+        report = (await create(client)).json()
+        method = report["payload"]["methodology"]
+        assert "unrealized PnL" in method["cash"]
+        assert "snapshot's price" in method["flow_value"] and "fee" in method["flow_value"]
+        assert "Only completed flows count" in method["flows"] and "pending" in method["flows"]
+        page = await client.get(f"/api/v1/reports/{report['report_id']}", headers={"Accept": "text/html"})
+        assert "<h2>Methodology</h2>" in page.text and "Only completed flows count" in page.text
+        tampered = copy.deepcopy(report)
+        tampered["payload"]["methodology"]["cash"] = "anything"
+        assert (await verify(client, tampered))["valid"] is False
+
     async def test_any_signed_number_changed_fails_naming_report_hash(
         self, client: httpx.AsyncClient, db: SessionMaker
     ) -> None:

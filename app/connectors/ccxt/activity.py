@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from app.connectors.base import AccountState, DayWindow
+from app.connectors.base import FLOW_LOOKBACK, AccountState, DayWindow, FlowMemory
 from app.connectors.ccxt.pricing import PriceBook, plain
 from app.connectors.ccxt.profiles import TradeScope
 from app.core.money import ZERO, to_decimal
@@ -17,11 +17,13 @@ from app.core.money import ZERO, to_decimal
 PAGINATION_CALLS = 20  # ccxt pages; 20 x 1000 fills per scope per day is far above any real account
 
 
-def window_params(window: DayWindow, paginate: bool) -> dict[str, object]:
+def window_params(window: DayWindow, paginate: bool, page_size: int | None = None) -> dict[str, object]:
     # `until` is inclusive on most venues; the window is [start, end).
     params: dict[str, object] = {"until": window.end_ms - 1}
     if paginate:
         params.update({"paginate": True, "paginationCalls": PAGINATION_CALLS})
+        if page_size is not None:
+            params["maxEntriesPerRequest"] = page_size  # the venue's documented maximum
     return params
 
 
@@ -110,8 +112,8 @@ def flow_usd(tx: Mapping[str, Any], book: PriceBook) -> Decimal | None:
     return book.value(code, abs(amount))
 
 
-def is_external_flow(tx: Mapping[str, Any], window: DayWindow) -> bool:
-    """Completed deposits/withdrawals of the window.
+def is_completed_flow(tx: Mapping[str, Any]) -> bool:
+    """A completed deposit/withdrawal (pending, cancelled and failed ones never count).
 
     Transfers between the account's own wallets (spot <-> futures <-> funding <-> earn) are not flows
     (SPEC §7): they never appear in deposit/withdrawal history and all wallets are summed, so they
@@ -119,27 +121,53 @@ def is_external_flow(tx: Mapping[str, Any], window: DayWindow) -> bool:
     account of the venue (binance internal transfer, bybit off-chain withdrawal). That money does
     enter or leave this account, so it is a flow; ignoring it would book a gift as performance.
     """
-    return tx.get("type") in ("deposit", "withdrawal") and tx.get("status") == "ok" and in_window(tx, window)
+    return tx.get("type") in ("deposit", "withdrawal") and tx.get("status") == "ok"
 
 
-def add_flows(
-    state: AccountState, txs: Iterable[Mapping[str, Any]], book: PriceBook, window: DayWindow
-) -> None:
+def flow_scan(window: DayWindow, memory: FlowMemory | None) -> DayWindow:
+    """The range whose flows a fetch reads: the window, plus FLOW_LOOKBACK before it with a memory (a flow
+    dated earlier that completed since the last fetch is in the balance now, so it belongs to this one)."""
+    return window if memory is None else DayWindow(window.start - FLOW_LOOKBACK, window.end)
+
+
+def add_flows(state: AccountState, txs: Iterable[Mapping[str, Any]], book: PriceBook, window: DayWindow,
+              memory: FlowMemory | None = None) -> None:
+    """Count each completed flow once.
+
+    Without a memory: the flows dated in the window. With one (syncs): every completed flow of the scan
+    (flow_scan) not counted before, so a deposit pending at the last snapshot and completed since counts
+    now, in the window whose balance shows it; its hash is remembered. The first fetch of a connection
+    (memory not established: at connect, or the first sync after memory existed) only records what the
+    balance already holds before the window."""
     seen: set[str] = set()
+    scan = flow_scan(window, memory)
     for tx in txs:
         key = f"{tx.get('type')}|{tx.get('id')}|{tx.get('txid')}"
-        if not is_external_flow(tx, window) or key in seen:
+        if not is_completed_flow(tx) or key in seen or not in_window(tx, scan):
             continue
         seen.add(key)
-        usd = flow_usd(tx, book)
-        if usd is None:
-            label = f"{tx.get('currency')} ({tx.get('type')})"
-            previous = to_decimal(state.unpriced_assets.get(label))
-            state.unpriced_assets[label] = plain(previous + abs(to_decimal(tx.get("amount"))))
-        elif tx["type"] == "deposit":
-            state.deposits += usd
-        else:
-            state.withdrawals += usd
+        if memory is not None:
+            digest = memory.hash(key)
+            if digest in memory.counted:
+                continue
+            state.counted_flows.add(digest)
+            if not memory.established and not in_window(tx, window):
+                continue  # already in the opening balance
+        _count_flow(state, tx, book)
+    if memory is not None and not memory.established:
+        state.counted_flows.add(memory.baseline())
+
+
+def _count_flow(state: AccountState, tx: Mapping[str, Any], book: PriceBook) -> None:
+    usd = flow_usd(tx, book)
+    if usd is None:
+        label = f"{tx.get('currency')} ({tx.get('type')})"
+        previous = to_decimal(state.unpriced_assets.get(label))
+        state.unpriced_assets[label] = plain(previous + abs(to_decimal(tx.get("amount"))))
+    elif tx["type"] == "deposit":
+        state.deposits += usd
+    else:
+        state.withdrawals += usd
 
 
 def add_funding(state: AccountState, entries: Iterable[Mapping[str, Any]], markets: Mapping[str, Any],

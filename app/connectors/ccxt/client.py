@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import secrets
+import weakref
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,6 +16,12 @@ from app.connectors.ccxt.profiles import VenueProfile
 from app.connectors.tls import shared_tls_context
 
 MARKETS_KEY = "ccxt-markets"
+# Last nonce signed per API key in this process, keyed by a salted hash (never the key itself).
+_LAST_NONCE: dict[str, int] = {}
+_NONCE_SALT = secrets.token_bytes(16)
+# One lock per key per event loop (a lock belongs to one loop), for venues that need serial private calls.
+_PRIVATE_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary())
 
 
 def new_exchange(profile: VenueProfile, credentials: Credentials, options: ConnectorOptions) -> Any:
@@ -39,6 +48,10 @@ def new_exchange(profile: VenueProfile, credentials: Credentials, options: Conne
         if credentials.passphrase:
             config["password"] = credentials.passphrase
     exchange = getattr(ccxt_async, profile.ccxt_id)(config)
+    if not profile.wallet_address:
+        strictly_increasing_nonces(exchange, credentials.api_key)
+    if profile.serial_private_calls:
+        serialize_private_calls(exchange, credentials.api_key)
     if not profile.load_currencies:
         # load_markets() calls fetch_currencies() when has['fetchCurrencies'] is True; on these venues
         # that is a private, slow call we don't need for balances (ccxt maps codes without it).
@@ -55,6 +68,43 @@ def new_exchange(profile: VenueProfile, credentials: Credentials, options: Conne
     return exchange
 
 
+
+
+def strictly_increasing_nonces(exchange: Any, api_key: str) -> None:
+    """Venues that sign a nonce (kraken) refuse one not above the key's last ("EAPI:Invalid nonce").
+    ccxt's nonce is the clock in ms, so parallel calls of one sync, or two syncs of one key, sign the same
+    value within a millisecond (with the rate limiter off, always). Every client of a key shares one
+    strictly increasing counter in this process, whatever the limiter setting."""
+    key_id = _key_id(api_key)
+    clock = exchange.nonce
+
+    def nonce() -> int:
+        value = max(int(clock()), _LAST_NONCE.get(key_id, 0) + 1)
+        _LAST_NONCE[key_id] = value
+        return value
+
+    exchange.nonce = nonce
+
+
+def _key_id(api_key: str) -> str:
+    return hashlib.blake2b(api_key.encode(), key=_NONCE_SALT, digest_size=16).hexdigest()
+
+
+def serialize_private_calls(exchange: Any, api_key: str) -> None:
+    """Sign and send one private request of a key at a time, across all its clients: requests sent in
+    parallel can reach the venue out of order, and a venue that wants increasing nonces (kraken) then
+    refuses the one signed first."""
+    key_id = _key_id(api_key)
+    send = exchange.fetch2
+
+    async def fetch2(path: Any, api: Any = "public", *args: Any, **kwargs: Any) -> Any:
+        if api != "private":
+            return await send(path, api, *args, **kwargs)
+        locks = _PRIVATE_LOCKS.setdefault(asyncio.get_running_loop(), {})
+        async with locks.setdefault(key_id, asyncio.Lock()):
+            return await send(path, api, *args, **kwargs)
+
+    exchange.fetch2 = fetch2
 
 
 def silence_ccxt_debug_logs() -> None:

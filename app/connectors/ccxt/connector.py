@@ -25,8 +25,9 @@ from app.connectors.base import (
     Credentials,
     DayWindow,
     Permission,
+    PermissionRefused,
 )
-from app.connectors.ccxt import activity, discovery, extras
+from app.connectors.ccxt import activity, discovery, extras, fiat, okx
 from app.connectors.ccxt.client import load_markets_cached, new_exchange
 from app.connectors.ccxt.errors import to_connector_error
 from app.connectors.ccxt.holdings import Holding, fetch_wallet, value_holdings
@@ -103,11 +104,13 @@ class CcxtConnector:
         markets = exchange.markets
         held = sorted({asset for holding in holdings for asset in holding.amounts})
         positions, txs, funding, commission = await gather_all(
-            self._positions(exchange), self._flows(exchange, window, held), self._funding(exchange, window),
+            self._positions(exchange),
+            self._flows(exchange, activity.flow_scan(window, self._options.flow_memory), held),
+            self._funding(exchange, window),
             self._commission_symbols(exchange, window),
         )
         self._add_positions(state, positions, markets, book)
-        activity.add_flows(state, txs, book, window)
+        activity.add_flows(state, txs, book, window, self._options.flow_memory)
         activity.add_funding(state, funding, markets, book, window, profile.funding_sign)
         hints = [p.get("symbol") for p in positions] + [f.get("symbol") for f in funding] + commission
         assets = {a for h in holdings if h.market != "swap" for a in h.amounts}
@@ -127,9 +130,29 @@ class CcxtConnector:
         tasks = [fetch_wallet(exchange, wallet, self.venue, secrets) for wallet in self._profile.wallets]
         results = await gather_all(*tasks)
         holdings = [holding for holding in results if holding is not None]
-        if self._profile.ccxt_id == "binance":
-            holdings.append(Holding("earn", "earn", await extras.binance_earn(exchange)))
+        if self._profile.earn == "binance":
+            earn = await extras.binance_earn(exchange)
+            extras.drop_binance_earn_receipts(holdings, earn)
+            holdings.append(Holding("earn", "earn", earn))
+        elif self._profile.earn == "okx":
+            holdings.append(Holding("earn", "earn", await okx.okx_earn(exchange)))
+        elif self._profile.earn == "bybit":
+            staked = await self._optional_wallet("earn", extras.bybit_earn(exchange))
+            if staked is not None:
+                holdings.append(Holding("earn", "earn", staked))
         return holdings
+
+    async def _optional_wallet(self, name: str, read: Awaitable[T]) -> T | None:
+        """A wallet the key may not be allowed to read (bybit Earn needs its own permission): skipped, logged."""
+        error: ConnectorError | None = None
+        try:
+            return await read
+        except Exception as exc:  # noqa: BLE001 - mapped; only a refused permission is skipped
+            error = to_connector_error(exc, self.venue, f"wallet[{name}]", self._secrets())
+        if isinstance(error, PermissionRefused | AuthError):
+            log.warning("wallet skipped", extra={"venue": self.venue, "wallet": name, "error": error.kind})
+            return None
+        raise error
 
     async def _positions(self, exchange: Any) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -149,6 +172,10 @@ class CcxtConnector:
         profile = self._profile
         if profile.flows == "none":
             return []
+        if profile.flows == "okx":
+            return await okx.okx_flows(exchange, window)
+        if profile.flows == "futures_transfers":
+            return await extras.binance_futures_transfers(exchange, window)
         calls = []
         for piece in window.split(profile.flow_max_span):
             params = activity.window_params(piece, profile.flow_paginate)
@@ -156,13 +183,20 @@ class CcxtConnector:
                 # Known gap: a currency deposited and fully converted within the day is not held any more.
                 calls += [exchange.fetch_deposits_withdrawals(code, piece.start_ms, None, dict(params))
                           for code in held if code != "USD"]
+            elif profile.flow_offset_page:
+                calls += [_offset_pages(exchange.fetch_deposits, piece.start_ms, params, profile.flow_offset_page),
+                          _offset_pages(exchange.fetch_withdrawals, piece.start_ms, params, profile.flow_offset_page)]
             else:
                 calls += [exchange.fetch_deposits(None, piece.start_ms, None, dict(params)),
                           exchange.fetch_withdrawals(None, piece.start_ms, None, dict(params))]
+        if profile.fiat == "binance":
+            calls.append(fiat.binance_fiat_flows(exchange, window))
         pages = await gather_all(*calls)
         return [tx for page in pages for tx in page]
 
     async def _funding(self, exchange: Any, window: DayWindow) -> list[dict[str, Any]]:
+        if self._profile.flows == "okx":
+            return await okx.okx_funding(exchange, window)
         out: list[dict[str, Any]] = []
         for params in self._profile.funding:
             for piece in window.split(self._profile.funding_max_span):
@@ -189,10 +223,27 @@ class CcxtConnector:
     async def _trades(self, exchange: Any, scope: TradeScope, symbols: list[str | None],
                       window: DayWindow) -> list[dict[str, Any]]:
         calls = [exchange.fetch_my_trades(symbol, piece.start_ms, None,
-                                          {**scope.params, **activity.window_params(piece, scope.paginate)})
+                                          {**scope.params,
+                                           **activity.window_params(piece, scope.paginate, self._profile.page_size)})
                  for symbol in symbols for piece in window.split(scope.max_span)]
         pages = await gather_all(*calls)
         return [trade for page in pages for trade in page]
+
+
+MAX_OFFSET_PAGES = 50
+
+
+async def _offset_pages(fetch: Callable[..., Awaitable[list[dict[str, Any]]]], since: int, params: dict[str, object],
+                        page: int) -> list[dict[str, Any]]:
+    """`limit` = the venue's maximum and `offset` on, until a short page (binance deposit and withdrawal
+    history: 1,000 rows a request; without paging a busier range lost the rest without a word)."""
+    rows: list[dict[str, Any]] = []
+    for number in range(MAX_OFFSET_PAGES):
+        batch = await fetch(None, since, page, {**params, "offset": number * page})
+        rows += batch
+        if len(batch) < page:
+            return rows
+    raise ConnectorError(f"more than {MAX_OFFSET_PAGES * page} deposits or withdrawals in one request range")
 
 
 async def gather_all(*aws: Awaitable[Any]) -> list[Any]:

@@ -54,6 +54,23 @@ def from_bybit(body: Mapping[str, Any]) -> set[Permission]:
     return perms
 
 
+_KRAKEN_TRADE = ("modify-trades", "cancel-close-trades")
+
+
+def from_kraken(body: Mapping[str, Any]) -> set[Permission]:
+    """POST /0/private/GetApiKeyInfo: result.permissions = ["query-funds", "withdraw-funds", "modify-trades", ...]."""
+    result = body.get("result")
+    if not isinstance(result, dict) or not isinstance(result.get("permissions"), list):
+        raise MalformedResponse("kraken: GetApiKeyInfo without permissions")
+    words = {str(word) for word in result["permissions"]}
+    perms = {Permission.READ}
+    if words & set(_KRAKEN_TRADE):
+        perms.add(Permission.TRADE)
+    if "withdraw-funds" in words:
+        perms.add(Permission.WITHDRAW)
+    return perms
+
+
 async def fetch_permissions(exchange: Any, style: PermissionStyle) -> set[Permission]:
     if style == "binance":
         return from_binance(await exchange.sapiGetAccountApiRestrictions())
@@ -61,6 +78,8 @@ async def fetch_permissions(exchange: Any, style: PermissionStyle) -> set[Permis
         return from_okx(await exchange.privateGetAccountConfig())
     if style == "bybit":
         return from_bybit(await exchange.privateGetV5UserQueryApi())
+    if style == "kraken":
+        return from_kraken(await exchange.privatePostGetApiKeyInfo())
     if style == "read_only":
         return {Permission.READ}  # a public wallet address can't trade or withdraw
     return {Permission.UNKNOWN}

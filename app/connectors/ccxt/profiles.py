@@ -12,8 +12,14 @@ from typing import Literal
 
 # split: fetch_deposits + fetch_withdrawals; per_code: fetch_deposits_withdrawals per held currency
 # (coinbase keeps transactions per account and ccxt needs a code); none: flows live on another venue id
-FlowMode = Literal["split", "per_code", "none"]
-PermissionStyle = Literal["binance", "okx", "bybit", "read_only", "unknown"]
+# okx: okx.py reads deposits/withdrawals and funding bills itself (documented paging and states)
+# futures_transfers: a binance futures-only connection; its flows are transfers in/out of that wallet
+FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "none"]
+# Wallets ccxt's fetch_balance does not read: binance Simple Earn, okx Simple Earn + on-chain earn
+EarnStyle = Literal["binance", "okx", "bybit", "none"]
+PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "read_only", "unknown"]
+# Fiat flows outside ccxt's deposit/withdrawal history, read by fiat.py ("none": in that history already)
+FiatStyle = Literal["binance", "none"]
 
 # Widest time range one history request asks for. Venues cap it (binance futures trades, bybit executions:
 # 7 days) and refuse past it, or ccxt shortens it without a word (binance deposits: 90 days); a window
@@ -54,8 +60,13 @@ class VenueProfile:
     market_types: tuple[str, ...] | None = None  # options['fetchMarkets']['types'] when ccxt supports it
     flows: FlowMode = "split"
     flow_paginate: bool = False
+    fiat: FiatStyle = "none"
+    earn: EarnStyle = "none"
+    # rows per request the venue documents as its maximum, for ccxt's paginator (its default asks 1,000)
+    page_size: int | None = None
     funding: tuple[dict[str, object], ...] = ()  # params for fetch_funding_history(None, ...)
     flow_max_span: timedelta = MAX_SPAN  # per deposit/withdrawal request; longer windows go in pieces
+    flow_offset_page: int | None = None  # `limit`/`offset` paging of deposit/withdrawal history (binance: 1,000)
     funding_max_span: timedelta = MAX_SPAN  # per funding request
     # ccxt passes some venues' raw sign through: bybit execFee for funding is + when paid. Ours: + received.
     funding_sign: int = 1
@@ -67,6 +78,7 @@ class VenueProfile:
     tickers_params: dict[str, object] = field(default_factory=dict)
     wallet_address: bool = False  # api_key is a public wallet address (hyperliquid)
     load_currencies: bool = True  # False: skip fetch_currencies (private or not needed for parsing)
+    serial_private_calls: bool = False  # venue checks nonce order on arrival (kraken): one at a time
 
 
 SPOT = Wallet("spot", "spot", {"type": "spot"})
@@ -76,6 +88,8 @@ _BINANCE_SPOT_SIDE = (
     Wallet("margin", "margin", {"type": "margin"}, optional=True),
     # 'earn' is fetched with binance's Simple Earn endpoints (see extras.binance_earn).
 )
+_BINANCE_USDM_PARAMS: dict[str, object] = {"type": "future", "subType": "linear"}
+_BINANCE_COINM_PARAMS: dict[str, object] = {"type": "delivery", "subType": "inverse"}
 _BINANCE_USDM = Wallet("usdm", "swap", {"type": "future"})
 _BINANCE_COINM = Wallet("coinm", "futures", {"type": "delivery"})
 _BINANCE_TRADES_SPOT = (
@@ -98,22 +112,26 @@ PROFILES: dict[str, VenueProfile] = {
         # one day of deposits/withdrawals fits one page (binance: 1,000 rows); ccxt's backward
         # paginator would add a call per row
         flow_max_span=BINANCE_FLOW_SPAN,
-        funding=({"type": "future"}, {"type": "delivery"}),
-        positions=({"type": "future"}, {"type": "delivery"}),
+        flow_offset_page=1000,
+        fiat="binance",
+        earn="binance",
+        # ccxt picks USDⓈ-M or COIN-M by subType (default linear) whatever `type` says: name both
+        funding=(_BINANCE_USDM_PARAMS, _BINANCE_COINM_PARAMS),
+        positions=(_BINANCE_USDM_PARAMS, _BINANCE_COINM_PARAMS),
         permissions="binance",
         options=_BINANCE_OPTIONS,
         load_currencies=False,
     ),
     "binanceusdm": VenueProfile(
         "binanceusdm", wallets=(_BINANCE_USDM,), trades=_BINANCE_TRADES_USDM,
-        market_types=("spot", "linear"), flows="none", funding=({"type": "future"},),
-        positions=({"type": "future"},), permissions="binance", options=_BINANCE_OPTIONS,
+        market_types=("spot", "linear"), flows="futures_transfers", funding=(_BINANCE_USDM_PARAMS,),
+        positions=(_BINANCE_USDM_PARAMS,), permissions="binance", options=_BINANCE_OPTIONS,
         load_currencies=False,
     ),
     "binancecoinm": VenueProfile(
         "binancecoinm", wallets=(_BINANCE_COINM,), trades=_BINANCE_TRADES_COINM,
-        market_types=("spot", "inverse"), flows="none", funding=({"type": "delivery"},),
-        positions=({"type": "delivery"},), permissions="binance", options=_BINANCE_OPTIONS,
+        market_types=("spot", "inverse"), flows="futures_transfers", funding=(_BINANCE_COINM_PARAMS,),
+        positions=(_BINANCE_COINM_PARAMS,), permissions="binance", options=_BINANCE_OPTIONS,
         load_currencies=False,
     ),
     "bybit": VenueProfile(
@@ -136,6 +154,7 @@ PROFILES: dict[str, VenueProfile] = {
         funding=({"type": "swap", "subType": "linear"}, {"type": "swap", "subType": "inverse"}),
         positions=({"type": "swap", "subType": "linear"},),
         permissions="bybit",
+        earn="bybit",
         funding_sign=-1,
         tickers_params={"type": "spot"},  # ccxt's bybit default is linear swaps
         load_currencies=False,
@@ -152,8 +171,9 @@ PROFILES: dict[str, VenueProfile] = {
                                  (None, "option"))
         ),
         market_types=("spot", "swap", "future"),
-        flow_paginate=True,
-        funding=({"type": "swap"},),
+        flows="okx",  # and funding bills: okx.py (okx pages of 100; ccxt asks 1,000 or ignores the window)
+        earn="okx",
+        page_size=100,
         positions=({},),
         permissions="okx",
         load_currencies=False,
@@ -217,9 +237,12 @@ PROFILES: dict[str, VenueProfile] = {
     ),
     "kraken": VenueProfile(
         "kraken",
-        wallets=(SPOT,),  # BalanceEx: spot, incl. margin collateral; earn shows as ".F"/".S" assets
+        # BalanceEx: spot, incl. margin collateral; earn shows as ".F"/".S" assets. It takes no `type`.
+        wallets=(Wallet("spot", "spot", {}),),
         trades=(TradeScope("spot"),),  # TradesHistory covers spot and margin fills
-        positions=({"docalcs": True},),
+        positions=({},),  # ccxt sends docalcs=true and consolidation=market, as kraken documents
+        permissions="kraken",
+        serial_private_calls=True,
         positions_add_upl=True,  # open margin positions' PnL is not in BalanceEx
     ),
     "coinbase": VenueProfile(

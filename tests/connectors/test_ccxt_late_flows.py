@@ -1,0 +1,101 @@
+"""Every faked ccxt venue: a deposit pending at one snapshot and completed one or three days later counts
+once, in the window of the first fetch that sees it completed (issue 19, item 13), through the connector
+with the flow memory a sync carries between snapshots (app/services/flow_memory.py does the storing).
+
+Connect at 2024-05-05 00:00 (the opening balance holds an older deposit: recorded, never counted); both
+deposits are dated 2024-05-05 12:00 and pending; one completes before the fetch of 05-07 00:00, the
+other before the fetch of 05-09 00:00.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from app.connectors.base import ConnectorOptions, Credentials, DayWindow, FlowMemory
+from app.connectors.ccxt_venue import create
+from tests.fakes.ccxt_venues import (
+    IN_WINDOW_MS,
+    OUT_OF_WINDOW_MS,
+    WINDOW,
+    Scenario,
+    binance_scenario,
+    bybit_scenario,
+    fake_venue,
+    fixture,
+    kraken_scenario,
+    okx_scenario,
+)
+
+
+@dataclass
+class Venue:
+    build: Callable[[list[dict[str, Any]]], Scenario]
+    deposit: Callable[[str, str, int], dict[str, Any]]  # (id, amount, ms) -> a pending deposit row
+    complete: Callable[[dict[str, Any]], None]
+    usdt: Decimal  # the venue's USD price of USDT
+
+
+def _binance(n: str, amount: str, ms: int) -> dict[str, Any]:
+    return {**fixture("binance", "fetchDeposits")[0], "id": n, "txId": f"tx{n}", "amount": amount,
+            "coin": "USDT", "insertTime": str(ms), "status": 0}
+
+
+def _okx(n: str, amount: str, ms: int) -> dict[str, Any]:
+    return {"ccy": "USDT", "chain": "USDT-TRC20", "amt": amount, "from": "", "to": "T", "txId": f"tx{n}",
+            "ts": str(ms), "state": "0", "depId": n, "actualDepBlkConfirm": "0"}
+
+
+def _bybit(n: str, amount: str, ms: int) -> dict[str, Any]:
+    return {"coin": "USDT", "chain": "TRX", "amount": amount, "txID": f"tx{n}", "status": 1, "toAddress": "T1",
+            "tag": "", "depositFee": "", "successAt": str(ms), "confirmations": "1", "txIndex": "0",
+            "blockHash": "", "batchReleaseLimit": "-1", "depositType": "0", "id": n}
+
+
+def _kraken(n: str, amount: str, ms: int) -> dict[str, Any]:
+    return {**fixture("kraken", "fetchDeposits")["result"][0], "refid": n, "txid": f"tx{n}", "amount": amount,
+            "time": str(ms // 1000), "status": "Pending"}
+
+
+VENUES = {
+    "binance": Venue(lambda rows: binance_scenario({"spot": {"USDT": "10"}}, {"BTC/USDT": "50000"}, deposits=rows),
+                     _binance, lambda row: row.update(status=1), Decimal(1)),
+    "okx": Venue(lambda rows: okx_scenario({"USDT": "10"}, {"USDT/USD": "1.0001"}, deposits=rows),
+                 _okx, lambda row: row.update(state="2"), Decimal("1.0001")),
+    "bybit": Venue(lambda rows: bybit_scenario({"USDT": "10"}, {"BTC/USDT": "50000"}, deposits=rows),
+                   _bybit, lambda row: row.update(status=3), Decimal(1)),
+    "kraken": Venue(lambda rows: kraken_scenario({"USDT": "10"}, {"USDT/USD": "1.0001"}, deposits=rows),
+                    _kraken, lambda row: row.update(status="Success"), Decimal("1.0001")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VENUES))
+async def test_a_deposit_completed_one_and_three_days_late_counts_once(name: str) -> None:
+    venue = VENUES[name]
+    old = venue.deposit("1001", "700", OUT_OF_WINDOW_MS)  # completed before connecting: in the opening balance
+    venue.complete(old)
+    one_day, three_days = venue.deposit("1002", "10", IN_WINDOW_MS), venue.deposit("1003", "30", IN_WINDOW_MS)
+    rows = [old, one_day, three_days]
+    sc = venue.build(rows)
+    memory = FlowMemory(b"k" * 32)
+    deposits: list[Decimal] = []
+    with fake_venue(name, sc) as fake:
+        for day in range(6):  # the connect fetch, then the runs of 05-06 ... 05-10 00:00
+            if day == 2:
+                venue.complete(one_day)
+            if day == 4:
+                venue.complete(three_days)
+            start = WINDOW.start + timedelta(days=day - 1) if day else WINDOW.start
+            window = DayWindow(start, WINDOW.start + timedelta(days=day))
+            options = ConnectorOptions(base_url=fake.base_url, cache={}, flow_memory=memory)
+            state = await create(name, Credentials(sc.api_key, sc.api_secret, sc.passphrase), options
+                                 ).fetch_account_state(window)
+            deposits.append(state.deposits)
+            memory = FlowMemory(memory.key, memory.counted | frozenset(state.counted_flows))
+        assert fake.unknown == []
+    assert deposits == [0, 0, 10 * venue.usdt, 0, 30 * venue.usdt, 0]

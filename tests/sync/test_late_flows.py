@@ -1,0 +1,77 @@
+"""A flow whose state changes after its window is counted exactly once, in the window in which the balance
+shows it (issue 19, item 13): a deposit pending at one snapshot and completed one or three days later
+used to be dated in an earlier window and never counted, so it became profit.
+
+Driven through the real app (connect, then the 00:00 job) against the fake binance, whose deposit
+history is edited between runs the way binance changes a deposit's status (0 pending -> 1 success).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import col, select
+
+from app.models import CountedFlow, Snapshot
+from app.services.scheduler import run_daily_sync
+from tests.fakes.ccxt_venues import binance_scenario, fake_venue, fixture
+from tests.sync.conftest import API_KEY, API_SECRET, BALANCES, PRICES, SyncApp, running_app, sync_settings
+
+
+def _ms(when: datetime) -> int:
+    return int(when.timestamp() * 1000)
+
+
+def _deposit(dep_id: str, amount: str, inserted: datetime, status: int) -> dict[str, Any]:
+    return {**fixture("binance", "fetchDeposits")[0], "id": dep_id, "txId": f"tx-{dep_id}", "amount": amount,
+            "coin": "USDT", "insertTime": str(_ms(inserted)), "status": status}
+
+
+def _run(day: int) -> datetime:
+    return datetime(2024, 5, day, 0, 0, 5, tzinfo=UTC)
+
+
+async def test_deposits_completed_one_and_three_days_late_count_once_when_the_balance_shows_them(
+    settings: Any,
+) -> None:
+    connected = datetime(2024, 5, 5, 14, 30, tzinfo=UTC)
+    in_opening_balance = _deposit("d0", "700", connected - timedelta(days=1), 1)  # done before connecting
+    one_day_late = _deposit("d1", "10", connected - timedelta(hours=4), 0)  # pending at connect
+    three_days_late = _deposit("d3", "30", datetime(2024, 5, 6, 8, tzinfo=UTC), 0)
+    deposits = [in_opening_balance, one_day_late]
+    scenario = binance_scenario(BALANCES, PRICES, deposits=deposits, api_key=API_KEY, api_secret=API_SECRET)
+
+    class Clock:
+        now = connected
+
+        def __call__(self) -> datetime:
+            return self.now
+
+    clock = Clock()
+    with fake_venue("binance", scenario) as venue:
+        async with running_app(sync_settings(settings, {"binance": venue.base_url}), clock) as app:
+            assert (await app.connect()).status_code == 201
+            for day in (6, 7, 8, 9, 10, 11):
+                if day == 7:
+                    one_day_late["status"] = 1  # completed on 05-06: the balance of 05-07 00:00 shows it
+                    deposits.append(three_days_late)  # made on 05-06 08:00, pending
+                if day == 10:
+                    three_days_late["status"] = 1  # completed on 05-09
+                clock.now = _run(day)
+                assert (await run_daily_sync(app.runtime, now=_run(day))).outcomes == {"success": 1}
+            rows, hashes = await _stored(app)
+    by_day = {row.day: row.deposits for row in rows}
+    assert by_day == {date(2024, 5, 4): 0, date(2024, 5, 5): 0, date(2024, 5, 6): Decimal("10"),
+                      date(2024, 5, 7): 0, date(2024, 5, 8): 0, date(2024, 5, 9): Decimal("30"),
+                      date(2024, 5, 10): 0}
+    # remembered by keyed hash only: d0 and d1 and d3 and the connection's baseline, never an id
+    assert len(hashes) == 4 and all(len(h) == 64 and int(h, 16) >= 0 for h in hashes)
+
+
+async def _stored(app: SyncApp) -> tuple[list[Snapshot], list[str]]:
+    async with app.state.sessionmaker() as session:
+        rows = list((await session.exec(select(Snapshot).order_by(col(Snapshot.day)))).all())
+        hashes = list((await session.exec(select(CountedFlow.flow_hash))).all())
+    return rows, hashes
