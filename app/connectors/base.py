@@ -16,6 +16,9 @@ from app.core.money import ZERO
 
 # Breakdown key set (only) when the venue could not report the window's external flows; see AccountState.
 FLOWS_UNAVAILABLE = "flows_unavailable"
+# Breakdown key set (only) on a day the venue does not value (a stock broker's weekend or market holiday):
+# the row carries the last valued day's figures forward, without return, and is not a coverage gap.
+MARKET_CLOSED = "market_closed"
 
 MARKETS = (
     "spot", "swap", "futures", "options", "margin", "earn",
@@ -91,6 +94,9 @@ class AccountState:
     # False when the venue has no deposit/withdrawal history (TradeStation v3): deposits/withdrawals above
     # are then 0 by ignorance, not by fact, and a transfer would show up as a return. Reports say so.
     flows_known: bool = True
+    # True when the venue did not value the window's last day (market closed): the figures are the last
+    # valued day's, carried forward.
+    market_closed: bool = False
 
     def market(self, name: str) -> MarketStats:
         if name not in MARKETS:
@@ -103,6 +109,8 @@ class AccountState:
             out["unpriced_assets"] = dict(sorted(self.unpriced_assets.items()))
         if not self.flows_known:  # stored in the breakdown JSON: no schema change, absent means known
             out[FLOWS_UNAVAILABLE] = True
+        if self.market_closed:
+            out[MARKET_CLOSED] = True
         return out
 
 
@@ -123,12 +131,29 @@ class Credentials:
 
 @dataclass
 class EquityPoint:
-    """One historical day of equity, for backfill (IBKR Flex)."""
+    """One historical day, for backfill (IBKR Flex): what the venue's history has for that day.
+
+    cash and unrealized_pnl are None when the history does not have them (unknown, never 0)."""
 
     day: date
     total_equity: Decimal
     deposits: Decimal = ZERO
     withdrawals: Decimal = ZERO
+    cash: Decimal | None = None
+    unrealized_pnl: Decimal | None = None
+    markets: dict[str, MarketStats] = field(default_factory=dict)
+    market_closed: bool = False  # the venue did not value this day: the previous day's figures, carried
+
+    def market(self, name: str) -> MarketStats:
+        if name not in MARKETS:
+            raise ValueError(f"unknown market {name!r}")
+        return self.markets.setdefault(name, MarketStats())
+
+    def breakdown(self) -> dict[str, object]:
+        out: dict[str, object] = {name: stats.to_json() for name, stats in sorted(self.markets.items())}
+        if self.market_closed:
+            out[MARKET_CLOSED] = True
+        return out
 
 
 class ConnectorError(Exception):

@@ -15,6 +15,7 @@ from app.connectors.base import (
     Credentials,
     DayWindow,
     EquityPoint,
+    MarketStats,
     Permission,
     RateLimited,
     VenueUnavailable,
@@ -81,6 +82,13 @@ async def test_daily_statement_maps_equity_markets_trades_and_no_flows(brokers: 
     assert state.deposits == 0 and state.withdrawals == 0
 
 
+def point(day: date, total: str, cash: str, *, unrealized: int, stocks: str, options: str, trades: int,
+          volume: int, fees: int) -> EquityPoint:
+    return EquityPoint(day, D(total), cash=D(cash), unrealized_pnl=D(unrealized), markets={
+        "stocks": MarketStats(equity=D(stocks), trades=trades, volume=D(volume), fees=D(fees)),
+        "options": MarketStats(equity=D(options))})
+
+
 async def test_backfill_returns_one_point_per_report_date(brokers: FakeBrokers) -> None:
     conn, _ = connector(brokers, "backfill")
     try:
@@ -88,11 +96,16 @@ async def test_backfill_returns_one_point_per_report_date(brokers: FakeBrokers) 
         state = await conn.fetch_account_state(day(2025, 1, 2))
     finally:
         await conn.close()
-    # three FlexStatements, EquitySummaryByReportDateInBase totals 155000 / 159000 / 162500; no deposits
+    # Three FlexStatements, one per day; each point has what its statement has (no deposits):
+    # EquitySummaryByReportDateInBase total / cash / stock / options, the sum of that day's
+    # OpenPosition fifoPnlUnrealized, and that day's executions (|tradeMoney|, -ibCommission).
     assert points == [
-        EquityPoint(date(2025, 1, 1), D("155000")),
-        EquityPoint(date(2025, 1, 2), D("159000")),
-        EquityPoint(date(2025, 1, 3), D("162500")),
+        point(date(2025, 1, 1), "155000", "100000", unrealized=1000 + 1000 + 1000, stocks="50000", options="5000",
+              trades=2, volume=12400 + 3600, fees=25 + 25),
+        point(date(2025, 1, 2), "159000", "98000", unrealized=1500 + 1500 + 100 + 2000, stocks="55000",
+              options="6000", trades=2, volume=3900 + 4200, fees=100 + 100),
+        point(date(2025, 1, 3), "162500", "95000", unrealized=1920 + 1750 + 100 + 3500, stocks="60000",
+              options="7500", trades=2, volume=5120 + 2025, fees=30 + 30),
     ]
     # 20250102: NVDA BUY tradeMoney 3900 (commission -100), TSLA SELL tradeMoney -4200 (commission -100)
     assert state.total_equity == D("159000")

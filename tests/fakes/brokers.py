@@ -90,7 +90,8 @@ class FakeBrokerState:
     alpaca_force_status: int | None = None  # e.g. 429 or 503 on every Alpaca call
     ibkr_tokens: set[str] = field(default_factory=lambda: {IBKR_TOKEN})
     ibkr_expired_tokens: set[str] = field(default_factory=lambda: {IBKR_EXPIRED_TOKEN})
-    ibkr_queries: dict[str, Path] = field(default_factory=lambda: dict(IBKR_QUERIES))
+    # query id -> statement file, or the statement's bytes (tests/fakes/flex_statements.py renders them)
+    ibkr_queries: dict[str, Path | bytes] = field(default_factory=lambda: dict(IBKR_QUERIES))
     default_ibkr_statement: Path = IBKR_QUERIES["daily"]
     ibkr_pending_polls: int = 0  # GetStatement answers Warn/1019 this many times per reference code
     ibkr_throttle: bool = False  # every SendRequest answers Fail/1018
@@ -247,7 +248,7 @@ async def flex_get_statement(request: Request) -> Response:
     if entry[2] > 0:
         entry[2] -= 1
         return _xml(_read(OWN_DATA / "ibkr_getstatement_warn_1019.xml"))
-    body = _read(entry[1])
+    body = entry[1] if isinstance(entry[1], bytes) else _read(entry[1])
     if state.ibkr_prefix_bom and not body.startswith(b"\xef\xbb\xbf"):
         body = b"\xef\xbb\xbf" + body
     return _xml(body)
