@@ -148,3 +148,67 @@ def test_symbol_classification() -> None:
     assert alpaca._market_for_symbol("BTC/USD") == "spot"
     assert alpaca._market_for_symbol("AAPL240119C00150000") == "options"
     assert alpaca._market_for_symbol("AAPL") == "stocks"
+
+
+def nta(kind: str, day: str, amount: str, n: int, **extra: str) -> dict[str, str]:
+    """A non-trade activity in Alpaca's documented NTA shape (id = date::uuid, date only)."""
+    return {"id": f"{day.replace('-', '')}000000000::00000000-0000-4000-8000-{n:012d}",
+            "account_id": "aba134b6-217d-4fd2-b460-e3c80bbfb9b4", "activity_type": kind, "date": day,
+            "net_amount": amount, "description": "", "status": "executed", **extra}
+
+
+MAY_6 = DayWindow(datetime(2024, 5, 6, tzinfo=UTC), datetime(2024, 5, 7, tzinfo=UTC))
+
+
+async def test_journals_and_acats_transfers_are_flows_by_the_sign_of_net_amount(brokers: FakeBrokers) -> None:
+    brokers.state.alpaca_activities = [
+        nta("JNLC", "2024-05-06", "2000", 1),  # cash journaled in from another account
+        nta("JNLC", "2024-05-06", "-300", 2),  # and out
+        nta("ACATC", "2024-05-06", "5000", 3),  # ACATS cash in
+        nta("JNLS", "2024-05-06", "0", 4, symbol="AAPL", qty="10"),  # 10 AAPL in, no amount stated
+        nta("ACATS", "2024-05-06", "-250.00", 5, symbol="AAPL", qty="-2"),  # 2 AAPL out, valued by Alpaca
+        {**nta("CSD", "2024-05-06", "1000", 6), "status": "canceled"},
+        nta("DIV", "2024-05-06", "15", 7, symbol="AAPL"),  # income: not asked for, never a flow
+        nta("JNLC", "2024-05-07", "700", 8),  # the next day: the next window's
+    ]
+    conn = connector(brokers)
+    try:
+        state = await conn.fetch_account_state(MAY_6)
+    finally:
+        await conn.close()
+    # 2,000 + 5,000 + 10 AAPL x 120.0 (the position's current_price, trading_v2_positions.json)
+    assert state.deposits == D("2000") + D("5000") + D("10") * D("120.0")
+    assert state.withdrawals == D("300") + D("250.00")
+    assert state.flows_known is True
+    # one activities call, whole dates one day either side of the window; nothing else asked twice
+    assert brokers.state.alpaca_activity_queries == [{
+        "activity_types": "FILL,CSD,CSW,JNLC,ACATC,JNLS,ACATS,FEE,PTC", "after": "2024-05-05",
+        "until": "2024-05-08", "direction": "asc", "page_size": "100"}]
+    assert sorted(path for _, path in brokers.state.requests) == [
+        "/v2/account", "/v2/account/activities", "/v2/positions"]
+
+
+async def test_a_security_transfer_that_cannot_be_valued_makes_the_flows_unknown(brokers: FakeBrokers) -> None:
+    brokers.state.alpaca_activities = [nta("JNLS", "2024-05-06", "0", 1, symbol="MSFT", qty="3")]
+    conn = connector(brokers)
+    try:
+        state = await conn.fetch_account_state(MAY_6)
+    finally:
+        await conn.close()
+    assert state.flows_known is False and state.deposits == 0
+    assert state.breakdown()["flows_unavailable"] is True
+
+
+async def test_a_deposit_dated_the_connect_day_is_counted_by_the_next_window(brokers: FakeBrokers) -> None:
+    # Connected at 14:30 UTC on May 6 (10:30 New York): the deposit, dated May 6 (00:00 New York), came later.
+    brokers.state.alpaca_activities = [nta("CSD", "2024-05-06", "1000", 1)]
+    connected = datetime(2024, 5, 6, 14, 30, tzinfo=UTC)
+    conn = connector(brokers)
+    try:
+        initial = await conn.fetch_account_state(DayWindow(connected, connected))
+        assert brokers.state.alpaca_activity_queries == []  # an empty window asks for nothing
+        state = await conn.fetch_account_state(DayWindow(connected, datetime(2024, 5, 7, tzinfo=UTC)))
+    finally:
+        await conn.close()
+    assert initial.deposits == 0
+    assert state.deposits == D("1000")
