@@ -143,6 +143,7 @@ class EquityPoint:
     unrealized_pnl: Decimal | None = None
     markets: dict[str, MarketStats] = field(default_factory=dict)
     market_closed: bool = False  # the venue did not value this day: the previous day's figures, carried
+    flows_known: bool = True  # False: a flow of this day could not be valued (see AccountState)
 
     def market(self, name: str) -> MarketStats:
         if name not in MARKETS:
@@ -153,6 +154,8 @@ class EquityPoint:
         out: dict[str, object] = {name: stats.to_json() for name, stats in sorted(self.markets.items())}
         if self.market_closed:
             out[MARKET_CLOSED] = True
+        if not self.flows_known:
+            out[FLOWS_UNAVAILABLE] = True
         return out
 
 

@@ -81,6 +81,7 @@ class FlexData:
     unrealized: dict[date, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
     trades: list[FlexTrade] = field(default_factory=list)
     flows: list[tuple[date, Decimal]] = field(default_factory=list)  # (report date, +deposit / -withdrawal)
+    unvalued_transfers: list[date] = field(default_factory=list)  # report dates of transfers without a value
     to_date: date | None = None  # the newest toDate of the statements: the last day they cover
 
     def nav_days(self) -> list[date]:
@@ -226,6 +227,7 @@ def parse_statement(body: bytes) -> FlexData:
         _parse_positions(stmt, data)
         _parse_trades(stmt, data)
         _parse_flows(stmt, data)
+        _parse_transfers(stmt, data)
     return data
 
 
@@ -327,6 +329,31 @@ def _parse_flows(stmt: _Statement, data: FlexData) -> None:
             data.flows.append((day, _num(tx, "amount") * _fx(tx) * stmt.usd(day)))
 
 
+def _parse_transfers(stmt: _Statement, data: FlexData) -> None:
+    """The Transfers section: positions and cash moved in or out of this account from another (ACATS,
+    ATON, FOP, DVP, INTERNAL between IB accounts). External to this account, so flows like a deposit:
+    a position at its value in base (positionAmountInBase, else positionAmount x fxRateToBase), cash at
+    cashTransfer x fxRateToBase; IN adds, OUT removes. Dated by report date, like cash transactions."""
+    for row in stmt.node.iter("Transfer"):
+        direction = (row.get("direction") or "").upper()
+        if direction not in ("IN", "OUT"):
+            continue
+        day = parse_flex_date(row.get("reportDate")) or parse_flex_date(row.get("date"))
+        if day is None:
+            continue
+        if row.get("positionAmountInBase") not in (None, ""):
+            value = _num(row, "positionAmountInBase")
+        elif row.get("positionAmount") not in (None, ""):
+            value = _num(row, "positionAmount") * _fx(row)
+        else:
+            value = _num(row, "cashTransfer") * _fx(row)
+        if not value:  # a position moved without a stated value: the day's flows are not known
+            data.unvalued_transfers.append(day)
+            continue
+        value = abs(value) * stmt.usd(day)
+        data.flows.append((day, value if direction == "IN" else -value))
+
+
 def _flows_from_nav(stmt: _Statement, data: FlexData) -> None:
     """Fallback when the query has no Cash Transactions: a one-day ChangeInNAV carries the net flow."""
     for nav in stmt.node.iter("ChangeInNAV"):
@@ -374,6 +401,10 @@ def account_state(data: FlexData, first_day: date, last_day: date) -> AccountSta
         if previous is None and reported < first_day:
             continue  # before the statement's first NAV row: already inside that equity
         _add_flow(state, amount)
+    for reported in data.unvalued_transfers:
+        nav_day = data.flow_nav_day(reported)
+        if nav_day is not None and nav_day <= as_of and (previous is None or nav_day > previous):
+            state.flows_known = False
     return state
 
 
@@ -428,6 +459,10 @@ def history(data: FlexData, days: int) -> list[EquityPoint]:
         nav_day = data.flow_nav_day(reported)
         if nav_day is not None and nav_day in points:
             _add_flow(points[nav_day], amount)
+    for reported in data.unvalued_transfers:
+        nav_day = data.flow_nav_day(reported)
+        if nav_day is not None and nav_day in points:
+            points[nav_day].flows_known = False
     return sorted(points.values(), key=lambda p: p.day)
 
 

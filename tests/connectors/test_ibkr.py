@@ -268,3 +268,30 @@ def test_query_id_may_come_from_extra() -> None:
     assert conn._query_id == "123"
     with pytest.raises(AuthError):
         ibkr.IbkrFlexConnector(Credentials(IBKR_TOKEN, ""), ConnectorOptions())
+
+
+async def test_transfers_from_other_accounts_are_flows(brokers: FakeBrokers) -> None:
+    from tests.fakes.flex_statements import Nav, Statement, Transfer, render
+
+    mar = lambda day: date(2025, 3, day)  # noqa: E731
+    navs = [Nav(mar(3), "100000"), Nav(mar(4), "100100"), Nav(mar(5), "104100"), Nav(mar(6), "103550"),
+            Nav(mar(7), "103600")]
+    brokers.state.ibkr_queries["transfers"] = render(Statement(mar(3), mar(7), navs, transfers=[
+        Transfer("ACATS", "IN", mar(5), symbol="TSLA", quantity="10", position_amount_in_base="4000"),
+        Transfer("INTERNAL", "OUT", mar(6), asset_category="CASH", cash_transfer="-500", currency="EUR",
+                 fx_rate_to_base="1.1"),
+        Transfer("FOP", "IN", mar(7), symbol="MSFT", quantity="3"),  # no value stated
+    ]))
+    conn, _ = connector(brokers, "transfers")
+    try:
+        points = {p.day: p for p in await conn.fetch_history(days=365)}
+        wednesday = await conn.fetch_account_state(day(2025, 3, 5))
+        thursday = await conn.fetch_account_state(day(2025, 3, 6))
+        friday = await conn.fetch_account_state(day(2025, 3, 7))
+    finally:
+        await conn.close()
+    assert (wednesday.deposits, wednesday.withdrawals, wednesday.flows_known) == (D("4000"), 0, True)
+    assert (thursday.deposits, thursday.withdrawals) == (0, D("500") * D("1.1"))
+    assert friday.flows_known is False and friday.deposits == 0  # a position came in at no stated value
+    assert points[mar(5)].deposits == D("4000") and points[mar(6)].withdrawals == D("550.0")
+    assert points[mar(7)].breakdown()["flows_unavailable"] is True

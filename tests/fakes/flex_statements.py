@@ -8,7 +8,10 @@ The layout follows IB's Activity Flex XML as the real fixtures in tests/data/fix
 stock, options, commodities, total)` for business days only, `OpenPositions > OpenPosition(reportDate,
 fifoPnlUnrealized, fxRateToBase, levelOfDetail)` for the statement's last NAV day, and
 `CashTransactions > CashTransaction(type "Deposits/Withdrawals", amount, currency, fxRateToBase,
-dateTime "YYYYMMDD;HHMMSS", reportDate)`. Dates are IB's default yyyyMMdd. Values are ours.
+dateTime "YYYYMMDD;HHMMSS", reportDate)` and `Transfers > Transfer(type, direction IN/OUT,
+assetCategory, quantity, positionAmountInBase | cashTransfer, currency, fxRateToBase, reportDate, date)`
+(the attribute names of IB's Transfers section, as the ibflex library's Transfer type lists them).
+Dates are IB's default yyyyMMdd. Values are ours.
 """
 
 from __future__ import annotations
@@ -39,6 +42,22 @@ class Flow:
     kind: str = "Deposits/Withdrawals"
 
 
+@dataclass(frozen=True)
+class Transfer:
+    """A Transfers-section row: a position or cash moved in or out from another account."""
+
+    kind: str  # ACATS, ATON, FOP, DVP, INTERNAL
+    direction: str  # IN / OUT
+    reported: date
+    asset_category: str = "STK"
+    symbol: str = ""
+    quantity: str = "0"
+    position_amount_in_base: str | None = None
+    cash_transfer: str | None = None
+    currency: str = "USD"
+    fx_rate_to_base: str = "1"
+
+
 @dataclass
 class Statement:
     from_date: date
@@ -47,6 +66,7 @@ class Statement:
     flows: list[Flow] = field(default_factory=list)
     unrealized: str | None = None  # fifoPnlUnrealized of one position on the last NAV day; None: no section
     base: str = "USD"
+    transfers: list[Transfer] = field(default_factory=list)
 
 
 def _d(day: date) -> str:
@@ -85,5 +105,13 @@ def render(stmt: Statement) -> bytes:
         lines.append(_element("CashTransaction", accountId=ACCOUNT, currency=flow.currency,
                               fxRateToBase=flow.fx_rate_to_base, type=flow.kind, amount=flow.amount,
                               dateTime=flow.booked, reportDate=_d(flow.reported), description="CASH TRANSFER"))
-    lines += ["</CashTransactions>", "</FlexStatement>", "</FlexStatements>", "</FlexQueryResponse>"]
+    lines += ["</CashTransactions>", "<Transfers>"]
+    for t in stmt.transfers:
+        amounts = {k: v for k, v in (("positionAmountInBase", t.position_amount_in_base),
+                                     ("cashTransfer", t.cash_transfer)) if v is not None}
+        lines.append(_element("Transfer", accountId=ACCOUNT, type=t.kind, direction=t.direction,
+                              assetCategory=t.asset_category, currency=t.currency, fxRateToBase=t.fx_rate_to_base,
+                              symbol=t.symbol, reportDate=_d(t.reported), date=_d(t.reported), quantity=t.quantity,
+                              **amounts))
+    lines += ["</Transfers>", "</FlexStatement>", "</FlexStatements>", "</FlexQueryResponse>"]
     return "\n".join(lines).encode()
