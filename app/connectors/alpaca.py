@@ -51,7 +51,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-ASSET_CLASS_MARKETS = {"us_equity": "stocks", "us_option": "options", "crypto": "spot"}
+# crypto_perp: Alpaca's crypto perpetual futures (alpaca-py AssetClass.CRYPTO_PERP), not stocks
+ASSET_CLASS_MARKETS = {"us_equity": "stocks", "us_option": "options", "crypto": "spot", "crypto_perp": "swap"}
 CASH_FLOW_TYPES = ("CSD", "CSW", "JNLC", "ACATC")  # external cash in (+) / out (-) by net_amount's sign
 SECURITY_FLOW_TYPES = ("JNLS", "ACATS")  # securities journaled or transferred in (+) / out (-)
 FEE_TYPES = ("FEE", "PTC")

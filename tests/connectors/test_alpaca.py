@@ -212,3 +212,48 @@ async def test_a_deposit_dated_the_connect_day_is_counted_by_the_next_window(bro
         await conn.close()
     assert initial.deposits == 0
     assert state.deposits == D("1000")
+
+
+def position(symbol: str, asset_class: str, exchange: str, qty: str, price: str, market_value: str,
+             cost_basis: str, unrealized: str) -> dict[str, str]:
+    """A position in Alpaca's documented Position shape (GET /v2/positions), all numbers as strings."""
+    side = "short" if qty.startswith("-") else "long"
+    return {"asset_id": "00000000-0000-4000-8000-000000000001", "symbol": symbol, "exchange": exchange,
+            "asset_class": asset_class, "asset_marginable": "true", "avg_entry_price": price, "qty": qty,
+            "qty_available": qty, "side": side, "market_value": market_value, "cost_basis": cost_basis,
+            "unrealized_pl": unrealized, "unrealized_plpc": "0", "unrealized_intraday_pl": "0",
+            "unrealized_intraday_plpc": "0", "current_price": price, "lastday_price": price, "change_today": "0"}
+
+
+POSITIONS = [
+    position("AAPL", "us_equity", "NASDAQ", "10", "190", "1900", "1800", "100"),
+    position("TSLA", "us_equity", "NASDAQ", "-5", "200", "-1000", "-1050", "50"),  # short: negative value
+    position("AAPL240621C00200000", "us_option", "", "2", "3.20", "640", "700", "-60"),  # x100 included
+    position("BTC/USD", "crypto", "CRYPTO", "0.01", "65000", "650", "630", "20"),
+    position("BTC-PERP", "crypto_perp", "CRYPTO", "0.02", "65000", "1300", "1290", "10"),
+]
+
+
+async def test_every_product_is_valued_as_alpaca_py_parses_it(brokers: FakeBrokers) -> None:
+    from alpaca.trading.client import TradingClient
+
+    brokers.state.alpaca_positions = POSITIONS
+    brokers.state.alpaca_account = {"equity": "30000.50", "cash": "27810.50"}
+    # Plain alpaca-py, without zka, reads the fake's responses as the scenario states them.
+    sdk = TradingClient(ALPACA_PAPER_KEY, ALPACA_SECRET, paper=True, url_override=brokers.base_url)
+    parsed = sdk.get_all_positions()
+    account = sdk.get_account()
+    assert [(p.symbol, p.asset_class.value, p.market_value, p.unrealized_pl) for p in parsed] == [  # type: ignore[union-attr]
+        ("AAPL", "us_equity", "1900", "100"), ("TSLA", "us_equity", "-1000", "50"),
+        ("AAPL240621C00200000", "us_option", "640", "-60"), ("BTC/USD", "crypto", "650", "20"),
+        ("BTC-PERP", "crypto_perp", "1300", "10")]
+    assert (account.equity, account.cash) == ("30000.50", "27810.50")  # type: ignore[union-attr]
+    conn = connector(brokers)
+    try:
+        state = await conn.fetch_account_state(MAY_6)
+    finally:
+        await conn.close()
+    assert (state.total_equity, state.cash) == (D("30000.50"), D("27810.50"))
+    assert state.unrealized_pnl == D("100") + D("50") - D("60") + D("20") + D("10")
+    assert {name: m.equity for name, m in state.markets.items()} == {
+        "stocks": D("1900") - D("1000"), "options": D("640"), "spot": D("650"), "swap": D("1300")}
