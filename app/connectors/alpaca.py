@@ -128,6 +128,7 @@ class AlpacaConnector:
         self._credentials = credentials
         self._options = options
         self._client: TradingClient | None = None
+        self._checked_account: Any = None  # the account read by check_credentials, used once by the fetch
 
     async def _call(self, fn: Callable[[TradingClient], T]) -> T:
         def run() -> T:
@@ -145,13 +146,16 @@ class AlpacaConnector:
     # -- protocol
 
     async def check_credentials(self) -> None:
-        await self._call(lambda c: c.get("/account"))
+        # The account itself proves the key; connecting fetches the state right after, so keep it.
+        self._checked_account = await self._call(lambda c: c.get_account())
 
     async def permissions(self) -> set[Permission]:
         return {Permission.READ, Permission.TRADE}
 
     async def fetch_account_state(self, window: DayWindow) -> AccountState:
-        account = await self._call(lambda c: c.get_account())
+        account, self._checked_account = self._checked_account, None
+        if account is None:
+            account = await self._call(lambda c: c.get_account())
         positions = await self._call(lambda c: c.get_all_positions())
         activities = await self._activities(window)
         state = AccountState(total_equity=to_decimal(getattr(account, "equity", None)),

@@ -257,3 +257,16 @@ async def test_every_product_is_valued_as_alpaca_py_parses_it(brokers: FakeBroke
     assert state.unrealized_pnl == D("100") + D("50") - D("60") + D("20") + D("10")
     assert {name: m.equity for name, m in state.markets.items()} == {
         "stocks": D("1900") - D("1000"), "options": D("640"), "spot": D("650"), "swap": D("1300")}
+
+
+async def test_connecting_reads_each_endpoint_once(brokers: FakeBrokers) -> None:
+    connected = datetime(2024, 5, 6, 14, 30, tzinfo=UTC)
+    conn = connector(brokers)
+    try:  # what connecting does: check the key, permissions, the initial snapshot over [t, t)
+        await conn.check_credentials()
+        await conn.permissions()
+        state = await conn.fetch_account_state(DayWindow(connected, connected))
+    finally:
+        await conn.close()
+    assert state.total_equity == D("103820.56")
+    assert sorted(path for _, path in brokers.state.requests) == ["/v2/account", "/v2/positions"]

@@ -97,6 +97,8 @@ async def test_a_deposit_reported_the_day_before_connecting_is_counted_once(
     navs = {**NAVS, 10: Nav(d(10), "102400", cash="41000", stock="61400")}
     brokers.state.ibkr_queries[QUERY] = statement(10, navs, [deposit])
     await connect(app)
+    # check, initial state and history come from one statement: one SendRequest, one GetStatement
+    assert sorted(path.rsplit("/", 1)[1] for _, path in brokers.state.requests) == ["GetStatement", "SendRequest"]
     snaps = await rows(app)
     assert snaps[d(10)].trigger == "initial"
     assert flows(snaps) == {d(10): (D(1000), D(0))}
