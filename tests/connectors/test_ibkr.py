@@ -295,3 +295,23 @@ async def test_transfers_from_other_accounts_are_flows(brokers: FakeBrokers) -> 
     assert friday.flows_known is False and friday.deposits == 0  # a position came in at no stated value
     assert points[mar(5)].deposits == D("4000") and points[mar(6)].withdrawals == D("550.0")
     assert points[mar(7)].breakdown()["flows_unavailable"] is True
+
+
+async def test_a_eur_account_converts_gbp_flows_through_the_base_to_usd(brokers: FakeBrokers) -> None:
+    from tests.fakes.flex_statements import Flow, Nav, Statement, render
+
+    mar = lambda day: date(2025, 3, day)  # noqa: E731
+    navs = [Nav(mar(3), "90000", cash="9000"), Nav(mar(4), "91200", cash="10200")]
+    gbp_in = Flow("1000", "20250304;090000", mar(4), currency="GBP", fx_rate_to_base="1.2")  # 1,200 EUR
+    eur_out = Flow("-450", "20250304;100000", mar(4), currency="EUR")
+    brokers.state.ibkr_queries["eur"] = render(Statement(mar(3), mar(4), navs, [gbp_in, eur_out], base="EUR",
+                                                         usd_rate="0.9"))  # 1 USD = 0.9 EUR
+    conn, _ = connector(brokers, "eur")
+    try:
+        state = await conn.fetch_account_state(day(2025, 3, 4))
+    finally:
+        await conn.close()
+    usd = 1 / D("0.9")
+    assert state.total_equity == D("91200") * usd and state.cash == D("10200") * usd
+    assert state.deposits == D("1000") * D("1.2") * usd
+    assert state.withdrawals == D("450") * usd

@@ -10,7 +10,8 @@ fifoPnlUnrealized, fxRateToBase, levelOfDetail)` for the statement's last NAV da
 `CashTransactions > CashTransaction(type "Deposits/Withdrawals", amount, currency, fxRateToBase,
 dateTime "YYYYMMDD;HHMMSS", reportDate)` and `Transfers > Transfer(type, direction IN/OUT,
 assetCategory, quantity, positionAmountInBase | cashTransfer, currency, fxRateToBase, reportDate, date)`
-(the attribute names of IB's Transfers section, as the ibflex library's Transfer type lists them).
+(the attribute names of IB's Transfers section, as the ibflex library's Transfer type lists them), and
+`ConversionRates > ConversionRate(reportDate, fromCurrency, toCurrency, rate)`.
 Dates are IB's default yyyyMMdd. Values are ours.
 """
 
@@ -67,6 +68,7 @@ class Statement:
     unrealized: str | None = None  # fifoPnlUnrealized of one position on the last NAV day; None: no section
     base: str = "USD"
     transfers: list[Transfer] = field(default_factory=list)
+    usd_rate: str | None = None  # ConversionRate USD -> base on the last NAV day (a non-USD base needs it)
 
 
 def _d(day: date) -> str:
@@ -113,5 +115,11 @@ def render(stmt: Statement) -> bytes:
                               assetCategory=t.asset_category, currency=t.currency, fxRateToBase=t.fx_rate_to_base,
                               symbol=t.symbol, reportDate=_d(t.reported), date=_d(t.reported), quantity=t.quantity,
                               **amounts))
-    lines += ["</Transfers>", "</FlexStatement>", "</FlexStatements>", "</FlexQueryResponse>"]
+    lines.append("</Transfers>")
+    if stmt.usd_rate is not None:
+        lines += ["<ConversionRates>",
+                  _element("ConversionRate", reportDate=_d(stmt.navs[-1].day), fromCurrency="USD",
+                           toCurrency=stmt.base, rate=stmt.usd_rate),
+                  "</ConversionRates>"]
+    lines += ["</FlexStatement>", "</FlexStatements>", "</FlexQueryResponse>"]
     return "\n".join(lines).encode()
