@@ -93,11 +93,11 @@ class FlexData:
         return min((d for d in self.equity if d >= reported), default=None)
 
     def is_closed(self, day: date) -> bool:
-        """A day the statement covers without valuing it (weekend, market holiday). Weekends are closed
-        even past the statement's end; a weekday past it is just not reported yet."""
+        """A day the broker does not value: a weekend, or a weekday without a NAV row between two NAV rows
+        (a market holiday). A weekday after the newest NAV row may just not be valued yet: not closed."""
         if day in self.equity:
             return False
-        return day.weekday() >= 5 or (self.to_date is not None and day <= self.to_date)
+        return day.weekday() >= 5 or (bool(self.equity) and day < max(self.equity))
 
 
 # ---------------------------------------------------------------------------------------------- parsing

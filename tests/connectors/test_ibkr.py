@@ -315,3 +315,24 @@ async def test_a_eur_account_converts_gbp_flows_through_the_base_to_usd(brokers:
     assert state.total_equity == D("91200") * usd and state.cash == D("10200") * usd
     assert state.deposits == D("1000") * D("1.2") * usd
     assert state.withdrawals == D("450") * usd
+
+
+async def test_a_midweek_holiday_is_closed_but_a_weekday_not_yet_valued_is_not(brokers: FakeBrokers) -> None:
+    from tests.fakes.flex_statements import Nav, Statement, render
+
+    mar = lambda day: date(2025, 3, day)  # noqa: E731
+    # Wednesday 5 has no NAV row between Tuesday's and Thursday's: a holiday. The statement runs to
+    # Friday 7, whose NAV row is not there (not produced yet): Friday is not a closed day.
+    navs = [Nav(mar(3), "100"), Nav(mar(4), "101"), Nav(mar(6), "102")]
+    brokers.state.ibkr_queries["holiday"] = render(Statement(mar(3), mar(7), navs))
+    conn, _ = connector(brokers, "holiday")
+    try:
+        points = await conn.fetch_history(days=365)
+        wednesday = await conn.fetch_account_state(day(2025, 3, 5))
+        friday = await conn.fetch_account_state(day(2025, 3, 7))
+    finally:
+        await conn.close()
+    assert [(p.day.day, p.total_equity, p.market_closed) for p in points] == [
+        (3, D("100"), False), (4, D("101"), False), (5, D("101"), True), (6, D("102"), False)]
+    assert wednesday.market_closed is True and wednesday.total_equity == D("101")
+    assert friday.market_closed is False and friday.total_equity == D("102")  # stale, not closed
