@@ -447,6 +447,8 @@ def history(data: FlexData, days: int) -> list[EquityPoint]:
         if day in data.equity:
             valued = _nav_point(data, day)
             points[day] = valued
+        elif day > newest and not data.is_closed(day):
+            break  # a weekday not valued yet: what follows it is not known either
         elif valued is not None and data.is_closed(day):
             points[day] = EquityPoint(day=day, total_equity=valued.total_equity, cash=valued.cash,
                                       unrealized_pnl=valued.unrealized_pnl, market_closed=True,
