@@ -322,9 +322,10 @@ async def test_a_midweek_holiday_is_closed_but_a_weekday_not_yet_valued_is_not(b
 
     mar = lambda day: date(2025, 3, day)  # noqa: E731
     # Wednesday 5 has no NAV row between Tuesday's and Thursday's: a holiday. The statement runs to
-    # Friday 7, whose NAV row is not there (not produced yet): Friday is not a closed day.
+    # Sunday 9, but Friday 7's NAV row is not there (not produced yet): Friday is not a closed day, and
+    # the weekend after it is not carried from Thursday either.
     navs = [Nav(mar(3), "100"), Nav(mar(4), "101"), Nav(mar(6), "102")]
-    brokers.state.ibkr_queries["holiday"] = render(Statement(mar(3), mar(7), navs))
+    brokers.state.ibkr_queries["holiday"] = render(Statement(mar(3), mar(9), navs))
     conn, _ = connector(brokers, "holiday")
     try:
         points = await conn.fetch_history(days=365)
