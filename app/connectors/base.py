@@ -97,6 +97,10 @@ class AccountState:
     # True when the venue did not value the window's last day (market closed): the figures are the last
     # valued day's, carried forward.
     market_closed: bool = False
+    # False when the venue's answer lacks the figure (e.g. a Flex query without cash or Open Positions):
+    # the snapshot then stores null (unknown), never the 0 above.
+    cash_known: bool = True
+    unrealized_known: bool = True
 
     def market(self, name: str) -> MarketStats:
         if name not in MARKETS:

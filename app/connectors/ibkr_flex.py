@@ -387,7 +387,8 @@ def account_state(data: FlexData, first_day: date, last_day: date) -> AccountSta
     row = data.equity[as_of]
     state = AccountState(total_equity=row.total, cash=row.cash if row.cash is not None else ZERO,
                          unrealized_pnl=data.unrealized.get(as_of, ZERO),
-                         market_closed=as_of < last_day and data.is_closed(last_day))
+                         market_closed=as_of < last_day and data.is_closed(last_day),
+                         cash_known=row.cash is not None, unrealized_known=as_of in data.unrealized)
     for market, value in row.markets.items():
         state.market(market).equity = value
     for trade in data.trades:

@@ -78,8 +78,10 @@ def build_snapshot(
     assert conn.id is not None
     return Snapshot(
         user_uid=conn.user_uid, connection_id=conn.id, exchange=conn.exchange, label=conn.label, day=day,
-        taken_at=taken_at, trigger=trigger, total_equity=state.total_equity, cash=state.cash,
-        unrealized_pnl=state.unrealized_pnl, deposits=state.deposits, withdrawals=state.withdrawals,
+        taken_at=taken_at, trigger=trigger, total_equity=state.total_equity,
+        cash=state.cash if state.cash_known else None,
+        unrealized_pnl=state.unrealized_pnl if state.unrealized_known else None,
+        deposits=state.deposits, withdrawals=state.withdrawals,
         breakdown=state.breakdown(),
     )
 

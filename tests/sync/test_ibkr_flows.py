@@ -168,6 +168,7 @@ async def test_backfilled_rows_store_what_the_statement_has_and_null_for_the_res
         assert row["cash"] == "40000.00000000" and row["unrealized_pnl"] is None, row
     assert got["2025-03-05"]["breakdown"]["stocks"]["equity"] == "61000"
     assert got["2025-03-10"]["trigger"] == "initial" and got["2025-03-10"]["unrealized_pnl"] == "750.00000000"
+    assert got["2025-03-10"]["cash"] is None  # the live row too: no cash column, so unknown, not 0
     assert got["2025-03-08"]["breakdown"] == {"stocks": {"equity": "61200", "trades": 0, "volume": "0",
                                                          "fees": "0", "funding": "0"}, "market_closed": True}
     totals = await app.client.get("/api/v1/metrics/aggregated", params={
