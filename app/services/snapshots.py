@@ -21,7 +21,7 @@ connection never has two rows for a day (unique (connection_id, day)).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -86,6 +86,26 @@ def build_snapshot(
     )
 
 
+def with_history_of_day(state: AccountState, points: Sequence[EquityPoint], day: date) -> AccountState:
+    """The initial snapshot records the close of `day` (the day before connecting), read over the empty
+    window [t, t): no flows. The backfill rows stop before `day`, so when the venue's history has that
+    day, its deposits, withdrawals and trading belong to this row; left out, a deposit made that day
+    would read as profit."""
+    point = next((p for p in points if p.day == day), None)
+    if point is None:
+        return state
+    markets = {name: replace(stats) for name, stats in state.markets.items()}
+    merged = replace(state, deposits=state.deposits + point.deposits,
+                     withdrawals=state.withdrawals + point.withdrawals, markets=markets)
+    for name, stats in point.markets.items():
+        target = merged.market(name)
+        target.trades += stats.trades
+        target.volume += stats.volume
+        target.fees += stats.fees
+        target.funding += stats.funding
+    return merged
+
+
 def build_backfill(
     conn: ExchangeConnection, points: Sequence[EquityPoint], *, taken_at: datetime, before: date
 ) -> list[Snapshot]:
@@ -102,15 +122,6 @@ def build_backfill(
         for p in points
         if p.day < before
     ]
-
-
-def add_history_flows(state: AccountState, points: Sequence[EquityPoint], day: date) -> None:
-    """The initial snapshot (day T-1) is also the history's last day: it takes the flows the history
-    dates on that day, which its own empty window cannot count and the next window starts after."""
-    for p in points:
-        if p.day == day:
-            state.deposits += p.deposits
-            state.withdrawals += p.withdrawals
 
 
 # -- reading ------------------------------------------------------------------------------------------

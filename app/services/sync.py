@@ -40,7 +40,7 @@ from app.core.redaction import secret_values
 from app.db import SessionMaker
 from app.models import ExchangeConnection, Snapshot, SyncEvent, utcnow
 from app.services.crypto import Dek, decrypt_credentials, encrypt_credentials
-from app.services.snapshots import add_history_flows, build_backfill, build_snapshot, initial_day
+from app.services.snapshots import build_backfill, build_snapshot, initial_day, with_history_of_day
 
 if TYPE_CHECKING:
     from app.core.metrics import Metrics
@@ -210,8 +210,8 @@ def add_initial_rows(
     assert fetched.state is not None
     day = initial_day(started)
     backfill = build_backfill(conn, fetched.history, taken_at=started, before=day)
-    add_history_flows(fetched.state, fetched.history, day)
-    snapshot = build_snapshot(conn, day=day, trigger="initial", state=fetched.state, taken_at=started)
+    state = with_history_of_day(fetched.state, fetched.history, day)
+    snapshot = build_snapshot(conn, day=day, trigger="initial", state=state, taken_at=started)
     session.add_all([*backfill, snapshot])
     if backfill:
         record_event(session, conn, trigger="backfill", scheduled_for=None, started_at=started,
