@@ -147,7 +147,7 @@ async def test_a_deposit_is_dated_by_the_nav_it_moves(app: SyncApp, brokers: Fak
     assert flows(await rows(app)) == {d(5): (D(1000), D(0))}
     daily = {p["date"]: p for p in (await performance(app))["daily"]}
     assert daily["2025-03-04"]["return"] == pytest.approx(500 / 100000, abs=1e-12)
-    # (102,000 - 100,500 - 1,000) / (100,500 + 500): +0.5 %, not -1 % on Tuesday then +1.5 % on Wednesday
+    # (102,000 - 100,500 - 1,000) / (100,500 + 500): +0.5 %, not -0.5 % on Tuesday then +1.5 % on Wednesday
     assert daily["2025-03-05"]["return"] == pytest.approx(500 / 101000, abs=1e-12)
 
 
