@@ -32,7 +32,9 @@ def _ts(nullable: bool = False) -> Any:
     return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-def _money() -> Any:
+def _money(nullable: bool = False) -> Any:
+    if nullable:
+        return Field(default=None, sa_column=Column(MONEY, nullable=True))
     return Field(sa_column=Column(MONEY, nullable=False))
 
 
@@ -77,8 +79,8 @@ class Snapshot(SQLModel, table=True):
     taken_at: datetime = _ts()
     trigger: str = Field(max_length=16)  # scheduled | initial | backfill
     total_equity: Any = _money()
-    cash: Any = _money()
-    unrealized_pnl: Any = _money()
+    cash: Any = _money(nullable=True)  # None: unknown (a backfilled day whose statement lacks it), never 0
+    unrealized_pnl: Any = _money(nullable=True)
     deposits: Any = _money()
     withdrawals: Any = _money()
     breakdown: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

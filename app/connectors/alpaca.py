@@ -7,9 +7,18 @@ heavy and most processes never sync an Alpaca account.
   The key decides when they disagree in the paper direction (a PK key only works on the paper host).
 - Equity/cash from GET /v2/account; per-market equity = market value of open positions by asset class
   (us_equity -> stocks, us_option -> options, crypto -> spot); unrealized P&L = sum of positions'.
-- Flows: CSD (deposit) / CSW (withdrawal) activities dated inside the window. Trades: FILL activities
-  with transaction_time inside the window (every fill, partial or final, counts once; notional =
-  qty x price, x100 for option contracts). Fees: FEE / PTC activities (regulatory and pass-through fees).
+- Flows: money moved into or out of this account from outside it, direction from the sign of
+  `net_amount`: CSD/CSW (bank deposits and withdrawals, returned ones included), JNLC (cash journaled
+  from or to another account) and ACATC (ACATS cash transfer in or out). Securities moved the same way
+  (JNLS journals, ACATS transfers) are flows at their `net_amount`, or qty x the position's current
+  price when the activity carries no amount (neither: the row says its flows are unknown). Canceled
+  activities count nothing. Non-trade activities carry a date only (00:00 New York), so the query asks
+  for whole dates around the window (one day either side) and zka's own day rule (DayWindow.days)
+  decides which dated activities the window counts; an empty window (the initial snapshot) asks for
+  nothing.
+- Trades: FILL activities with transaction_time inside the window (every fill, partial or final,
+  counts once; notional = qty x price, x100 for option contracts). Fees: FEE / PTC activities
+  (regulatory and pass-through fees).
 - Permissions: an Alpaca trading key can always trade and can never withdraw (money movement is not
   available to trading keys), so {READ, TRADE}.
 """
@@ -19,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -42,10 +51,14 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-ASSET_CLASS_MARKETS = {"us_equity": "stocks", "us_option": "options", "crypto": "spot"}
-FLOW_TYPES = ("CSD", "CSW")
+# crypto_perp: Alpaca's crypto perpetual futures (alpaca-py AssetClass.CRYPTO_PERP), not stocks
+ASSET_CLASS_MARKETS = {"us_equity": "stocks", "us_option": "options", "crypto": "spot", "crypto_perp": "swap"}
+CASH_FLOW_TYPES = ("CSD", "CSW", "JNLC", "ACATC")  # external cash in (+) / out (-) by net_amount's sign
+SECURITY_FLOW_TYPES = ("JNLS", "ACATS")  # securities journaled or transferred in (+) / out (-)
 FEE_TYPES = ("FEE", "PTC")
-ACTIVITY_TYPES = ",".join(("FILL", *FLOW_TYPES, *FEE_TYPES))
+ACTIVITY_TYPES = ",".join(("FILL", *CASH_FLOW_TYPES, *SECURITY_FLOW_TYPES, *FEE_TYPES))
+CANCELED = "canceled"
+
 PAGE_SIZE = 100  # Alpaca's maximum
 MAX_PAGES = 200  # 20,000 activities in one day is far beyond any retail account: stop rather than loop
 OPTION_SYMBOL = re.compile(r"^[A-Z.]{1,6}\d{6}[CP]\d{8}$")  # OCC: AAPL240119C00150000
@@ -115,6 +128,7 @@ class AlpacaConnector:
         self._credentials = credentials
         self._options = options
         self._client: TradingClient | None = None
+        self._checked_account: Any = None  # the account read by check_credentials, used once by the fetch
 
     async def _call(self, fn: Callable[[TradingClient], T]) -> T:
         def run() -> T:
@@ -132,19 +146,24 @@ class AlpacaConnector:
     # -- protocol
 
     async def check_credentials(self) -> None:
-        await self._call(lambda c: c.get("/account"))
+        # The account itself proves the key; connecting fetches the state right after, so keep it.
+        self._checked_account = await self._call(lambda c: c.get_account())
 
     async def permissions(self) -> set[Permission]:
         return {Permission.READ, Permission.TRADE}
 
     async def fetch_account_state(self, window: DayWindow) -> AccountState:
-        account = await self._call(lambda c: c.get_account())
+        account, self._checked_account = self._checked_account, None
+        if account is None:
+            account = await self._call(lambda c: c.get_account())
         positions = await self._call(lambda c: c.get_all_positions())
         activities = await self._activities(window)
         state = AccountState(total_equity=to_decimal(getattr(account, "equity", None)),
                              cash=to_decimal(getattr(account, "cash", None)))
         self._add_positions(state, positions)
-        self._add_activities(state, activities, window)
+        prices = {str(getattr(p, "symbol", "")): to_decimal(getattr(p, "current_price", None))
+                  for p in positions or []}
+        self._add_activities(state, activities, window, prices)
         return state
 
     async def close(self) -> None:
@@ -163,10 +182,18 @@ class AlpacaConnector:
             state.unrealized_pnl += to_decimal(position.unrealized_pl)
 
     async def _activities(self, window: DayWindow) -> list[dict[str, Any]]:
-        """GET /v2/account/activities for the window, paging with page_token (the last id seen)."""
+        """GET /v2/account/activities for the window, paging with page_token (the last id seen).
+
+        Whole dates, one either side: a non-trade activity is dated 00:00 New York, which an exact
+        `after` instant later that day (a connect, the window after a late run) would exclude. What the
+        window counts is decided here, not by the venue's range. An empty window asks for nothing."""
+        if window.start >= window.end:
+            return []
+        first_day, _ = window.days()
         params: dict[str, Any] = {
-            "activity_types": ACTIVITY_TYPES, "after": window.start.isoformat(),
-            "until": window.end.isoformat(), "direction": "asc", "page_size": PAGE_SIZE,
+            "activity_types": ACTIVITY_TYPES, "after": (first_day - timedelta(days=1)).isoformat(),
+            "until": (window.end.date() + timedelta(days=1)).isoformat(), "direction": "asc",
+            "page_size": PAGE_SIZE,
         }
         out: list[dict[str, Any]] = []
         for _ in range(MAX_PAGES):
@@ -181,7 +208,8 @@ class AlpacaConnector:
         raise MalformedResponse(f"Alpaca returned more than {MAX_PAGES} pages of activities for one window")
 
     @staticmethod
-    def _add_activities(state: AccountState, activities: list[dict[str, Any]], window: DayWindow) -> None:
+    def _add_activities(state: AccountState, activities: list[dict[str, Any]], window: DayWindow,
+                        prices: dict[str, Decimal]) -> None:
         # Non-trade activities carry only a date (the US trading day); trades a precise transaction_time.
         first_day, last_day = window.days()
         seen: set[str] = set()
@@ -190,20 +218,46 @@ class AlpacaConnector:
             if key and key in seen:
                 continue
             seen.add(key)
+            if str(item.get("status") or "").lower() == CANCELED:
+                continue
             kind = str(item.get("activity_type") or "")
             if kind == "FILL":
                 _add_fill(state, item, window)
-            elif kind in FLOW_TYPES or kind in FEE_TYPES:
-                day = _parse_day(item.get("date"))
-                if day is None or not first_day <= day <= last_day:
-                    continue
-                amount = to_decimal(item.get("net_amount"))
-                if kind == "CSD":
-                    state.deposits += abs(amount)
-                elif kind == "CSW":
-                    state.withdrawals += abs(amount)
+                continue
+            day = _parse_day(item.get("date"))
+            if day is None or not first_day <= day <= last_day:
+                continue
+            if kind in CASH_FLOW_TYPES:
+                _add_flow(state, to_decimal(item.get("net_amount")))
+            elif kind in SECURITY_FLOW_TYPES:
+                value = _security_value(item, prices)
+                if value is None:  # a transfer we cannot value: say the window's flows are not known
+                    state.flows_known = False
                 else:
-                    state.market(_market_for_symbol(str(item.get("symbol") or ""))).fees -= amount
+                    _add_flow(state, value)
+            elif kind in FEE_TYPES:
+                state.market(_market_for_symbol(str(item.get("symbol") or ""))).fees -= to_decimal(
+                    item.get("net_amount"))
+
+
+def _add_flow(state: AccountState, amount: Decimal) -> None:
+    if amount > 0:
+        state.deposits += amount
+    else:
+        state.withdrawals -= amount
+
+
+def _security_value(item: dict[str, Any], prices: dict[str, Decimal]) -> Decimal | None:
+    """A securities journal/transfer: its net_amount when it states one, else qty x the position's current
+    price (the snapshot's price, as crypto flows are valued). Neither: None (unknown, never 0)."""
+    amount = to_decimal(item.get("net_amount"))
+    if amount:
+        return amount
+    qty, symbol = to_decimal(item.get("qty")), str(item.get("symbol") or "")
+    price = prices.get(symbol)
+    if qty and price:
+        return qty * price * (OPTION_MULTIPLIER if _market_for_symbol(symbol) == "options" else 1)
+    return None
 
 
 def _add_fill(state: AccountState, item: dict[str, Any], window: DayWindow) -> None:

@@ -18,6 +18,9 @@ from app.core.money import ZERO
 
 # Breakdown key set (only) when the venue could not report the window's external flows; see AccountState.
 FLOWS_UNAVAILABLE = "flows_unavailable"
+# Breakdown key set (only) on a day the venue does not value (a stock broker's weekend or market holiday):
+# the row carries the last valued day's figures forward, without return, and is not a coverage gap.
+MARKET_CLOSED = "market_closed"
 
 MARKETS = (
     "spot", "swap", "futures", "options", "margin", "earn",
@@ -97,6 +100,13 @@ class AccountState:
     # Keyed hashes of the completed flows seen by this fetch that the connection's memory lacks: stored with
     # the snapshot so the next fetches never count them again. Never in the breakdown.
     counted_flows: set[str] = field(default_factory=set)
+    # True when the venue did not value the window's last day (market closed): the figures are the last
+    # valued day's, carried forward.
+    market_closed: bool = False
+    # False when the venue's answer lacks the figure (e.g. a Flex query without cash or Open Positions):
+    # the snapshot then stores null (unknown), never the 0 above.
+    cash_known: bool = True
+    unrealized_known: bool = True
 
     def market(self, name: str) -> MarketStats:
         if name not in MARKETS:
@@ -109,6 +119,8 @@ class AccountState:
             out["unpriced_assets"] = dict(sorted(self.unpriced_assets.items()))
         if not self.flows_known:  # stored in the breakdown JSON: no schema change, absent means known
             out[FLOWS_UNAVAILABLE] = True
+        if self.market_closed:
+            out[MARKET_CLOSED] = True
         return out
 
 
@@ -129,16 +141,32 @@ class Credentials:
 
 @dataclass
 class EquityPoint:
-    """One historical day of equity, for backfill (IBKR Flex, the demo venue)."""
+    """One historical day, for backfill (IBKR Flex): what the venue's history has for that day.
+
+    cash and unrealized_pnl are None when the history does not have them (unknown, never 0)."""
 
     day: date
     total_equity: Decimal
     deposits: Decimal = ZERO
     withdrawals: Decimal = ZERO
-    markets: dict[str, MarketStats] = field(default_factory=dict)  # the day's trading, where the venue has it
+    cash: Decimal | None = None
+    unrealized_pnl: Decimal | None = None
+    markets: dict[str, MarketStats] = field(default_factory=dict)
+    market_closed: bool = False  # the venue did not value this day: the previous day's figures, carried
+    flows_known: bool = True  # False: a flow of this day could not be valued (see AccountState)
+
+    def market(self, name: str) -> MarketStats:
+        if name not in MARKETS:
+            raise ValueError(f"unknown market {name!r}")
+        return self.markets.setdefault(name, MarketStats())
 
     def breakdown(self) -> dict[str, object]:
-        return {name: stats.to_json() for name, stats in sorted(self.markets.items())}
+        out: dict[str, object] = {name: stats.to_json() for name, stats in sorted(self.markets.items())}
+        if self.market_closed:
+            out[MARKET_CLOSED] = True
+        if not self.flows_known:
+            out[FLOWS_UNAVAILABLE] = True
+        return out
 
 
 class ConnectorError(Exception):

@@ -2,8 +2,8 @@
 
 Credentials: `api_key` = Flex Web Service **token**, `api_secret` = Flex **query id** (or
 `extra["query_id"]`, which wins when both are set). The query must be an Activity Flex query with at least
-"Net Asset Value (NAV) in Base" (EquitySummaryByReportDateInBase); add Trades, Cash Transactions and Open
-Positions for volume, flows and unrealized P&L. Its period decides how far back the backfill reaches
+"Net Asset Value (NAV) in Base" (EquitySummaryByReportDateInBase); add Trades, Cash Transactions,
+Transfers and Open Positions for volume, flows and unrealized P&L. Its period decides how far back the backfill reaches
 (e.g. "Last 365 Calendar Days").
 
 Protocol (two steps, both GET with `User-Agent: Java`, which IB's clients send and IB reportedly requires):

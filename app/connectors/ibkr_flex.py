@@ -19,7 +19,7 @@ from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeET
 
-from app.connectors.base import AccountState, EquityPoint, MalformedResponse
+from app.connectors.base import AccountState, EquityPoint, MalformedResponse, MarketStats
 from app.core.money import ZERO, to_decimal
 
 ONE = Decimal(1)
@@ -56,7 +56,7 @@ class ServiceResponse:
 @dataclass
 class DayEquity:
     total: Decimal = ZERO
-    cash: Decimal = ZERO
+    cash: Decimal | None = None  # None: the NAV row has no cash column
     markets: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
 
 
@@ -70,12 +70,34 @@ class FlexTrade:
 
 @dataclass
 class FlexData:
-    """One GetStatement payload, reduced to what daily aggregates need (all USD)."""
+    """One GetStatement payload, reduced to what daily aggregates need (all USD).
+
+    Flows are dated as the statement dates the NAV they move: by their report date, and a flow reported on
+    a day without a NAV row (weekend, holiday) moves the next NAV row (`flow_nav_day`)."""
 
     equity: dict[date, DayEquity] = field(default_factory=dict)
+    # Days whose unrealized P&L the statement states: the report dates of Open Positions sections (an
+    # empty section states 0). Days missing here are unknown, not 0.
     unrealized: dict[date, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
     trades: list[FlexTrade] = field(default_factory=list)
-    flows: list[tuple[date, Decimal]] = field(default_factory=list)  # +deposit / -withdrawal
+    flows: list[tuple[date, Decimal]] = field(default_factory=list)  # (report date, +deposit / -withdrawal)
+    unvalued_transfers: list[date] = field(default_factory=list)  # report dates of transfers without a value
+    to_date: date | None = None  # the newest toDate of the statements: the last day they cover
+
+    def nav_days(self) -> list[date]:
+        return sorted(self.equity)
+
+    def flow_nav_day(self, reported: date) -> date | None:
+        """The first NAV row on or after a flow's report date: the balance that reflects it. None while
+        that row is not in the statement yet (a flow after the newest NAV row waits for the next one)."""
+        return min((d for d in self.equity if d >= reported), default=None)
+
+    def is_closed(self, day: date) -> bool:
+        """A day the broker does not value: a weekend, or a weekday without a NAV row between two NAV rows
+        (a market holiday). A weekday after the newest NAV row may just not be valued yet: not closed."""
+        if day in self.equity:
+            return False
+        return day.weekday() >= 5 or (bool(self.equity) and day < max(self.equity))
 
 
 # ---------------------------------------------------------------------------------------------- parsing
@@ -199,10 +221,13 @@ def parse_statement(body: bytes) -> FlexData:
     seen_rows: set[tuple[str, date]] = set()
     for node in root.iter("FlexStatement"):
         stmt = _Statement(node)
+        if stmt.to_date is not None and (data.to_date is None or stmt.to_date > data.to_date):
+            data.to_date = stmt.to_date
         _parse_equity(stmt, data, seen_rows)
         _parse_positions(stmt, data)
         _parse_trades(stmt, data)
         _parse_flows(stmt, data)
+        _parse_transfers(stmt, data)
     return data
 
 
@@ -218,7 +243,8 @@ def _parse_equity(stmt: _Statement, data: FlexData, seen: set[tuple[str, date]])
         usd = stmt.usd(day)
         bucket = data.equity.setdefault(day, DayEquity())
         bucket.total += _num(row, "total") * usd
-        bucket.cash += _num(row, "cash") * usd
+        if row.get("cash") not in (None, ""):
+            bucket.cash = (bucket.cash or ZERO) + _num(row, "cash") * usd
         for column, market in EQUITY_COLUMNS.items():
             value = _num(row, column) * usd
             if value:
@@ -226,7 +252,15 @@ def _parse_equity(stmt: _Statement, data: FlexData, seen: set[tuple[str, date]])
 
 
 def _parse_positions(stmt: _Statement, data: FlexData) -> None:
-    for pos in stmt.node.iter("OpenPosition"):
+    section = stmt.node.find("OpenPositions")
+    if section is None:
+        return  # the query has no Open Positions: unrealized P&L is unknown
+    if section.find("OpenPosition") is None:  # a section without rows states "no open positions"
+        navs = [parse_flex_date(row.get("reportDate")) for row in stmt.node.iter("EquitySummaryByReportDateInBase")]
+        last = max((d for d in navs if d is not None), default=stmt.to_date)
+        if last is not None:
+            data.unrealized[last] += ZERO
+    for pos in section.iter("OpenPosition"):
         if (pos.get("levelOfDetail") or "SUMMARY").upper() != "SUMMARY":
             continue  # LOT rows repeat the SUMMARY row's P&L
         day = parse_flex_date(pos.get("reportDate")) or stmt.to_date
@@ -287,10 +321,37 @@ def _parse_flows(stmt: _Statement, data: FlexData) -> None:
             continue
         if not is_external_flow(tx.get("type") or ""):
             continue
-        day = parse_flex_date(tx.get("dateTime")) or parse_flex_date(tx.get("date")) or parse_flex_date(
-            tx.get("reportDate"))
+        # The report date is the statement's date for the NAV the flow moves; dateTime is when it was
+        # booked, which may be a day earlier (and moves no NAV row of that day).
+        day = parse_flex_date(tx.get("reportDate")) or parse_flex_date(tx.get("dateTime")) or parse_flex_date(
+            tx.get("date"))
         if day is not None:
             data.flows.append((day, _num(tx, "amount") * _fx(tx) * stmt.usd(day)))
+
+
+def _parse_transfers(stmt: _Statement, data: FlexData) -> None:
+    """The Transfers section: positions and cash moved in or out of this account from another (ACATS,
+    ATON, FOP, DVP, INTERNAL between IB accounts). External to this account, so flows like a deposit:
+    a position at its value in base (positionAmountInBase, else positionAmount x fxRateToBase), cash at
+    cashTransfer x fxRateToBase; IN adds, OUT removes. Dated by report date, like cash transactions."""
+    for row in stmt.node.iter("Transfer"):
+        direction = (row.get("direction") or "").upper()
+        if direction not in ("IN", "OUT"):
+            continue
+        day = parse_flex_date(row.get("reportDate")) or parse_flex_date(row.get("date"))
+        if day is None:
+            continue
+        if row.get("positionAmountInBase") not in (None, ""):
+            value = _num(row, "positionAmountInBase")
+        elif row.get("positionAmount") not in (None, ""):
+            value = _num(row, "positionAmount") * _fx(row)
+        else:
+            value = _num(row, "cashTransfer") * _fx(row)
+        if not value:  # a position moved without a stated value: the day's flows are not known
+            data.unvalued_transfers.append(day)
+            continue
+        value = abs(value) * stmt.usd(day)
+        data.flows.append((day, value if direction == "IN" else -value))
 
 
 def _flows_from_nav(stmt: _Statement, data: FlexData) -> None:
@@ -306,7 +367,13 @@ def _flows_from_nav(stmt: _Statement, data: FlexData) -> None:
 
 
 def account_state(data: FlexData, first_day: date, last_day: date) -> AccountState:
-    """Equity as of the last report date <= last_day; trades and flows dated within [first_day, last_day]."""
+    """The window's days are [first_day, last_day] (empty when last_day < first_day, e.g. the initial
+    snapshot). Equity is the last NAV row on or before last_day; trades are those dated in the window.
+
+    Flows: those whose NAV row (`flow_nav_day`) is newer than the NAV row the previous window showed
+    (the last one on or before first_day - 1) and not newer than this window's. So a flow lands in the
+    row whose equity first reflects it — a weekend deposit in Monday's row, not before — and in one row
+    only."""
     days = [d for d in data.equity if d <= last_day]
     if not days:
         raise FlexParseError(
@@ -318,43 +385,93 @@ def account_state(data: FlexData, first_day: date, last_day: date) -> AccountSta
             f"the Flex statement ends on {as_of.isoformat()}, more than {MAX_STALENESS.days} days before "
             f"{last_day.isoformat()}; set the query period to include the last business day")
     row = data.equity[as_of]
-    state = AccountState(total_equity=row.total, cash=row.cash,
-                         unrealized_pnl=data.unrealized.get(as_of, ZERO))
+    state = AccountState(total_equity=row.total, cash=row.cash if row.cash is not None else ZERO,
+                         unrealized_pnl=data.unrealized.get(as_of, ZERO),
+                         market_closed=as_of < last_day and data.is_closed(last_day),
+                         cash_known=row.cash is not None, unrealized_known=as_of in data.unrealized)
     for market, value in row.markets.items():
         state.market(market).equity = value
     for trade in data.trades:
         if first_day <= trade.day <= last_day:
-            stats = state.market(trade.market)
-            stats.trades += 1
-            stats.volume += trade.notional
-            stats.fees += trade.fee
-    for day, amount in data.flows:
-        if first_day <= day <= last_day:
-            if amount > 0:
-                state.deposits += amount
-            else:
-                state.withdrawals -= amount
+            _add_trade(state.market(trade.market), trade)
+    previous = max((d for d in data.equity if d < first_day), default=None)
+    for reported, amount in data.flows:
+        nav_day = data.flow_nav_day(reported)
+        if nav_day is None or nav_day > as_of or (previous is not None and nav_day <= previous):
+            continue
+        if previous is None and reported < first_day:
+            continue  # before the statement's first NAV row: already inside that equity
+        _add_flow(state, amount)
+    for reported in data.unvalued_transfers:
+        nav_day = data.flow_nav_day(reported)
+        if nav_day is not None and nav_day <= as_of and (previous is None or nav_day > previous):
+            state.flows_known = False
     return state
 
 
+def _add_trade(stats: MarketStats, trade: FlexTrade) -> None:
+    stats.trades += 1
+    stats.volume += trade.notional
+    stats.fees += trade.fee
+
+
+def _add_flow(target: AccountState | EquityPoint, amount: Decimal) -> None:
+    if amount > 0:
+        target.deposits += amount
+    else:
+        target.withdrawals -= amount
+
+
 def history(data: FlexData, days: int) -> list[EquityPoint]:
-    """Daily equity points for backfill: the last `days` days of the statement (counted back from its newest
-    report date, since the query decides the period). Leading zero-equity days (account not yet funded) are
-    dropped. A flow on a day without a NAV row (weekend) is attached to the next point, so no flow is lost
-    between two points; the first point's own flows are kept (the caller treats that equity as the start)."""
+    """One point per calendar day for backfill: the last `days` days of the statement (counted back from
+    its newest NAV row, since the query decides the period) up to the last day it covers. Leading
+    zero-equity days (account not yet funded) are dropped.
+
+    A NAV day's point has that row's equity, cash and market values, its unrealized P&L where the
+    statement states it (else None), its trades, and the flows whose NAV row it is. A day the statement
+    does not value (weekend, holiday) carries the previous NAV day's figures forward, marked
+    market_closed, with no flow; a flow reported on it moves the next NAV row. The first point's own flows
+    are kept (analytics treats that equity as the start); earlier flows are inside it."""
     if not data.equity:
         return []
     newest = max(data.equity)
-    dated = sorted(d for d in data.equity if d > newest - timedelta(days=days))
+    dated = [d for d in data.nav_days() if d > newest - timedelta(days=days)]
     while dated and not data.equity[dated[0]].total:
         dated.pop(0)
-    points = [EquityPoint(day=d, total_equity=data.equity[d].total) for d in dated]
-    for flow_day, amount in data.flows:
-        point = next((p for p in points if p.day >= flow_day), None)
-        if point is None or flow_day < points[0].day:
-            continue  # outside the range; an earlier flow is already inside the first point's equity
-        if amount > 0:
-            point.deposits += amount
-        else:
-            point.withdrawals -= amount
-    return points
+    if not dated:
+        return []
+    last = max(newest, data.to_date or newest)
+    points: dict[date, EquityPoint] = {}
+    valued: EquityPoint | None = None
+    day = dated[0]
+    while day <= last:
+        if day in data.equity:
+            valued = _nav_point(data, day)
+            points[day] = valued
+        elif day > newest and not data.is_closed(day):
+            break  # a weekday not valued yet: what follows it is not known either
+        elif valued is not None and data.is_closed(day):
+            points[day] = EquityPoint(day=day, total_equity=valued.total_equity, cash=valued.cash,
+                                      unrealized_pnl=valued.unrealized_pnl, market_closed=True,
+                                      markets={m: MarketStats(equity=s.equity) for m, s in valued.markets.items()})
+        day += timedelta(days=1)
+    for trade in data.trades:
+        if trade.day in points:
+            _add_trade(points[trade.day].market(trade.market), trade)
+    for reported, amount in data.flows:
+        nav_day = data.flow_nav_day(reported)
+        if nav_day is not None and nav_day in points:
+            _add_flow(points[nav_day], amount)
+    for reported in data.unvalued_transfers:
+        nav_day = data.flow_nav_day(reported)
+        if nav_day is not None and nav_day in points:
+            points[nav_day].flows_known = False
+    return sorted(points.values(), key=lambda p: p.day)
+
+
+def _nav_point(data: FlexData, day: date) -> EquityPoint:
+    row = data.equity[day]
+    point = EquityPoint(day=day, total_equity=row.total, cash=row.cash, unrealized_pnl=data.unrealized.get(day))
+    for market, value in row.markets.items():
+        point.market(market).equity = value
+    return point

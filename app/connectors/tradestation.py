@@ -101,6 +101,7 @@ class TradeStationConnector:
         self._expires_at = 0.0
         self._scopes: set[str] | None = None
         self._currencies: dict[str, str] = {}
+        self._ids: set[str] | None = None  # listed once per connector: connect checks, then fetches
         self.rotated_credentials: Credentials | None = None
 
     # -- protocol
@@ -129,6 +130,8 @@ class TradeStationConnector:
             balances = await self._get(f"/v3/brokerage/accounts/{joined}/balances")
             self._add_balances(state, balances, set(chunk), self._currencies)
             self._add_positions(state, await self._get(f"/v3/brokerage/accounts/{joined}/positions"))
+            if window.start >= window.end:
+                continue  # an empty window (the initial snapshot) has no orders to ask for
             orders = await self._orders(joined, window)
             for order in orders.values():
                 _add_order(state, order, window)
@@ -212,6 +215,11 @@ class TradeStationConnector:
             raise MalformedResponse(f"TradeStation {what} returned invalid JSON") from None
 
     async def _account_ids(self) -> set[str]:
+        if self._ids is None:
+            self._ids = await self._list_accounts()
+        return self._ids
+
+    async def _list_accounts(self) -> set[str]:
         body = await self._get("/v3/brokerage/accounts")
         ids = set()
         for account in _list(body, "Accounts"):

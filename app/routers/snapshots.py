@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.connectors.registry import Venue
 from app.core.api_types import Money, UtcDatetime
@@ -32,8 +32,8 @@ class SnapshotPublic(BaseModel):
     taken_at: UtcDatetime
     trigger: str
     total_equity: Money
-    cash: Money
-    unrealized_pnl: Money
+    cash: Money | None = Field(description="null: unknown (a backfilled day whose statement lacks it)")
+    unrealized_pnl: Money | None = Field(description="null: unknown (a backfilled day whose statement lacks it)")
     deposits: Money
     withdrawals: Money
     breakdown: dict[str, Any]

@@ -15,7 +15,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.connectors.base import FLOWS_UNAVAILABLE
+from app.connectors.base import FLOWS_UNAVAILABLE, MARKET_CLOSED
 from app.connectors.registry import SUPPORTED_VENUES
 from app.errors import BadRequest, NotFound
 from app.models import ExchangeConnection, Snapshot
@@ -42,6 +42,8 @@ class SnapshotSet:
     connections: list[ConnectionInfo]  # those with rows in the period
     # connection id -> snapshots in the period whose venue could not report deposits/withdrawals
     flows_unknown: dict[int, int] = field(default_factory=dict)
+    # connection id -> days its venue did not value (market closed): rows carried forward, not gaps
+    market_closed: dict[int, list[date]] = field(default_factory=dict)
 
     @property
     def still_active(self) -> set[int]:
@@ -132,7 +134,8 @@ async def load_snapshots(
     infos = sorted((ConnectionInfo(c.id, c.exchange, c.is_paper, c.is_active) for c in conns.all()
                     if c.id is not None), key=lambda c: c.id)
     flows = await _flows_unknown(session, user_uid, exchange, start, end)
-    return SnapshotSet(start, end, rows, infos, flows)
+    closed = await _market_closed(session, user_uid, exchange, start, end)
+    return SnapshotSet(start, end, rows, infos, flows, closed)
 
 
 async def _flows_unknown(
@@ -148,6 +151,22 @@ async def _flows_unknown(
                    flagged.is_(True))
             .group_by(col(Snapshot.connection_id)))
     return {cid: int(n) for cid, n in (await session.exec(stmt)).all()}  # type: ignore[call-overload]
+
+
+async def _market_closed(
+    session: AsyncSession, user_uid: str, exchange: str | None, start: date, end: date
+) -> dict[int, list[date]]:
+    """Days whose rows carry the breakdown flag `market_closed` (a stock broker's weekends and holidays)."""
+    flagged = col(Snapshot.breakdown)[MARKET_CLOSED].as_boolean()
+    stmt = (sa_select(col(Snapshot.connection_id), col(Snapshot.day))
+            .join(ExchangeConnection, col(ExchangeConnection.id) == col(Snapshot.connection_id))
+            .where(*_scope(user_uid, exchange), col(Snapshot.day) >= start, col(Snapshot.day) <= end,
+                   flagged.is_(True))
+            .order_by(col(Snapshot.connection_id), col(Snapshot.day)))
+    out: dict[int, list[date]] = {}
+    for cid, day in (await session.exec(stmt)).all():  # type: ignore[call-overload]
+        out.setdefault(cid, []).append(day)
+    return out
 
 
 def coverage(data: SnapshotSet, analytics_coverage: dict[str, Any]) -> dict[str, Any]:
@@ -176,7 +195,16 @@ def coverage(data: SnapshotSet, analytics_coverage: dict[str, Any]) -> dict[str,
         "gaps": gaps,
         "connections": conns,
         **flows_unknown(data),
+        "market_closed": market_closed(data),
     }
+
+
+def market_closed(data: SnapshotSet) -> list[dict[str, Any]]:
+    """Per account, the days its venue did not value (weekends, market holidays): they have a row that
+    carries the last valued day forward without return, so they are data, not gaps."""
+    venue = {c.id: c.exchange for c in data.connections}
+    return [{"connection_id": cid, "exchange": venue.get(cid, "unknown"), "days": [d.isoformat() for d in days]}
+            for cid, days in sorted(data.market_closed.items())]
 
 
 def flows_unknown(data: SnapshotSet) -> dict[str, Any]:

@@ -78,8 +78,10 @@ def build_snapshot(
     assert conn.id is not None
     return Snapshot(
         user_uid=conn.user_uid, connection_id=conn.id, exchange=conn.exchange, label=conn.label, day=day,
-        taken_at=taken_at, trigger=trigger, total_equity=state.total_equity, cash=state.cash,
-        unrealized_pnl=state.unrealized_pnl, deposits=state.deposits, withdrawals=state.withdrawals,
+        taken_at=taken_at, trigger=trigger, total_equity=state.total_equity,
+        cash=state.cash if state.cash_known else None,
+        unrealized_pnl=state.unrealized_pnl if state.unrealized_known else None,
+        deposits=state.deposits, withdrawals=state.withdrawals,
         breakdown=state.breakdown(),
     )
 
@@ -107,13 +109,15 @@ def with_history_of_day(state: AccountState, points: Sequence[EquityPoint], day:
 def build_backfill(
     conn: ExchangeConnection, points: Sequence[EquityPoint], *, taken_at: datetime, before: date
 ) -> list[Snapshot]:
-    """One row per historical point strictly before `before` (the days the live snapshots cover)."""
+    """One row per historical point strictly before `before` (the days the live snapshots cover), with what
+    the history has: cash and unrealized P&L stay None (unknown) where it lacks them."""
     assert conn.id is not None
     return [
         Snapshot(
             user_uid=conn.user_uid, connection_id=conn.id, exchange=conn.exchange, label=conn.label, day=p.day,
-            taken_at=taken_at, trigger="backfill", total_equity=p.total_equity, cash=ZERO, unrealized_pnl=ZERO,
-            deposits=p.deposits, withdrawals=p.withdrawals, breakdown=p.breakdown(),
+            taken_at=taken_at, trigger="backfill", total_equity=p.total_equity, cash=p.cash,
+            unrealized_pnl=p.unrealized_pnl, deposits=p.deposits, withdrawals=p.withdrawals,
+            breakdown=p.breakdown(),
         )
         for p in points
         if p.day < before
@@ -176,8 +180,10 @@ async def aggregated_metrics(
 ) -> dict[str, Any]:
     """Totals over the period for the connections included in reports (exclude_from_report honoured).
 
-    Equity, cash and unrealized PnL: each connection's latest row in the period, summed. Flows and
-    activity (trades, volume, fees, funding by market): summed over every row in the period.
+    Equity, cash and unrealized PnL: each connection's latest row in the period, summed; cash and
+    unrealized PnL are null when a latest row does not know them (a backfilled day whose statement
+    lacks them), and `unknown` names the connections. Flows and activity (trades, volume, fees,
+    funding by market): summed over every row in the period.
     """
     rows = await list_snapshots(session, user_uid=user_uid, period=period, exchange=exchange)
     excluded = set(
@@ -200,8 +206,10 @@ async def aggregated_metrics(
         "connections": len(latest),
         "excluded_connections": len({r.connection_id for r in rows if r.connection_id in excluded}),
         "total_equity": _sum(r.total_equity for r in latest.values()),
-        "cash": _sum(r.cash for r in latest.values()),
-        "unrealized_pnl": _sum(r.unrealized_pnl for r in latest.values()),
+        "cash": _sum_known(r.cash for r in latest.values()),
+        "unrealized_pnl": _sum_known(r.unrealized_pnl for r in latest.values()),
+        "unknown": {name: sorted(cid for cid, r in latest.items() if getattr(r, name) is None)
+                    for name in ("cash", "unrealized_pnl") if any(getattr(r, name) is None for r in latest.values())},
         "deposits": _sum(r.deposits for r in included),
         "withdrawals": _sum(r.withdrawals for r in included),
         "trades": int(sum(m["trades"] for m in markets.values())),
@@ -231,6 +239,12 @@ def _market_json(m: dict[str, Decimal]) -> dict[str, Any]:
 
 def _sum(values: Any) -> str:
     return _money(sum((to_decimal(v) for v in values), ZERO))
+
+
+def _sum_known(values: Any) -> str | None:
+    """A sum that is null as soon as one term is unknown (a partial sum would pass for the whole)."""
+    terms = list(values)
+    return None if any(v is None for v in terms) else _sum(terms)
 
 
 def _money(value: Decimal) -> str:

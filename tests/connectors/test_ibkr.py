@@ -15,6 +15,7 @@ from app.connectors.base import (
     Credentials,
     DayWindow,
     EquityPoint,
+    MarketStats,
     Permission,
     RateLimited,
     VenueUnavailable,
@@ -81,6 +82,13 @@ async def test_daily_statement_maps_equity_markets_trades_and_no_flows(brokers: 
     assert state.deposits == 0 and state.withdrawals == 0
 
 
+def point(day: date, total: str, cash: str, *, unrealized: int, stocks: str, options: str, trades: int,
+          volume: int, fees: int) -> EquityPoint:
+    return EquityPoint(day, D(total), cash=D(cash), unrealized_pnl=D(unrealized), markets={
+        "stocks": MarketStats(equity=D(stocks), trades=trades, volume=D(volume), fees=D(fees)),
+        "options": MarketStats(equity=D(options))})
+
+
 async def test_backfill_returns_one_point_per_report_date(brokers: FakeBrokers) -> None:
     conn, _ = connector(brokers, "backfill")
     try:
@@ -88,11 +96,16 @@ async def test_backfill_returns_one_point_per_report_date(brokers: FakeBrokers) 
         state = await conn.fetch_account_state(day(2025, 1, 2))
     finally:
         await conn.close()
-    # three FlexStatements, EquitySummaryByReportDateInBase totals 155000 / 159000 / 162500; no deposits
+    # Three FlexStatements, one per day; each point has what its statement has (no deposits):
+    # EquitySummaryByReportDateInBase total / cash / stock / options, the sum of that day's
+    # OpenPosition fifoPnlUnrealized, and that day's executions (|tradeMoney|, -ibCommission).
     assert points == [
-        EquityPoint(date(2025, 1, 1), D("155000")),
-        EquityPoint(date(2025, 1, 2), D("159000")),
-        EquityPoint(date(2025, 1, 3), D("162500")),
+        point(date(2025, 1, 1), "155000", "100000", unrealized=1000 + 1000 + 1000, stocks="50000", options="5000",
+              trades=2, volume=12400 + 3600, fees=25 + 25),
+        point(date(2025, 1, 2), "159000", "98000", unrealized=1500 + 1500 + 100 + 2000, stocks="55000",
+              options="6000", trades=2, volume=3900 + 4200, fees=100 + 100),
+        point(date(2025, 1, 3), "162500", "95000", unrealized=1920 + 1750 + 100 + 3500, stocks="60000",
+              options="7500", trades=2, volume=5120 + 2025, fees=30 + 30),
     ]
     # 20250102: NVDA BUY tradeMoney 3900 (commission -100), TSLA SELL tradeMoney -4200 (commission -100)
     assert state.total_equity == D("159000")
@@ -255,3 +268,72 @@ def test_query_id_may_come_from_extra() -> None:
     assert conn._query_id == "123"
     with pytest.raises(AuthError):
         ibkr.IbkrFlexConnector(Credentials(IBKR_TOKEN, ""), ConnectorOptions())
+
+
+async def test_transfers_from_other_accounts_are_flows(brokers: FakeBrokers) -> None:
+    from tests.fakes.flex_statements import Nav, Statement, Transfer, render
+
+    mar = lambda day: date(2025, 3, day)  # noqa: E731
+    navs = [Nav(mar(3), "100000"), Nav(mar(4), "100100"), Nav(mar(5), "104100"), Nav(mar(6), "103550"),
+            Nav(mar(7), "103600")]
+    brokers.state.ibkr_queries["transfers"] = render(Statement(mar(3), mar(7), navs, transfers=[
+        Transfer("ACATS", "IN", mar(5), symbol="TSLA", quantity="10", position_amount_in_base="4000"),
+        Transfer("INTERNAL", "OUT", mar(6), asset_category="CASH", cash_transfer="-500", currency="EUR",
+                 fx_rate_to_base="1.1"),
+        Transfer("FOP", "IN", mar(7), symbol="MSFT", quantity="3"),  # no value stated
+    ]))
+    conn, _ = connector(brokers, "transfers")
+    try:
+        points = {p.day: p for p in await conn.fetch_history(days=365)}
+        wednesday = await conn.fetch_account_state(day(2025, 3, 5))
+        thursday = await conn.fetch_account_state(day(2025, 3, 6))
+        friday = await conn.fetch_account_state(day(2025, 3, 7))
+    finally:
+        await conn.close()
+    assert (wednesday.deposits, wednesday.withdrawals, wednesday.flows_known) == (D("4000"), 0, True)
+    assert (thursday.deposits, thursday.withdrawals) == (0, D("500") * D("1.1"))
+    assert friday.flows_known is False and friday.deposits == 0  # a position came in at no stated value
+    assert points[mar(5)].deposits == D("4000") and points[mar(6)].withdrawals == D("550.0")
+    assert points[mar(7)].breakdown()["flows_unavailable"] is True
+
+
+async def test_a_eur_account_converts_gbp_flows_through_the_base_to_usd(brokers: FakeBrokers) -> None:
+    from tests.fakes.flex_statements import Flow, Nav, Statement, render
+
+    mar = lambda day: date(2025, 3, day)  # noqa: E731
+    navs = [Nav(mar(3), "90000", cash="9000"), Nav(mar(4), "91200", cash="10200")]
+    gbp_in = Flow("1000", "20250304;090000", mar(4), currency="GBP", fx_rate_to_base="1.2")  # 1,200 EUR
+    eur_out = Flow("-450", "20250304;100000", mar(4), currency="EUR")
+    brokers.state.ibkr_queries["eur"] = render(Statement(mar(3), mar(4), navs, [gbp_in, eur_out], base="EUR",
+                                                         usd_rate="0.9"))  # 1 USD = 0.9 EUR
+    conn, _ = connector(brokers, "eur")
+    try:
+        state = await conn.fetch_account_state(day(2025, 3, 4))
+    finally:
+        await conn.close()
+    usd = 1 / D("0.9")
+    assert state.total_equity == D("91200") * usd and state.cash == D("10200") * usd
+    assert state.deposits == D("1000") * D("1.2") * usd
+    assert state.withdrawals == D("450") * usd
+
+
+async def test_a_midweek_holiday_is_closed_but_a_weekday_not_yet_valued_is_not(brokers: FakeBrokers) -> None:
+    from tests.fakes.flex_statements import Nav, Statement, render
+
+    mar = lambda day: date(2025, 3, day)  # noqa: E731
+    # Wednesday 5 has no NAV row between Tuesday's and Thursday's: a holiday. The statement runs to
+    # Sunday 9, but Friday 7's NAV row is not there (not produced yet): Friday is not a closed day, and
+    # the weekend after it is not carried from Thursday either.
+    navs = [Nav(mar(3), "100"), Nav(mar(4), "101"), Nav(mar(6), "102")]
+    brokers.state.ibkr_queries["holiday"] = render(Statement(mar(3), mar(9), navs))
+    conn, _ = connector(brokers, "holiday")
+    try:
+        points = await conn.fetch_history(days=365)
+        wednesday = await conn.fetch_account_state(day(2025, 3, 5))
+        friday = await conn.fetch_account_state(day(2025, 3, 7))
+    finally:
+        await conn.close()
+    assert [(p.day.day, p.total_equity, p.market_closed) for p in points] == [
+        (3, D("100"), False), (4, D("101"), False), (5, D("101"), True), (6, D("102"), False)]
+    assert wednesday.market_closed is True and wednesday.total_equity == D("101")
+    assert friday.market_closed is False and friday.total_equity == D("102")  # stale, not closed

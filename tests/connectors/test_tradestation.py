@@ -160,3 +160,27 @@ async def test_unreachable_sign_in_is_venue_unavailable() -> None:
 def test_missing_refresh_token_is_refused_up_front() -> None:
     with pytest.raises(AuthError, match="refresh token"):
         tradestation.TradeStationConnector(Credentials(TS_CLIENT_ID, TS_CLIENT_SECRET), ConnectorOptions())
+
+
+async def test_each_endpoint_is_called_once_and_an_empty_window_asks_for_no_orders(brokers: FakeBrokers) -> None:
+    connected = datetime(2020, 11, 16, 15, 0, tzinfo=UTC)
+    conn = connector(brokers)
+    try:  # what connecting does: check, permissions, the initial snapshot over the empty window [t, t)
+        await conn.check_credentials()
+        await conn.permissions()
+        await conn.fetch_account_state(DayWindow(connected, connected))
+    finally:
+        await conn.close()
+    accounts = "/v3/brokerage/accounts/123456781,123456782,123456789"  # sorted ids joined, as sent
+    calls = sorted(path for _, path in brokers.state.requests)
+    assert calls == sorted(["/oauth/token", "/v3/brokerage/accounts", f"{accounts}/balances",
+                            f"{accounts}/positions"]), calls
+    brokers.state.requests.clear()
+    conn = connector(brokers)
+    try:  # a scheduled run: the order lists too, two pages each (the official examples carry a NextToken;
+        await conn.fetch_account_state(OPENAPI_FILL_DAY)  # the fake's second page is empty)
+    finally:
+        await conn.close()
+    calls = sorted(path for _, path in brokers.state.requests)
+    assert calls == sorted(["/oauth/token", "/v3/brokerage/accounts", f"{accounts}/balances", f"{accounts}/positions",
+                            *[f"{accounts}/historicalorders"] * 2, *[f"{accounts}/orders"] * 2]), calls

@@ -35,10 +35,11 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
 
 import uvicorn
 from starlette.applications import Starlette
@@ -88,9 +89,13 @@ class FakeBrokerState:
     alpaca_keys: dict[str, str] = field(default_factory=lambda: {
         ALPACA_PAPER_KEY: ALPACA_SECRET, ALPACA_LIVE_KEY: ALPACA_SECRET})
     alpaca_force_status: int | None = None  # e.g. 429 or 503 on every Alpaca call
+    alpaca_account: dict[str, str] = field(default_factory=dict)  # fields replaced in GET /v2/account
+    alpaca_positions: list[dict[str, Any]] | None = None  # GET /v2/positions instead of the fixture's
+    alpaca_activities: list[dict[str, Any]] = field(default_factory=list)  # served beside the fixtures'
     ibkr_tokens: set[str] = field(default_factory=lambda: {IBKR_TOKEN})
     ibkr_expired_tokens: set[str] = field(default_factory=lambda: {IBKR_EXPIRED_TOKEN})
-    ibkr_queries: dict[str, Path] = field(default_factory=lambda: dict(IBKR_QUERIES))
+    # query id -> statement file, or the statement's bytes (tests/fakes/flex_statements.py renders them)
+    ibkr_queries: dict[str, Path | bytes] = field(default_factory=lambda: dict(IBKR_QUERIES))
     default_ibkr_statement: Path = IBKR_QUERIES["daily"]
     ibkr_pending_polls: int = 0  # GetStatement answers Warn/1019 this many times per reference code
     ibkr_throttle: bool = False  # every SendRequest answers Fail/1018
@@ -103,6 +108,7 @@ class FakeBrokerState:
     ts_access_tokens: set[str] = field(default_factory=set)
     ibkr_references: dict[str, list[Any]] = field(default_factory=dict)  # ref -> [token, file, polls]
     requests: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=10_000))
+    alpaca_activity_queries: list[dict[str, str]] = field(default_factory=list)  # query string of each call
 
     def reset(self) -> None:
         fresh = FakeBrokerState()
@@ -137,38 +143,46 @@ def _alpaca_auth(request: Request, state: FakeBrokerState) -> Response | None:
     return None
 
 
-def _alpaca_activities() -> list[dict[str, Any]]:
+def _alpaca_activities(state: FakeBrokerState) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for name in ("broker_v1_activities_fills.json", "broker_v1_activities_page_one.json",
                  "broker_v1_activities_page_two.json"):
         items.extend(_json_file(ALPACA_DIR / name))
     items.extend(_json_file(OWN_DATA / "alpaca_activities_extra.json"))
-    return items
+    return items + [dict(item) for item in state.alpaca_activities]
+
+
+NEW_YORK = ZoneInfo("America/New_York")
 
 
 def _instant(value: str) -> datetime:
+    """Alpaca takes `after`/`until` as YYYY-MM-DD or RFC 3339; a bare date is that day's 00:00 New York."""
+    if len(value) == 10:
+        return datetime.combine(date.fromisoformat(value), datetime.min.time(), NEW_YORK)
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def _activity_in_range(item: dict[str, Any], after: str | None, until: str | None) -> bool:
-    """Alpaca filters trade activities on transaction_time and non-trade ones on their (trading) date."""
-    if "transaction_time" in item:
-        when = _instant(item["transaction_time"])
-        return (not after or when >= _instant(after)) and (not until or when < _instant(until))
-    day = item.get("date", "")[:10]
-    return (not after or day >= after[:10]) and (not until or day <= until[:10])
+    """Alpaca filters trade activities on transaction_time, and non-trade ones (dated by trading day only)
+    as the instant 00:00 New York of that date: an `after` later that day leaves the day's deposit out."""
+    when = _instant(item["transaction_time"] if "transaction_time" in item else item.get("date", "")[:10])
+    return (not after or when > _instant(after)) and (not until or when < _instant(until))
 
 
 async def alpaca_account(request: Request) -> Response:
     state: FakeBrokerState = request.app.state.fake
-    return _alpaca_auth(request, state) or Response(_read(ALPACA_DIR / "trading_v2_account.json"),
-                                                    media_type="application/json")
+    denied = _alpaca_auth(request, state)
+    if denied or not state.alpaca_account:
+        return denied or Response(_read(ALPACA_DIR / "trading_v2_account.json"), media_type="application/json")
+    return JSONResponse({**_json_file(ALPACA_DIR / "trading_v2_account.json"), **state.alpaca_account})
 
 
 async def alpaca_positions(request: Request) -> Response:
     state: FakeBrokerState = request.app.state.fake
-    return _alpaca_auth(request, state) or Response(_read(ALPACA_DIR / "trading_v2_positions.json"),
-                                                    media_type="application/json")
+    denied = _alpaca_auth(request, state)
+    if denied or state.alpaca_positions is None:
+        return denied or Response(_read(ALPACA_DIR / "trading_v2_positions.json"), media_type="application/json")
+    return JSONResponse(state.alpaca_positions)
 
 
 async def alpaca_activities(request: Request) -> Response:
@@ -177,9 +191,10 @@ async def alpaca_activities(request: Request) -> Response:
     if denied:
         return denied
     q = request.query_params
+    state.alpaca_activity_queries.append(dict(q))
     types = request.path_params.get("activity_type") or q.get("activity_types", "")
     wanted = {t.strip() for t in types.split(",") if t.strip()}
-    items = [i for i in _alpaca_activities() if not wanted or i["activity_type"] in wanted]
+    items = [i for i in _alpaca_activities(state) if not wanted or i["activity_type"] in wanted]
     items = [i for i in items if _activity_in_range(i, q.get("after"), q.get("until"))]
     items.sort(key=lambda i: i["id"], reverse=q.get("direction", "desc") != "asc")
     token = q.get("page_token")
@@ -247,7 +262,7 @@ async def flex_get_statement(request: Request) -> Response:
     if entry[2] > 0:
         entry[2] -= 1
         return _xml(_read(OWN_DATA / "ibkr_getstatement_warn_1019.xml"))
-    body = _read(entry[1])
+    body = entry[1] if isinstance(entry[1], bytes) else _read(entry[1])
     if state.ibkr_prefix_bom and not body.startswith(b"\xef\xbb\xbf"):
         body = b"\xef\xbb\xbf" + body
     return _xml(body)

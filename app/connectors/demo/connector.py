@@ -21,6 +21,7 @@ from app.connectors.base import (
     Permission,
 )
 from app.connectors.demo import history
+from app.core.money import ZERO
 
 VENUE = "demo"
 
@@ -78,8 +79,10 @@ def _add_day(state: AccountState, spot: MarketStats, record: history.DemoDay) ->
 
 def _point(record: history.DemoDay) -> EquityPoint:
     spot = MarketStats(equity=record.close, trades=record.trades, volume=record.volume, fees=record.fees)
+    # A paper cash account with no open positions: cash is the whole equity, nothing is unrealized.
     return EquityPoint(day=record.day, total_equity=record.close, deposits=record.deposits,
-                       withdrawals=record.withdrawals, markets={"spot": spot} if record.trades else {})
+                       withdrawals=record.withdrawals, cash=record.close, unrealized_pnl=ZERO,
+                       markets={"spot": spot} if record.trades else {})
 
 
 def create(venue: str, credentials: Credentials, options: ConnectorOptions) -> DemoConnector:  # noqa: ARG001

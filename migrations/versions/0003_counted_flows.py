@@ -4,7 +4,7 @@ A flow whose state changes after its window (a deposit pending at one snapshot, 
 counted once, in the window in which the balance shows it: each sync re-reads a look-back of history
 and skips the flows listed here (issue 19, item 13). Only an HMAC of the venue's flow id is stored.
 
-Revision ID: 0003_i19venues
+Revision ID: 0003
 Revises: 0002
 """
 from alembic import op
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision = '0003_i19venues'
+revision = '0003'
 down_revision = '0002'
 branch_labels = None
 depends_on = None
