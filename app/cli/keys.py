@@ -104,3 +104,48 @@ def add(
         return f"DEK {dek.dek_id} now also opens with master key {master_key_id(master)} ({row.wrapping})"
 
     typer.echo(_run(work))
+
+
+@keys.command("handoff")
+def handoff(
+    from_url: Annotated[str, typer.Option("--from", help="a running instance that opens the DEK (donor), "
+                                                         "e.g. https://10.0.0.5:8443")],
+) -> None:
+    """Obtain the active DEK from a running donor by attested handoff and store this instance's wrapping.
+    Both sides verify each other's SEV-SNP evidence; see docs/key-handoff.md."""
+    from app.config import load_settings
+    from app.db import create_engine, create_sessionmaker
+    from app.errors import AppError, StartupRefused
+    from app.services.evidence import build_evidence_provider
+    from app.services.keys import master_key_provider
+    from app.services.keys.peer import HandoffContext, HandoffRefused
+    from app.services.keys.requester import Requester, peer_client
+
+    if not from_url.startswith(("https://", "http://")):
+        typer.echo("zka: --from must be a URL such as https://host:8443", err=True)
+        raise typer.Exit(2)
+
+    async def main() -> str:
+        settings = load_settings()
+        settings.check_production()
+        provider = master_key_provider(settings)
+        master = await provider.load()
+        engine = create_engine(settings.database_url)
+        try:
+            requester = Requester(HandoffContext(settings, build_evidence_provider(settings)),
+                                  create_sessionmaker(engine), master, provider.source)
+            async with peer_client() as client:
+                dek = await requester.obtain(from_url.rstrip("/"), client)
+            return f"DEK {dek.dek_id} received from {from_url}; it now also opens with master key " \
+                   f"{requester.master_key_id} ({provider.source})"
+        finally:
+            await engine.dispose()
+
+    try:
+        typer.echo(asyncio.run(main()))
+    except HandoffRefused as exc:
+        typer.echo(f"zka: key handoff refused: {exc.reason} (recorded in key_events)", err=True)
+        raise typer.Exit(1) from None
+    except (AppError, StartupRefused) as exc:
+        typer.echo(f"zka: {getattr(exc, 'message', exc)}", err=True)
+        raise typer.Exit(2) from None
