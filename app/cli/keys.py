@@ -69,7 +69,7 @@ def rotate(
 ) -> None:
     """New DEK; every stored credential re-encrypted in one transaction; the old DEK kept inactive.
     Stop every running instance first: each keeps the DEK it opened at start."""
-    from app.services.crypto import open_or_create_dek, rotate_dek
+    from app.services.crypto import master_key_id, open_or_create_dek, rotate_dek
 
     if not yes:
         # Running instances keep the DEK they opened at start and would go on encrypting new credentials
@@ -78,13 +78,22 @@ def rotate(
                       "credential under a new DEK?", abort=True)
 
     async def work(session: Any, _settings: Any, master: bytes, source: str) -> Any:
+        from app.services.keys.events import record
+
         current = await open_or_create_dek(session, master, wrapping=source)
-        return await rotate_dek(session, current, master, source, allow_dropping_wrappings=allow_dropping_wrappings)
+        result = await rotate_dek(session, current, master, source, allow_dropping_wrappings=allow_dropping_wrappings)
+        dropped = ", ".join(result.dropped_wrappings) or "none"
+        record(session, action="rotate", outcome="done", instance_master_key_id=master_key_id(master),
+               dek_id=result.dek.dek_id, reason=f"DEK {current.dek_id} retired for {result.dek.dek_id}; "
+               f"{result.reencrypted} credential(s) re-encrypted; wrappings dropped for: {dropped}")
+        return result
 
     result = _run(work)
     typer.echo(f"new DEK {result.dek.dek_id}: {result.reencrypted} credential(s) re-encrypted")
     if result.dropped_wrappings:
-        typer.echo(f"instances with master key(s) {', '.join(result.dropped_wrappings)} must be re-provisioned")
+        typer.echo(f"instances with master key(s) {', '.join(result.dropped_wrappings)} no longer open the DEK: "
+                   "start this instance as a donor (ZKA_KEY_HANDOFF_ENABLED) and they obtain the new DEK by "
+                   "handoff at their next start (ZKA_KEY_PEERS), see docs/key-handoff.md")
 
 
 @keys.command("add-wrapping")
@@ -148,4 +157,60 @@ def handoff(
         raise typer.Exit(1) from None
     except (AppError, StartupRefused) as exc:
         typer.echo(f"zka: {getattr(exc, 'message', exc)}", err=True)
+        raise typer.Exit(2) from None
+
+
+@keys.command("operator-keygen")
+def operator_keygen(
+    out: Annotated[Path, typer.Option(help="where to write the operator's Ed25519 private key (PEM, 0600)")],
+) -> None:
+    """Make the operator's Ed25519 key pair (on the operator's own machine, never in the enclave). Prints the
+    public key to put into app/services/keys/trust/builtin.json (operator_ed25519_public_keys)."""
+    import base64
+    import os
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        typer.echo(f"zka: {out} exists; refusing to overwrite an operator key", err=True)
+        raise typer.Exit(2) from None
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    typer.echo(base64.b64encode(raw).decode())
+
+
+@keys.command("sign-allowlist")
+def sign_allowlist_command(
+    allowlist: Annotated[Path, typer.Argument(help="allow-list JSON (format zka-key-allowlist-v1)",
+                                              exists=True, dir_okay=False)],
+    key: Annotated[Path, typer.Option(help="the operator's Ed25519 private key (PEM)", exists=True, dir_okay=False)],
+) -> None:
+    """Sign an allow-list with the operator key; prints the file for ZKA_KEY_ALLOWLIST_FILE."""
+    import json
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from app.services.keys.allowlist import AllowListError, sign_allowlist
+
+    try:
+        private = serialization.load_pem_private_key(key.read_bytes(), None)
+        document = json.loads(allowlist.read_text())
+    except ValueError:
+        typer.echo("zka: the key must be an unencrypted PEM private key and the list JSON", err=True)
+        raise typer.Exit(2) from None
+    if not isinstance(private, Ed25519PrivateKey):
+        typer.echo("zka: the operator key must be an Ed25519 private key", err=True)
+        raise typer.Exit(2)
+    try:
+        typer.echo(json.dumps(sign_allowlist(document, private), indent=2))
+    except AllowListError as exc:
+        typer.echo(f"zka: {exc}", err=True)
         raise typer.Exit(2) from None
