@@ -300,3 +300,15 @@ def test_the_check_value_identifies_the_dek(tmp_path: Path) -> None:
     assert dek.key not in value and dek.key.hex().encode() not in value
     key = load_or_create_key_file(tmp_path / "k")
     assert len(master_key_id(key)) == 16
+
+
+async def test_start_up_waits_for_donors_that_do_not_answer_yet_then_gives_up(pair: Pair) -> None:
+    from app.services.keys.requester import obtain_from_peers
+    from tests.support.live_server import free_port
+
+    dead = f"https://127.0.0.1:{free_port()}"
+    before = await pair.wrappings()
+    assert await obtain_from_peers(pair.requester(), [dead], wait_s=5.0, first_delay_s=0.2) is None
+    refused = [e for e in await pair.events() if e.outcome == "refused"]
+    assert len(refused) >= 2 and all(e.reason.startswith("donor unreachable") and e.peer == dead for e in refused)
+    assert await pair.wrappings() == before

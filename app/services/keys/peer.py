@@ -21,10 +21,11 @@ from app.services.keys.allowlist import AllowList, load_allowlist
 class HandoffRefused(Exception):
     """A handoff was refused; `reason` names the failed check. Safe to show and to record."""
 
-    def __init__(self, reason: str, *, peer_report: AttestationReport | None = None) -> None:
+    def __init__(self, reason: str, *, peer_report: AttestationReport | None = None, unreachable: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason[:500]
         self.peer_report = peer_report
+        self.unreachable = unreachable  # the donor did not answer (not started yet?): worth another try
 
 
 @dataclass

@@ -8,6 +8,8 @@ network, the host and a fake donor learn nothing and can plant nothing.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +35,7 @@ from app.services.keys.peer import HandoffContext, HandoffRefused
 
 ACTION = "handoff_requester"
 HANDOFF_PATH = "/api/v1/keys/handoff"
+PEER_WAIT_S = 60.0  # how long a starting instance waits for donors that do not answer yet
 _RESPONSE_FIELDS = {"protocol", "dek_id", "donor_master_key_id", "ephemeral_public_key", "iv", "ciphertext",
                     "evidence"}
 
@@ -158,7 +161,7 @@ async def _post(client: httpx.AsyncClient, url: str, body: dict[str, Any]) -> di
     try:
         response = await client.post(url, json=body)
     except httpx.HTTPError as exc:
-        raise HandoffRefused(f"donor unreachable: {type(exc).__name__}") from None
+        raise HandoffRefused(f"donor unreachable: {type(exc).__name__}", unreachable=True) from None
     try:
         data = response.json()
     except ValueError:
@@ -175,12 +178,24 @@ def peer_client() -> httpx.AsyncClient:
     return httpx.AsyncClient(verify=False, timeout=30.0)  # noqa: S501
 
 
-async def obtain_from_peers(requester: Requester, peers: list[str]) -> Dek | None:
-    """Start-up: try each configured donor in turn; the first that hands over the DEK wins."""
+async def obtain_from_peers(
+    requester: Requester, peers: list[str], *, wait_s: float = PEER_WAIT_S, first_delay_s: float = 1.0
+) -> Dek | None:
+    """Start-up: try each configured donor in turn; the first that hands over the DEK wins. Donors that do
+    not answer yet (instances starting together) are tried again with growing delays for up to `wait_s`;
+    a donor that answered and refused is not asked again."""
+    deadline = time.monotonic() + wait_s
+    delay, pending = first_delay_s, list(peers)
     async with peer_client() as client:
-        for peer in peers:
-            try:
-                return await requester.obtain(peer, client)
-            except HandoffRefused:
-                continue  # recorded and logged; try the next donor
+        while pending:
+            for peer in list(pending):
+                try:
+                    return await requester.obtain(peer, client)
+                except HandoffRefused as exc:  # recorded and logged; try the next donor
+                    if not exc.unreachable:
+                        pending.remove(peer)
+            if not pending or time.monotonic() + delay > deadline:
+                return None
+            await asyncio.sleep(delay)
+            delay *= 2
     return None
