@@ -122,10 +122,12 @@ def handoff(
 ) -> None:
     """Obtain the active DEK from a running donor by attested handoff and store this instance's wrapping.
     Both sides verify each other's SEV-SNP evidence; see docs/key-handoff.md."""
+    import httpx
+
     from app.config import load_settings
     from app.db import create_engine, create_sessionmaker
     from app.errors import AppError, StartupRefused
-    from app.services.evidence import build_evidence_provider
+    from app.services.evidence import build_evidence_provider, kds_client
     from app.services.keys import master_key_provider
     from app.services.keys.peer import HandoffContext, HandoffRefused
     from app.services.keys.requester import Requester, peer_client
@@ -141,9 +143,10 @@ def handoff(
         master = await provider.load()
         engine = create_engine(settings.database_url)
         try:
-            requester = Requester(HandoffContext(settings, build_evidence_provider(settings)),
-                                  create_sessionmaker(engine), master, provider.source)
-            async with peer_client() as client:
+            async with peer_client() as client, httpx.AsyncClient(timeout=20.0) as kds_http:
+                context = HandoffContext(settings, build_evidence_provider(settings),
+                                         kds_client(settings, lambda: kds_http))
+                requester = Requester(context, create_sessionmaker(engine), master, provider.source)
                 dek = await requester.obtain(from_url.rstrip("/"), client)
             return f"DEK {dek.dek_id} received from {from_url}; it now also opens with master key " \
                    f"{requester.master_key_id} ({provider.source})"

@@ -60,12 +60,17 @@ class EnclaveKeys:
 async def _handoff_at_start(
     settings: Settings, sessionmaker: SessionMaker, evidence: EvidenceProvider, master: bytes, source: str
 ) -> Dek:
+    import httpx
+
+    from app.services.evidence import kds_client
     from app.services.keys.peer import HandoffContext
     from app.services.keys.requester import Requester, obtain_from_peers
 
     peers = settings.keys.peer_urls
-    requester = Requester(HandoffContext(settings, evidence), sessionmaker, master, source)
-    dek = await obtain_from_peers(requester, peers)
+    # AMD KDS for a donor VCEK its host did not hand over (verified TLS: this is AMD, not a peer).
+    async with httpx.AsyncClient(timeout=20.0, follow_redirects=False) as http:
+        context = HandoffContext(settings, evidence, kds_client(settings, lambda: http))
+        dek = await obtain_from_peers(Requester(context, sessionmaker, master, source), peers)
     if dek is None:
         raise KeyUnavailable(
             f"no wrapping of the active DEK opens with master key {master_key_id(master)}, and no donor in "

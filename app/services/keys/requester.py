@@ -29,7 +29,7 @@ from app.services.crypto.errors import CredentialDecryptError
 from app.services.crypto.keyring import active_dek_rows, add_wrapping
 from app.services.crypto.master_key import master_key_id
 from app.services.keys import protocol
-from app.services.keys.allowlist import AllowListError
+from app.services.keys.allowlist import AllowList, AllowListError
 from app.services.keys.events import record
 from app.services.keys.peer import HandoffContext, HandoffRefused
 
@@ -104,10 +104,11 @@ class Requester:
         body = {"protocol": protocol.PROTOCOL, "nonce": nonce.hex(), "ephemeral_public_key": protocol.b64(spki),
                 "requester_master_key_id": self.master_key_id, "evidence": protocol.evidence_to_json(own)}
         response = await _post(client, f"{peer}{HANDOFF_PATH}", body)
-        return await self._open(response, ephemeral, spki, nonce, own_chip, dek_id)
+        return await self._open(response, ephemeral, spki, nonce, own_chip, dek_id, allowlist)
 
     async def _open(self, response: dict[str, Any], ephemeral: ec.EllipticCurvePrivateKey, spki: bytes,
-                    nonce: bytes, own_chip: bytes, dek_id: str) -> tuple[Dek, AttestationReport, str]:
+                    nonce: bytes, own_chip: bytes, dek_id: str, allowlist: AllowList,
+                    ) -> tuple[Dek, AttestationReport, str]:
         try:
             if set(response) != _RESPONSE_FIELDS or response["protocol"] != protocol.PROTOCOL:
                 raise protocol.ProtocolError("response is not a zka-key-handoff-v1 grant")
@@ -128,8 +129,7 @@ class Requester:
             requester_spki=spki, donor_spki=sealed.donor_spki, nonce=nonce, iv=sealed.iv,
             ciphertext=sealed.ciphertext, aad_bytes=aad, donor_master_key_id=donor_id)
         try:
-            report = await self.context.verify(evidence, expected_report_data=expected,
-                                               allowlist=await self.context.allowlist())
+            report = await self.context.verify(evidence, expected_report_data=expected, allowlist=allowlist)
         except HandoffRefused as exc:
             raise HandoffRefused(f"donor evidence: {exc.reason}", peer_report=exc.peer_report) from None
         try:
