@@ -4,6 +4,7 @@ the happy path, then every refusal, each recorded in key_events with its reason 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import secrets
@@ -179,6 +180,9 @@ async def test_replayed_nonce_is_refused(pair: Pair, tmp_path: Path) -> None:
     body = manual.body(await manual.nonce())
     first = await manual.send(body)
     assert first.status_code == 200, first.text  # a genuine request (sealed to a key nobody stores)
+    assert pair.donor_state.keys is not None
+    dek = pair.donor_state.keys.dek.key
+    assert dek.hex() not in first.text and base64.b64encode(dek).decode() not in first.text  # sealed only
     await _refused(await manual.send(body), "nonce: unknown or already used (replay)")
     unknown = manual.body(os.urandom(32))
     await _refused(await manual.send(unknown), "nonce: unknown")
