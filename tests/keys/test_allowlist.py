@@ -86,3 +86,27 @@ def test_production_refuses_an_allow_list_from_the_environment(variable: str) ->
                         auth={"jwt_secret": "s" * 32}, keys={variable: M1})  # type: ignore[arg-type]
     with pytest.raises(StartupRefused, match="allow-list only from the image"):
         settings.check_production()
+
+
+def test_operator_keygen_and_sign_allowlist_commands(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli.commands import cli
+
+    runner = CliRunner()
+    key_file = tmp_path / "operator.pem"
+    made = runner.invoke(cli, ["keys", "operator-keygen", "--out", str(key_file)])
+    assert made.exit_code == 0 and (key_file.stat().st_mode & 0o777) == 0o600
+    public = made.output.strip()
+    again = runner.invoke(cli, ["keys", "operator-keygen", "--out", str(key_file)])
+    assert again.exit_code == 2 and "refusing to overwrite" in again.output
+    unsigned = tmp_path / "list.json"
+    unsigned.write_text(json.dumps({"format": "zka-key-allowlist-v1", "entries": [{"measurement": M1}]}))
+    signed = runner.invoke(cli, ["keys", "sign-allowlist", str(unsigned), "--key", str(key_file)])
+    assert signed.exit_code == 0, signed.output
+    path = tmp_path / "signed.json"
+    path.write_text(signed.output)
+    assert [m.hex() for m in _load(key_allowlist_file=path, key_operator_public_key=public).measurements] == [M1]
+    unsigned.write_text(json.dumps({"entries": []}))
+    bad = runner.invoke(cli, ["keys", "sign-allowlist", str(unsigned), "--key", str(key_file)])
+    assert bad.exit_code == 2 and "zka-key-allowlist-v1" in bad.output and "Traceback" not in bad.output
