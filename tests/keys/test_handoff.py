@@ -270,12 +270,17 @@ async def test_a_dek_that_does_not_open_the_stored_credentials_is_refused(pair: 
     await _assert_refused_and_nothing_stored(pair, before, side="requester", reason="does not open")
 
 
+async def test_readiness_shows_the_donor(pair: Pair) -> None:
+    assert (await pair.donor.get("/ready")).json()["checks"]["key_handoff"] == {"donor": True, "peers": 0}
+
+
 async def test_handoff_is_disabled_unless_configured(database_url: str, tmp_path: Path, root: Path) -> None:
     from tests.keys.conftest import instance_settings
     from tests.support.asgi import asgi_client
 
     settings = instance_settings(database_url, tmp_path / "plain", root)
     async with asgi_client(settings) as client:
+        assert (await client.get("/ready")).json()["checks"]["key_handoff"] == {"donor": False, "peers": 0}
         for path in ("/api/v1/keys/handoff/challenge", "/api/v1/keys/handoff"):
             response = await client.post(path, json={})
             assert response.status_code == 404 and response.json()["error"]["code"] == "handoff_disabled"
