@@ -110,3 +110,21 @@ def test_operator_keygen_and_sign_allowlist_commands(tmp_path: Path) -> None:
     unsigned.write_text(json.dumps({"entries": []}))
     bad = runner.invoke(cli, ["keys", "sign-allowlist", str(unsigned), "--key", str(key_file)])
     assert bad.exit_code == 2 and "zka-key-allowlist-v1" in bad.output and "Traceback" not in bad.output
+
+
+async def test_production_refuses_simulated_peer_evidence(tmp_path: Path) -> None:
+    from app.attestation.providers import SimulatedProvider
+    from app.services.keys.allowlist import AllowEntry, AllowList
+    from app.services.keys.peer import HandoffContext, HandoffRefused
+
+    provider = SimulatedProvider(tmp_path / "sim", root_dir=tmp_path / "root")
+    evidence = await provider.get_evidence(bytes(64))
+    allow = AllowList((AllowEntry(await provider.measurement(), None, "", "test"),))
+    production = Settings(server={"env": "production"})  # type: ignore[arg-type]
+    with pytest.raises(HandoffRefused, match="simulated evidence is refused in production"):
+        await HandoffContext(production, provider).verify(evidence, expected_report_data=bytes(64), allowlist=allow)
+    # The same evidence passes in development, where this instance's own simulated root is trusted.
+    development = Settings(server={"env": "development"})  # type: ignore[arg-type]
+    report = await HandoffContext(development, provider).verify(evidence, expected_report_data=bytes(64),
+                                                                allowlist=allow)
+    assert report.measurement == await provider.measurement()
