@@ -85,6 +85,18 @@ class KeySettings(_Group):
     master_key: SecretStr | None = None  # 64 hex chars; development only
     snp_tcb_version: int | None = Field(default=None, description="pinned TCB for SNP_GET_DERIVED_KEY")
     snp_guest_device: Path = Path("/dev/sev-guest")
+    # Attested DEK handoff (docs/key-handoff.md).
+    key_handoff_enabled: bool = Field(default=False, description="serve POST /api/v1/keys/handoff (donor)")
+    key_peers: str = Field(default="", description="comma-separated donor URLs tried at start when no wrapping opens")
+    key_allowlist_file: Path | None = Field(default=None, description="operator-signed allow-list (Ed25519)")
+    key_operator_public_key: str | None = Field(default=None, description="development only: operator key")
+    key_dev_measurements: str = Field(default="", description="development only: allowed measurements, or self")
+    key_handoff_min_tcb: dict[str, int] = Field(default_factory=dict, description="raises the lists' minimum TCB")
+    key_handoff_nonce_ttl_s: float = Field(default=60.0, gt=0, le=600)
+
+    @property
+    def peer_urls(self) -> list[str]:
+        return [url.strip().rstrip("/") for url in self.key_peers.split(",") if url.strip()]
 
     @field_validator("master_key")
     @classmethod
@@ -102,6 +114,9 @@ class AttestationSettings(_Group):
     expected_measurements: list[str] = Field(default_factory=list)
     kds_url: str = "https://kdsintf.amd.com"
     snpguest_path: str = "snpguest"
+    # Development: one simulated "AMD" root shared by several instances on this machine, each with its own
+    # simulated chip (VCEK, chip id), so they can verify each other (key handoff). Unset: a root per instance.
+    simulated_root_dir: Path | None = None
 
 
 class AuthSettings(_Group):
@@ -130,6 +145,7 @@ class LimitSettings(_Group):
     rate_limit_attestation: str = "10/minute"
     rate_limit_reports: str = "20/minute"
     rate_limit_verify: str = "60/minute"
+    rate_limit_key_handoff: str = "10/minute"
     rate_limits_enabled: bool = True
     log_stream_max_clients: int = 50
     log_stream_queue_size: int = 256
@@ -199,6 +215,8 @@ class Settings(BaseSettings):
             out.append("master key from a local file or environment, not the AMD secure processor")
         if self.attestation.attestation_provider in ("simulated", "auto") and not self.server.is_production:
             out.append("attestation may be simulated (not signed by AMD)")
+        if self.keys.key_operator_public_key or self.keys.key_dev_measurements:
+            out.append("key handoff allow-list taken from the environment, not from the image")
         return out
 
     def check_production(self) -> None:
@@ -215,6 +233,11 @@ class Settings(BaseSettings):
             raise StartupRefused("production requires ZKA_MASTER_KEY_SOURCE=snp-derived")
         if self.attestation.attestation_provider == "simulated":
             raise StartupRefused("production refuses simulated attestation: set ZKA_ATTESTATION_PROVIDER")
+        if self.keys.key_operator_public_key or self.keys.key_dev_measurements:
+            raise StartupRefused(
+                "production takes the key handoff allow-list only from the image (built-in list and operator "
+                "key): unset ZKA_KEY_OPERATOR_PUBLIC_KEY and ZKA_KEY_DEV_MEASUREMENTS"
+            )
 
 
 def normalise_db_url(url: str) -> str:

@@ -18,7 +18,7 @@ from app.core.metrics import Metrics, MetricsMiddleware
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
 from app.core.strict_query import reject_unknown_query_parameters
 from app.errors import StartupRefused
-from app.routers import attestation, connections, health, logs, performance, reports, snapshots, sync
+from app.routers import attestation, connections, health, keys, logs, performance, reports, snapshots, sync
 from app.routers import metrics as metrics_router
 from app.services.crypto.errors import KeyUnavailable
 from app.services.crypto.tls_identity import TlsIdentity
@@ -107,4 +107,5 @@ def create_app(
     app.include_router(logs.router, prefix="/api/v1")
     app.include_router(performance.router, prefix="/api/v1")
     app.include_router(reports.router, prefix="/api/v1")
+    app.include_router(keys.router, prefix="/api/v1")
     return app

@@ -125,9 +125,29 @@ class DataEncryptionKey(SQLModel, table=True):
     wrapping: str = Field(max_length=32)  # snp-derived | file
     master_key_id: str = Field(max_length=16)
     wrapped_dek: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # A known plaintext encrypted under the DEK itself: whoever holds a candidate DEK (an instance that
+    # received it by handoff) can check it is this one before storing a wrapping of it.
+    check_value: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     is_active: bool = True
     created_at: datetime = _ts()
     rotated_at: datetime | None = _ts(nullable=True)
+
+
+class KeyEvent(SQLModel, table=True):
+    """Append-only audit of DEK handoff attempts, granted or refused, on either side. Never key bytes."""
+
+    __tablename__ = "key_events"
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _ts()
+    action: str = Field(max_length=32)  # handoff_donor | handoff_requester | rotate
+    outcome: str = Field(max_length=16)  # granted | received | refused | failed | done
+    reason: str = Field(max_length=500)  # why refused (the failed check), or what was done
+    instance_master_key_id: str = Field(max_length=16)  # the instance writing the row
+    peer: str | None = Field(default=None, max_length=255)  # peer URL (requester) or client address (donor)
+    peer_master_key_id: str | None = Field(default=None, max_length=16)
+    peer_chip_id: str | None = Field(default=None, max_length=128)
+    peer_measurement: str | None = Field(default=None, max_length=96)
+    dek_id: str | None = Field(default=None, max_length=32)
 
 
 class SealedKey(SQLModel, table=True):

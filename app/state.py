@@ -26,7 +26,9 @@ from app.services.attestation import AttestationService, build_attestation
 from app.services.auth import TokenVerifier
 from app.services.crypto.errors import KeyUnavailable
 from app.services.crypto.tls_identity import TlsIdentity, generate_tls_identity
+from app.services.evidence import build_evidence_provider, kds_client
 from app.services.keys import EnclaveKeys, load_enclave_keys
+from app.services.keys.donor import HandoffDonor, build_donor
 from app.services.logs import LogHub
 
 log = get_logger("zka.startup")
@@ -44,6 +46,7 @@ class AppState:
     keys: EnclaveKeys | None = None
     verifier: TokenVerifier = field(default_factory=lambda: TokenVerifier(AuthSettings()))
     attestation: AttestationService | None = None
+    key_donor: HandoffDonor | None = None  # POST /api/v1/keys/handoff, when ZKA_KEY_HANDOFF_ENABLED
     metrics: Metrics = field(default_factory=Metrics)
     http: OutboundHttp = field(default_factory=OutboundHttp)  # calls the enclave makes itself (KDS, benchmarks)
     hardening: dict[str, Any] = field(default_factory=dict)
@@ -101,9 +104,12 @@ async def build_state(
     try:
         await _ensure_schema(settings, engine)
         sessionmaker = create_sessionmaker(engine)
-        keys = await load_enclave_keys(settings, sessionmaker)
+        evidence = build_evidence_provider(settings)
+        keys = await load_enclave_keys(settings, sessionmaker, evidence)
         log.info("keys loaded", key_source=keys.source, master_key_id=keys.master_key_id, dek_id=keys.dek.dek_id)
-        attestation = await build_attestation(settings, tls=tls, keys=keys, http=http)
+        kds = kds_client(settings, http.client)
+        attestation = await build_attestation(settings, tls=tls, keys=keys, http=http, provider=evidence, kds=kds)
+        donor = await build_donor(settings, evidence, keys, kds)
     except (StartupRefused, KeyUnavailable) as exc:
         log.error("refusing to start", reason=str(exc))
         await http.aclose()
@@ -112,5 +118,5 @@ async def build_state(
     return AppState(
         settings=settings, hub=hub, redactor=redactor, engine=engine, sessionmaker=sessionmaker,
         tls=tls, hardening=hardening or {}, keys=keys, verifier=TokenVerifier(settings.auth),
-        attestation=attestation, http=http,
+        attestation=attestation, http=http, key_donor=donor,
     )

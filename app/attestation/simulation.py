@@ -9,6 +9,7 @@ accepts it when explicitly told to (`trust_simulated=True` plus this ARK).
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import secrets
 import struct
@@ -120,6 +121,21 @@ class SimulatedAuthority:
         return authority
 
     @classmethod
+    def load_or_issue(cls, root_dir: Path, chip_dir: Path) -> SimulatedAuthority:
+        """One chip (VCEK + chip id in `chip_dir`) under a root shared by several instances (`root_dir`:
+        ARK, ASK and the ASK's key, which issues each chip's VCEK). The ARK private key is dropped."""
+        ark, ask, ask_key = _load_or_create_root(root_dir)
+        if all((chip_dir / f).is_file() for f in _FILES):
+            chip = cls._load(chip_dir)
+            if chip.ark == ark:
+                return chip
+        vcek_key = ec.generate_private_key(ec.SECP384R1())
+        vcek = _sign(_vcek_builder(vcek_key.public_key(), secrets.token_bytes(64)), ask_key)
+        authority = cls(ark, ask, vcek, vcek_key)
+        authority._save(chip_dir)
+        return authority
+
+    @classmethod
     def _load(cls, directory: Path) -> SimulatedAuthority:
         key = serialization.load_pem_private_key((directory / "vcek.key.pem").read_bytes(), None)
         if not isinstance(key, ec.EllipticCurvePrivateKey):
@@ -140,13 +156,13 @@ class SimulatedAuthority:
                 fh.write(data)
             os.replace(tmp, directory / name)  # atomic: a crash never leaves half a key
 
-    def build_report(self, report_data: bytes, measurement: bytes, *, vmpl: int = 0) -> bytes:
+    def build_report(self, report_data: bytes, measurement: bytes, *, vmpl: int = 0, policy: int = SIM_POLICY) -> bytes:
         """A version-3 report in the real layout, signed like the PSP signs (ECDSA P-384, LE r/s)."""
         if len(report_data) != 64 or len(measurement) != 48:
             raise ValueError("report_data must be 64 bytes and measurement 48 bytes")
         raw = bytearray(REPORT_SIZE)
         tcb = SIM_TCB.to_bytes()
-        struct.pack_into("<IIQ", raw, 0x00, 3, 0, SIM_POLICY)
+        struct.pack_into("<IIQ", raw, 0x00, 3, 0, policy)
         struct.pack_into("<II", raw, 0x30, vmpl, 1)  # VMPL, SIGNATURE_ALGO = ECDSA P-384
         raw[0x38:0x40] = tcb  # CURRENT_TCB
         struct.pack_into("<Q", raw, 0x40, 0x1)  # PLATFORM_INFO: SMT enabled
@@ -168,3 +184,36 @@ class SimulatedAuthority:
         raw[0x2A0:0x2E8] = r.to_bytes(72, "little")
         raw[0x2E8:0x330] = s.to_bytes(72, "little")
         return bytes(raw)
+
+
+_ROOT_FILES: Final = ("ark.pem", "ask.pem", "ask.key.pem")
+
+
+def _load_or_create_root(root_dir: Path) -> tuple[x509.Certificate, x509.Certificate, rsa.RSAPrivateKey]:
+    root_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Instances starting together must agree on one root: create it under an exclusive file lock.
+    with open(root_dir / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not all((root_dir / f).is_file() for f in _ROOT_FILES):
+            ark_key = rsa.generate_private_key(65537, RSA_BITS)
+            ask_key = rsa.generate_private_key(65537, RSA_BITS)
+            ark = _sign(_builder("ARK-Simulated", "ARK-Simulated", ark_key.public_key(), 25), ark_key)
+            ask = _sign(_builder("SEV-Simulated", "ARK-Simulated", ask_key.public_key(), 25), ark_key)
+            key_pem = ask_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                            serialization.NoEncryption())
+            blobs = (amd.pem(ark).encode(), amd.pem(ask).encode(), key_pem)
+            for name, data in zip(_ROOT_FILES, blobs, strict=True):
+                _write_private(root_dir / name, data)
+    key = serialization.load_pem_private_key((root_dir / "ask.key.pem").read_bytes(), None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("simulated ASK key is not an RSA key")
+    ark, ask = (amd.load_cert((root_dir / f).read_bytes()) for f in _ROOT_FILES[:2])
+    return ark, ask, key
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)  # atomic: a crash never leaves half a key

@@ -69,7 +69,7 @@ def rotate(
 ) -> None:
     """New DEK; every stored credential re-encrypted in one transaction; the old DEK kept inactive.
     Stop every running instance first: each keeps the DEK it opened at start."""
-    from app.services.crypto import open_or_create_dek, rotate_dek
+    from app.services.crypto import master_key_id, open_or_create_dek, rotate_dek
 
     if not yes:
         # Running instances keep the DEK they opened at start and would go on encrypting new credentials
@@ -78,13 +78,22 @@ def rotate(
                       "credential under a new DEK?", abort=True)
 
     async def work(session: Any, _settings: Any, master: bytes, source: str) -> Any:
+        from app.services.keys.events import record
+
         current = await open_or_create_dek(session, master, wrapping=source)
-        return await rotate_dek(session, current, master, source, allow_dropping_wrappings=allow_dropping_wrappings)
+        result = await rotate_dek(session, current, master, source, allow_dropping_wrappings=allow_dropping_wrappings)
+        dropped = ", ".join(result.dropped_wrappings) or "none"
+        record(session, action="rotate", outcome="done", instance_master_key_id=master_key_id(master),
+               dek_id=result.dek.dek_id, reason=f"DEK {current.dek_id} retired for {result.dek.dek_id}; "
+               f"{result.reencrypted} credential(s) re-encrypted; wrappings dropped for: {dropped}")
+        return result
 
     result = _run(work)
     typer.echo(f"new DEK {result.dek.dek_id}: {result.reencrypted} credential(s) re-encrypted")
     if result.dropped_wrappings:
-        typer.echo(f"instances with master key(s) {', '.join(result.dropped_wrappings)} must be re-provisioned")
+        typer.echo(f"instances with master key(s) {', '.join(result.dropped_wrappings)} no longer open the DEK: "
+                   "start this instance as a donor (ZKA_KEY_HANDOFF_ENABLED) and they obtain the new DEK by "
+                   "handoff at their next start (ZKA_KEY_PEERS), see docs/key-handoff.md")
 
 
 @keys.command("add-wrapping")
@@ -104,3 +113,107 @@ def add(
         return f"DEK {dek.dek_id} now also opens with master key {master_key_id(master)} ({row.wrapping})"
 
     typer.echo(_run(work))
+
+
+@keys.command("handoff")
+def handoff(
+    from_url: Annotated[str, typer.Option("--from", help="a running instance that opens the DEK (donor), "
+                                                         "e.g. https://10.0.0.5:8443")],
+) -> None:
+    """Obtain the active DEK from a running donor by attested handoff and store this instance's wrapping.
+    Both sides verify each other's SEV-SNP evidence; see docs/key-handoff.md."""
+    import httpx
+
+    from app.config import load_settings
+    from app.db import create_engine, create_sessionmaker
+    from app.errors import AppError, StartupRefused
+    from app.services.evidence import build_evidence_provider, kds_client
+    from app.services.keys import master_key_provider
+    from app.services.keys.peer import HandoffContext, HandoffRefused
+    from app.services.keys.requester import Requester, peer_client
+
+    if not from_url.startswith(("https://", "http://")):
+        typer.echo("zka: --from must be a URL such as https://host:8443", err=True)
+        raise typer.Exit(2)
+
+    async def main() -> str:
+        settings = load_settings()
+        settings.check_production()
+        provider = master_key_provider(settings)
+        master = await provider.load()
+        engine = create_engine(settings.database_url)
+        try:
+            async with peer_client() as client, httpx.AsyncClient(timeout=20.0) as kds_http:
+                context = HandoffContext(settings, build_evidence_provider(settings),
+                                         kds_client(settings, lambda: kds_http))
+                requester = Requester(context, create_sessionmaker(engine), master, provider.source)
+                dek = await requester.obtain(from_url.rstrip("/"), client)
+            return f"DEK {dek.dek_id} received from {from_url}; it now also opens with master key " \
+                   f"{requester.master_key_id} ({provider.source})"
+        finally:
+            await engine.dispose()
+
+    try:
+        typer.echo(asyncio.run(main()))
+    except HandoffRefused as exc:
+        typer.echo(f"zka: key handoff refused: {exc.reason} (recorded in key_events)", err=True)
+        raise typer.Exit(1) from None
+    except (AppError, StartupRefused) as exc:
+        typer.echo(f"zka: {getattr(exc, 'message', exc)}", err=True)
+        raise typer.Exit(2) from None
+
+
+@keys.command("operator-keygen")
+def operator_keygen(
+    out: Annotated[Path, typer.Option(help="where to write the operator's Ed25519 private key (PEM, 0600)")],
+) -> None:
+    """Make the operator's Ed25519 key pair (on the operator's own machine, never in the enclave). Prints the
+    public key to put into app/services/keys/trust/builtin.json (operator_ed25519_public_keys)."""
+    import base64
+    import os
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        typer.echo(f"zka: {out} exists; refusing to overwrite an operator key", err=True)
+        raise typer.Exit(2) from None
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    typer.echo(base64.b64encode(raw).decode())
+
+
+@keys.command("sign-allowlist")
+def sign_allowlist_command(
+    allowlist: Annotated[Path, typer.Argument(help="allow-list JSON (format zka-key-allowlist-v1)",
+                                              exists=True, dir_okay=False)],
+    key: Annotated[Path, typer.Option(help="the operator's Ed25519 private key (PEM)", exists=True, dir_okay=False)],
+) -> None:
+    """Sign an allow-list with the operator key; prints the file for ZKA_KEY_ALLOWLIST_FILE."""
+    import json
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from app.services.keys.allowlist import AllowListError, sign_allowlist
+
+    try:
+        private = serialization.load_pem_private_key(key.read_bytes(), None)
+        document = json.loads(allowlist.read_text())
+    except ValueError:
+        typer.echo("zka: the key must be an unencrypted PEM private key and the list JSON", err=True)
+        raise typer.Exit(2) from None
+    if not isinstance(private, Ed25519PrivateKey):
+        typer.echo("zka: the operator key must be an Ed25519 private key", err=True)
+        raise typer.Exit(2)
+    try:
+        typer.echo(json.dumps(sign_allowlist(document, private), indent=2))
+    except AllowListError as exc:
+        typer.echo(f"zka: {exc}", err=True)
+        raise typer.Exit(2) from None

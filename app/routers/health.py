@@ -32,6 +32,8 @@ async def ready(state: StateDep) -> JSONResponse:
         component = getattr(state, name, None)
         checks[name] = component.readiness() if component is not None else {"ok": False, "detail": "not loaded"}
     checks["hardening"] = state.hardening
+    checks["key_handoff"] = {"donor": state.key_donor is not None,
+                             "peers": len(state.settings.keys.peer_urls)}  # operators: is redundancy configured?
     ok = checks["database"]["ok"] and all(checks[n]["ok"] for n in ("keys", "attestation"))
     body = {"status": "ready" if ok else "not_ready", **_mode(state), "checks": checks}
     return JSONResponse(body, status_code=200 if ok else 503)

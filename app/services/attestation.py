@@ -9,39 +9,29 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-
-import httpx
 
 from app.attestation import binding
 from app.attestation.certs import der
 from app.attestation.document import build_document
-from app.attestation.kds import KdsClient, KdsError
+from app.attestation.kds import KdsClient
 from app.attestation.providers import (
-    PLATFORM_SIMULATED,
     AttestationError,
     Evidence,
     EvidenceProvider,
-    HardwareGate,
     SimulatedProvider,
-    select_provider,
 )
-from app.attestation.report import parse_report
 from app.config import Settings
 from app.core.logging import get_logger
 from app.core.outbound import OutboundHttp
 from app.errors import ServiceUnavailable, StartupRefused
 from app.services.crypto.tls_identity import TlsIdentity
+from app.services.evidence import build_evidence_provider, kds_client, missing_vcek
 from app.services.keys import EnclaveKeys
 
 log = get_logger("zka.attestation")
-
-_PREFERRED = {"auto": None, "configfs-tsm": "configfs-tsm", "sev-guest": "sev-guest-ioctl",
-              "snpguest": "snpguest", "simulated": "simulated"}
 
 
 @dataclass
@@ -90,42 +80,15 @@ class AttestationService:
         )
 
     async def _missing_vcek(self, evidence: Evidence) -> dict[str, bytes]:
-        """Hosts that do not supply the VCEK: fetch it (and the chain) from AMD KDS, cached on disk."""
-        if evidence.leaf_der is not None or evidence.platform == PLATFORM_SIMULATED or self.kds is None:
-            return {}
-        try:
-            report = parse_report(evidence.report)
-            vcek = await self.kds.vcek(report)
-            ask, ark = await self.kds.cert_chain(report.product or "Milan")
-        except (KdsError, ValueError, httpx.HTTPError) as exc:
-            log.warning("VCEK not available from KDS", error_class=type(exc).__name__)
-            return {}
-        return {"VCEK": vcek, "ASK": ask, "ARK": ark}
-
-
-def _snpguest(configured: str) -> Path | None:
-    """ZKA_SNPGUEST_PATH: a path, or a name looked up on PATH (the default, "snpguest")."""
-    found = shutil.which(configured)
-    return Path(found) if found else None
+        return await missing_vcek(self.kds, evidence)
 
 
 async def build_attestation(
-    settings: Settings, *, tls: TlsIdentity, keys: EnclaveKeys, http: OutboundHttp
+    settings: Settings, *, tls: TlsIdentity, keys: EnclaveKeys, http: OutboundHttp,
+    provider: EvidenceProvider | None = None, kds: KdsClient | None = None,
 ) -> AttestationService:
-    production = settings.server.is_production
-    try:
-        provider = select_provider(
-            production=production, data_dir=settings.server.data_dir,
-            preferred=_PREFERRED[settings.attestation.attestation_provider],
-            snpguest_binary=_snpguest(settings.attestation.snpguest_path),
-            gate=HardwareGate(settings.attestation.attestation_min_interval_s),
-        )
-    except AttestationError as exc:
-        raise StartupRefused(f"attestation: {exc}") from exc
-    if production and provider.name == "simulated":
-        raise StartupRefused("production refuses simulated attestation")
-    kds = KdsClient(http.client, cache_dir=settings.server.data_dir / "kds-cache",
-                    base_url=settings.attestation.kds_url)
+    provider = provider or build_evidence_provider(settings)
+    kds = kds or kds_client(settings, http.client)
     service = AttestationService(provider=provider, tls=tls, keys=keys, kds=kds,
                                  weaknesses=settings.development_weaknesses())
     try:

@@ -44,6 +44,7 @@ def select_provider(
     snpguest_binary: Path | None = None,
     gate: HardwareGate = HARDWARE_GATE,
     allow_simulated: bool | None = None,
+    simulated_root: Path | None = None,
 ) -> EvidenceProvider:
     """First available source. `preferred` forces one by name ("configfs-tsm", "sev-guest-ioctl",
     "snpguest", "simulated"). Simulation is allowed only outside production (and not even then when
@@ -57,11 +58,11 @@ def select_provider(
     if preferred == SimulatedProvider.name:
         if not simulated_ok:
             raise AttestationUnavailable("the simulated attestation provider is not allowed in production")
-        return SimulatedProvider(data_dir)
+        return SimulatedProvider(data_dir, root_dir=simulated_root)
     for provider in hardware:
         if preferred in (None, provider.name) and provider.available():
             return provider
     if preferred is None and simulated_ok:
-        return SimulatedProvider(data_dir)
+        return SimulatedProvider(data_dir, root_dir=simulated_root)
     wanted = preferred or "configfs-tsm, /dev/sev-guest or snpguest"
     raise AttestationUnavailable(f"no SEV-SNP evidence source available ({wanted})")

@@ -17,8 +17,11 @@ from app.attestation.simulation import SimulatedAuthority
 class SimulatedProvider:
     name = "simulated"
 
-    def __init__(self, data_dir: Path, *, code_root: Path | None = None) -> None:
+    def __init__(self, data_dir: Path, *, code_root: Path | None = None, root_dir: Path | None = None) -> None:
         self.directory = data_dir / "attestation-simulated"
+        # A shared root (ZKA_SIMULATED_ROOT_DIR) makes this instance one chip among several under one
+        # simulated "AMD": each instance its own VCEK and chip id, all verifiable with the same ARK.
+        self.root_dir = root_dir
         self._code_root = code_root
         self._authority: SimulatedAuthority | None = None
         self._measurement: bytes | None = None
@@ -28,7 +31,11 @@ class SimulatedProvider:
         """The chain (generated on first use, key generation runs in a thread)."""
         async with self._init_lock:
             if self._authority is None:
-                self._authority = await asyncio.to_thread(SimulatedAuthority.load_or_create, self.directory)
+                if self.root_dir is None:
+                    self._authority = await asyncio.to_thread(SimulatedAuthority.load_or_create, self.directory)
+                else:
+                    self._authority = await asyncio.to_thread(
+                        SimulatedAuthority.load_or_issue, self.root_dir, self.directory)
                 self._measurement = await asyncio.to_thread(code_measurement, self._code_root)
             return self._authority
 

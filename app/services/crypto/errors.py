@@ -29,6 +29,16 @@ class KeyUnavailable(ServiceUnavailable):
     code = "key_unavailable"
 
 
+class NoWrappingHere(KeyUnavailable):
+    """The keyring has an active DEK, but no wrapping of it opens with this instance's master key: the DEK
+    must come from another instance by attested handoff."""
+
+    def __init__(self, message: str, *, dek_id: str, master_key_ids: list[str]) -> None:
+        super().__init__(message)
+        self.dek_id = dek_id
+        self.master_key_ids = master_key_ids
+
+
 class RotationRefused(AppError):
     """A DEK rotation was refused because it would lose data or access."""
 

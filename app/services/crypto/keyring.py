@@ -19,9 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.models import DataEncryptionKey, ExchangeConnection, utcnow
+from app.services.crypto.check_value import make_check_value
 from app.services.crypto.credentials_cipher import credentials_hash, decrypt_credentials, encrypt_credentials
 from app.services.crypto.dek import KEY_LEN, Dek
-from app.services.crypto.errors import CredentialDecryptError, KeyUnavailable, RotationRefused
+from app.services.crypto.errors import CredentialDecryptError, KeyUnavailable, NoWrappingHere, RotationRefused
 from app.services.crypto.master_key import master_key_id
 from app.services.crypto.wrap import UnwrapError, unwrap, wrap
 
@@ -76,14 +77,33 @@ async def open_or_create_dek(session: AsyncSession, master_key: bytes, wrapping:
     mk_id = master_key_id(master_key)
     for row in rows:
         if row.dek_id == active_id and row.master_key_id == mk_id:
-            return unwrap_dek(row, master_key)
+            dek = unwrap_dek(row, master_key)
+            _fill_missing_check_values(rows, dek)
+            return dek
     available = sorted({row.master_key_id for row in rows if row.dek_id == active_id})
-    raise KeyUnavailable(
+    raise NoWrappingHere(
         f"the active DEK {active_id} is wrapped only for master_key_id(s) {', '.join(available)}; this "
         f"instance's {wrapping} master key has id {mk_id}. Stored credentials stay unreadable until the DEK "
-        "is handed over to this master key (add a wrapping from an instance that can open it); "
-        "no new DEK is created over existing credentials"
+        "is handed over to this master key (ZKA_KEY_PEERS or `zka keys handoff --from URL`, see "
+        "docs/key-handoff.md); no new DEK is created over existing credentials",
+        dek_id=active_id, master_key_ids=available,
     )
+
+
+async def active_dek_rows(session: AsyncSession) -> list[DataEncryptionKey]:
+    """The wrappings of the active DEK (for a handoff requester, which can open none of them)."""
+    rows = await _all_rows(session)
+    if not rows:
+        return []
+    active_id = _active_dek_id(rows)
+    return [row for row in rows if row.dek_id == active_id]
+
+
+def _fill_missing_check_values(rows: Sequence[DataEncryptionKey], dek: Dek) -> None:
+    # Rows written before check values existed get one from the first instance that opens the DEK.
+    for row in rows:
+        if row.dek_id == dek.dek_id and row.check_value is None:
+            row.check_value = make_check_value(dek)
 
 
 async def add_wrapping(
@@ -194,6 +214,7 @@ def _new_row(dek: Dek, master_key: bytes, wrapping: str, *, active: bool = True)
         wrapping=wrapping,
         master_key_id=master_key_id(master_key),
         wrapped_dek=wrap_dek(dek, master_key),
+        check_value=make_check_value(dek),
         is_active=active,
     )
 

@@ -10,6 +10,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from app.attestation.providers import EvidenceProvider
 from app.config import Settings
 from app.db import SessionMaker, unit_of_work
 from app.services.crypto import (
@@ -17,12 +18,14 @@ from app.services.crypto import (
     PURPOSE_REPORT_SIGNING,
     Dek,
     E2EKey,
+    KeyUnavailable,
     SnpKeyConfig,
     load_or_create_sealed_key,
     master_key_id,
     open_or_create_dek,
     select_provider,
 )
+from app.services.crypto.errors import NoWrappingHere
 
 
 @dataclass
@@ -54,6 +57,28 @@ class EnclaveKeys:
         return {"ok": True, "source": self.source, "master_key_id": self.master_key_id, "dek_id": self.dek.dek_id}
 
 
+async def _handoff_at_start(
+    settings: Settings, sessionmaker: SessionMaker, evidence: EvidenceProvider, master: bytes, source: str
+) -> Dek:
+    import httpx
+
+    from app.services.evidence import kds_client
+    from app.services.keys.peer import HandoffContext
+    from app.services.keys.requester import Requester, obtain_from_peers
+
+    peers = settings.keys.peer_urls
+    # AMD KDS for a donor VCEK its host did not hand over (verified TLS: this is AMD, not a peer).
+    async with httpx.AsyncClient(timeout=20.0, follow_redirects=False) as http:
+        context = HandoffContext(settings, evidence, kds_client(settings, lambda: http))
+        dek = await obtain_from_peers(Requester(context, sessionmaker, master, source), peers)
+    if dek is None:
+        raise KeyUnavailable(
+            f"no wrapping of the active DEK opens with master key {master_key_id(master)}, and no donor in "
+            f"ZKA_KEY_PEERS ({', '.join(peers)}) handed it over; the reasons are in key_events and the log"
+        )
+    return dek
+
+
 def master_key_provider(settings: Settings) -> Any:
     keys = settings.keys
     return select_provider(
@@ -66,12 +91,21 @@ def master_key_provider(settings: Settings) -> Any:
     )
 
 
-async def load_enclave_keys(settings: Settings, sessionmaker: SessionMaker) -> EnclaveKeys:
-    """Open (or, on a fresh database, create) the DEK and the sealed keys under the master key."""
+async def load_enclave_keys(
+    settings: Settings, sessionmaker: SessionMaker, evidence: EvidenceProvider | None = None
+) -> EnclaveKeys:
+    """Open (or, on a fresh database, create) the DEK and the sealed keys under the master key. With no
+    wrapping for this master key, obtain the DEK by attested handoff from ZKA_KEY_PEERS, if any."""
     provider = master_key_provider(settings)
     master = await provider.load()
+    try:
+        async with unit_of_work(sessionmaker) as session:
+            dek = await open_or_create_dek(session, master, wrapping=provider.source)
+    except NoWrappingHere:
+        if not settings.keys.peer_urls or evidence is None:
+            raise
+        dek = await _handoff_at_start(settings, sessionmaker, evidence, master, provider.source)
     async with unit_of_work(sessionmaker) as session:
-        dek = await open_or_create_dek(session, master, wrapping=provider.source)
         e2e_private = await load_or_create_sealed_key(session, master, purpose=PURPOSE_E2E)
         signing = await load_or_create_sealed_key(session, master, purpose=PURPOSE_REPORT_SIGNING)
     return EnclaveKeys(
