@@ -69,6 +69,12 @@ class ServerSettings(_Group):
     body_limit_bytes: int = Field(default=64 * 1024, ge=1024)
     cors_origins: list[str] = Field(default_factory=list)
     shutdown_timeout_s: float = 10.0
+    # Connection limits, enforced by the HTTP protocol (app/core/http_protocol.py).
+    header_limit_bytes: int = Field(default=16 * 1024, ge=1024, description="request line + headers, total")
+    header_line_limit_bytes: int = Field(default=8 * 1024, ge=256, description="request line or one header")
+    header_timeout_s: float = Field(default=10.0, gt=0, description="the whole head must arrive within this")
+    keep_alive_timeout_s: int = Field(default=5, ge=1, description="idle before a request's first byte")
+    max_connections: int = Field(default=512, ge=1, description="open connections; one more gets 503")
 
     @property
     def is_production(self) -> bool:
