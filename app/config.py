@@ -68,6 +68,8 @@ class ServerSettings(_Group):
     tls_hostnames: list[str] = Field(default_factory=list, description="extra SANs for the TLS certificate")
     body_limit_bytes: int = Field(default=64 * 1024, ge=1024)
     cors_origins: list[str] = Field(default_factory=list)
+    # Proxies (IPs or CIDRs) whose X-Forwarded-For names the client; empty: the TCP peer is the client.
+    trusted_proxies: list[str] = Field(default_factory=list)
     shutdown_timeout_s: float = 10.0
     # Connection limits, enforced by the HTTP protocol (app/core/http_protocol.py).
     header_limit_bytes: int = Field(default=16 * 1024, ge=1024, description="request line + headers, total")
@@ -132,10 +134,11 @@ class AuthSettings(_Group):
 
 
 class LimitSettings(_Group):
-    rate_limit_credentials: str = "5/15minutes"
-    rate_limit_attestation: str = "10/minute"
-    rate_limit_reports: str = "20/minute"
-    rate_limit_verify: str = "60/minute"
+    rate_limit_credentials: str = "5/15minutes"  # per user
+    rate_limit_reports: str = "20/minute"  # per user
+    rate_limit_attestation: str = "10/minute"  # per client address
+    rate_limit_verify: str = "60/minute"  # per client address
+    rate_limit_per_address: str = "300/minute"  # flood limit per client address before the per-user ones
     rate_limits_enabled: bool = True
     log_stream_max_clients: int = 50
     log_stream_queue_size: int = 256

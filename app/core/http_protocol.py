@@ -25,6 +25,7 @@ from typing import Any
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from app.config import ServerSettings
 from app.core.security_headers import SECURITY_HEADERS
 
 LINGER_S = 1.0
@@ -165,6 +166,18 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if not self.transport.is_closing():
             self.transport.close()
         self.loop.call_later(CLOSE_GRACE_S, self.transport.abort)
+
+
+def uvicorn_options(server: ServerSettings) -> dict[str, Any]:
+    """The connection limits and client-address rule of `zka serve`, as uvicorn.Config arguments."""
+    return {
+        "http": protocol_class(head_limit=server.header_limit_bytes, line_limit=server.header_line_limit_bytes,
+                               header_timeout_s=server.header_timeout_s, max_connections=server.max_connections),
+        "timeout_keep_alive": server.keep_alive_timeout_s,
+        # X-Forwarded-For is believed only from these peers (uvicorn's ProxyHeadersMiddleware).
+        "proxy_headers": bool(server.trusted_proxies),
+        "forwarded_allow_ips": server.trusted_proxies or None,
+    }
 
 
 def protocol_class(*, head_limit: int, line_limit: int, header_timeout_s: float,

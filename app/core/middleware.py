@@ -79,6 +79,41 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_wrapper)
 
 
+class ErrorBoundaryMiddleware:
+    """Unhandled errors become a 500 in our error format here, inside the request-id and security-header
+    middleware (Starlette's own last-resort handler sits outside every middleware, so its 500 carried
+    neither) and with `Connection: close`, since the connection's state is unknown after such an error.
+
+    Logged once: the type and the first line of the message for the public log stream, the traceback to
+    stderr only (app/core/logging.py keeps `exception` out of the stream)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            first_line = (str(exc).splitlines() or [""])[0][:120]
+            log.error("unhandled error", error_class=type(exc).__name__, error=first_line, exc_info=exc)
+            if started:
+                return  # too late for a status: the server closes the unfinished response
+            from app.core.http_errors import error_response
+
+            response = error_response(500, "internal_error", "internal error", headers={"Connection": "close"})
+            await response(scope, receive, send)
+
+
 class _BodyTooLarge(BaseException):
     """BaseException on purpose: FastAPI turns any Exception raised while reading a body into a 400."""
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.connectors.registry import Venue
 from app.core.api_types import Money, UtcDatetime
 from app.core.http_errors import error_responses
-from app.core.rate_limit import rate_limit
+from app.core.rate_limit import UserBudget, ip_rate_limit
 from app.core.types import RowId
 from app.deps import CurrentUser, SessionDep, StateDep, SyncContextDep, json_body
 from app.errors import BadRequest, ServiceUnavailable
@@ -95,12 +95,13 @@ async def refuse_plaintext(request: Request) -> None:
 
 @router.post(
     "/credentials/connect", status_code=201,
-    dependencies=[rate_limit("credentials"), Depends(refuse_plaintext)],
+    dependencies=[ip_rate_limit("per_address"), Depends(refuse_plaintext)],
     responses=error_responses(400, 401, 403, 409, 429, 502, 503),
 )
 async def connect(body: ConnectRequest, user: CurrentUser, session: SessionDep, ctx: SyncContextDep,
-                  state: StateDep) -> ConnectResponse:
+                  state: StateDep, budget: UserBudget) -> ConnectResponse:
     """Connect an exchange account: decrypt, check live, refuse withdrawal keys, store encrypted, first snapshot."""
+    await budget.spend("credentials", user)
     if state.keys is None:
         raise ServiceUnavailable("keys are not loaded", code="keys_unavailable")
     done = await service.connect(

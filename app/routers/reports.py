@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.http_errors import error_responses
-from app.core.rate_limit import rate_limit
+from app.core.rate_limit import UserBudget, ip_rate_limit
 from app.core.types import IsoDate
 from app.deps import CurrentUser, SessionDep, StateDep
 from app.errors import BadRequest, ServiceUnavailable
@@ -65,22 +65,26 @@ def _evidence(state: AppState) -> dict[str, Any] | None:
     return dict(cached)
 
 
-@router.post("", status_code=201, dependencies=[rate_limit("reports")],
+@router.post("", status_code=201, dependencies=[ip_rate_limit("per_address")],
              responses={200: {"description": "the stored report for the same request"},
                         **error_responses(400, 401, 404, 422, 429, 503)})
-async def create(body: ReportCreate, user: CurrentUser, session: SessionDep, state: StateDep) -> Response:
+async def create(body: ReportCreate, user: CurrentUser, session: SessionDep, state: StateDep,
+                 budget: UserBudget) -> Response:
     """Sign a performance report over the caller's snapshots (the same request returns the stored one)."""
+    await budget.spend("reports", user)
     spec = ReportSpec(**body.model_dump(exclude={"user_uid"}))
     row, created = await create_report(session, user_uid=user.user_uid, spec=spec, signer=_signer(state),
                                        benchmarks=benchmark_cache_for(state), evidence=_evidence(state))
     state.metrics.reports.labels("created" if created else "reused").inc()
-    return await _json_response(report_document(row), status_code=201 if created else 200)
+    response = await _json_response(report_document(row), status_code=201 if created else 200)
+    response.headers.update(budget.headers)
+    return response
 
 
 Measurement = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{96}$")]
 
 
-@router.post("/verify", dependencies=[rate_limit("verify")], max_body_size=VERIFY_MAX_BODY,
+@router.post("/verify", dependencies=[ip_rate_limit("verify")], max_body_size=VERIFY_MAX_BODY,
              responses=error_responses(400, 413, 422, 429))
 async def verify(
     state: StateDep,
