@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hmac
 import ipaddress
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, AsyncIterator
 from importlib import resources
 from typing import Annotated, Any
 
@@ -16,6 +16,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from app.core.http_errors import error_responses
 from app.deps import StateDep
 from app.errors import Unauthorized
+from app.services.logs import Subscription
 
 router = APIRouter(prefix="/logs", tags=["logs"])
 
@@ -57,14 +58,24 @@ async def recent_logs(
     return {"entries": [e.to_json() for e in state.hub.recent(after_id=after_id, limit=limit)]}
 
 
+async def stream_slot(state: StateDep) -> AsyncIterator[Subscription]:
+    """A client slot, taken before the response starts (503 at the cap) and given back when it ends."""
+    subscription = state.hub.subscribe()
+    try:
+        yield subscription
+    finally:
+        state.hub.unsubscribe(subscription)
+
+
 @router.get("/stream", response_class=EventSourceResponse, dependencies=[LogAccess],
             responses=error_responses(401, 503))
 async def stream_logs(
     state: StateDep,
+    subscription: Annotated[Subscription, Depends(stream_slot)],
     last_event_id: Annotated[int | None, Header(ge=0)] = None,
 ) -> AsyncIterable[ServerSentEvent]:
     """SSE: replays after Last-Event-ID, then live entries; `dropped` events tell a slow client what it lost."""
-    async for item in state.hub.stream(last_event_id=last_event_id):
+    async for item in state.hub.stream(last_event_id=last_event_id, subscription=subscription):
         if item.kind == "log" and item.entry is not None:
             yield ServerSentEvent(id=str(item.entry.id), event="log", data=item.entry.to_json())
         elif item.kind == "dropped":
