@@ -42,7 +42,12 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
-        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        loc = err.get("loc", ())
+        if err.get("type") == "extra_forbidden":
+            # The name came from the client (it may even be a mislabelled secret): never echo it.
+            loc = loc[:-1]
+            err = {**err, "msg": "unknown fields are not accepted"}
+        where = ".".join(str(p) for p in loc if p != "body") or "body"
         parts.append(f"{where}: {err.get('msg', 'invalid')}")
     return "; ".join(parts) or "invalid request"
 

@@ -46,3 +46,13 @@ def _whole_number(value: Any) -> Any:
 
 
 RowId = Annotated[int, BeforeValidator(_whole_number)]
+
+
+def _true_or_false(value: Any) -> Any:
+    """Query flags are `true` or `false`: pydantic's lax parsing would also take yes, on, 1 or t."""
+    if isinstance(value, bool) or value in ("true", "false"):
+        return value
+    raise ValueError("flags are true or false")
+
+
+QueryFlag = Annotated[bool, BeforeValidator(_true_or_false)]

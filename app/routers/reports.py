@@ -9,11 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from app.core.http_errors import error_responses
 from app.core.rate_limit import UserBudget, ip_rate_limit
-from app.core.types import IsoDate
+from app.core.types import IsoDate, QueryFlag
 from app.deps import CurrentUser, SessionDep, StateDep
 from app.errors import BadRequest, ServiceUnavailable
 from app.services.benchmark_cache import benchmark_cache_for
@@ -42,8 +42,8 @@ class ReportCreate(BaseModel):
     start_date: IsoDate | None = Field(default=None, description="first day (UTC); default: first snapshot")
     end_date: IsoDate | None = Field(default=None, description="last day (UTC), inclusive; default: last snapshot")
     benchmark: Benchmark | None = None
-    include_risk_metrics: bool = True
-    include_drawdown: bool = True
+    include_risk_metrics: StrictBool = True  # true/false only: "yes" or 1 is refused
+    include_drawdown: StrictBool = True
     base_currency: str = Field(default="USD", max_length=8)
     report_name: str | None = Field(default=None, max_length=200, description="display only, not signed")
     manager: str | None = Field(default=None, max_length=120, description="display only, not signed")
@@ -91,7 +91,7 @@ async def verify(
     report: Annotated[dict[str, Any], Body(description="a report as returned by GET/POST /reports")],
     measurement: Annotated[list[Measurement] | None, Query(description="allowed measurements (48 bytes, hex); "
                                                            "default: ZKA_EXPECTED_MEASUREMENTS")] = None,
-    trust_simulated: Annotated[bool, Query(description="accept simulated (development) evidence")] = False,
+    trust_simulated: Annotated[QueryFlag, Query(description="accept simulated (development) evidence")] = False,
 ) -> dict[str, Any]:
     """Verify hash, signature and embedded hardware evidence; the verdict names each check."""
     try:
