@@ -120,6 +120,14 @@ class AuthSettings(_Group):
     jwt_max_lifetime_s: int = 3600
     jwt_leeway_s: int = 30
     log_api_key: SecretStr | None = None
+    metrics_api_key: SecretStr | None = None  # Bearer token for GET /metrics; unset: loopback clients only
+
+    @field_validator("metrics_api_key")
+    @classmethod
+    def _strong_metrics_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("ZKA_METRICS_API_KEY must be at least 32 characters")
+        return value
 
     @field_validator("jwt_secret")
     @classmethod

@@ -168,6 +168,11 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self.loop.call_later(CLOSE_GRACE_S, self.transport.abort)
 
 
+# TLS 1.2 suites with forward secrecy and authenticated encryption only (no CBC-SHA1/SHA2 suites); TLS 1.3
+# suites are all AEAD and unaffected.
+AEAD_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
+
+
 def uvicorn_options(server: ServerSettings) -> dict[str, Any]:
     """The connection limits and client-address rule of `zka serve`, as uvicorn.Config arguments."""
     return {
@@ -177,6 +182,7 @@ def uvicorn_options(server: ServerSettings) -> dict[str, Any]:
         # X-Forwarded-For is believed only from these peers (uvicorn's ProxyHeadersMiddleware).
         "proxy_headers": bool(server.trusted_proxies),
         "forwarded_allow_ips": server.trusted_proxies or None,
+        "ssl_ciphers": AEAD_CIPHERS,
     }
 
 

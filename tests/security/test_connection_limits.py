@@ -183,3 +183,17 @@ def test_connections_over_the_cap_get_503_and_the_cap_frees_up(tmp_path: Path) -
         assert httpx.get(f"{url}/health", verify=_context(), timeout=5).status_code == 200
         for sock in held:
             sock.close()
+
+
+@pytest.mark.parametrize("request_bytes", [
+    b"GET /health HTTP/1.1\r\nHost: x\r\nX-Bad: a\x00b\r\n\r\n",  # NUL in a header
+    b"POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",  # bad Content-Length
+    b"POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+])
+def test_malformed_http_gets_a_400_in_the_error_format(tmp_path: Path, request_bytes: bytes) -> None:
+    with _server(tmp_path) as url:
+        sock = _connect(url)
+        sock.sendall(request_bytes)
+        status, headers, body = _read_response(sock)
+        assert status == 400 and body["error"]["code"] == "bad_request"  # type: ignore[index]
+        assert headers["x-content-type-options"] == "nosniff"
