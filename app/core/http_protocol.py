@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import types
 import uuid
 from typing import Any
 
 import httptools
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from app.config import ServerSettings
 from app.core.security_headers import SECURITY_HEADERS
@@ -32,7 +33,7 @@ LINGER_S = 1.0
 CLOSE_GRACE_S = 1.0
 LINGER_BYTES = 256 * 1024
 _REASONS = {400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large",
-            503: "Service Unavailable"}
+            500: "Internal Server Error", 503: "Service Unavailable"}
 
 
 def error_bytes(status: int, code: str, message: str) -> bytes:
@@ -42,6 +43,14 @@ def error_bytes(status: int, code: str, message: str) -> bytes:
                ("x-request-id", uuid.uuid4().hex[:16]), *SECURITY_HEADERS]
     head = f"HTTP/1.1 {status} {_REASONS[status]}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers)
     return head.encode("latin-1") + b"\r\n" + body
+
+
+async def _send_json_500(cycle: RequestResponseCycle) -> None:
+    head, _, body = error_bytes(500, "internal_error", "the request could not be completed").partition(b"\r\n\r\n")
+    headers = [(name, value) for name, _, value in (line.partition(b": ") for line in head.split(b"\r\n")[1:])]
+    start: Any = {"type": "http.response.start", "status": 500, "headers": headers}
+    await cycle.send(start)
+    await cycle.send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 class LimitedHttpToolsProtocol(HttpToolsProtocol):
@@ -123,6 +132,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._tail = b""
         self._cancel_header_timer()
         super().on_headers_complete()
+        if self.cycle is not None:
+            # uvicorn's own last-resort 500 (a request cut by the shutdown timeout, an app that never
+            # answered) is plain text: make it our error format.
+            self.cycle.send_500_response = types.MethodType(_send_json_500, self.cycle)  # type: ignore[method-assign]
 
     def on_message_complete(self) -> None:
         super().on_message_complete()

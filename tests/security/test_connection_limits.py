@@ -5,6 +5,8 @@ are still served while it happens."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 import ssl
 import statistics
@@ -197,3 +199,16 @@ def test_malformed_http_gets_a_400_in_the_error_format(tmp_path: Path, request_b
         status, headers, body = _read_response(sock)
         assert status == 400 and body["error"]["code"] == "bad_request"  # type: ignore[index]
         assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_request_cut_by_the_shutdown_timeout_gets_the_error_format(tmp_path: Path) -> None:
+    with running_server(data_dir=tmp_path / "data", env={"ZKA_SHUTDOWN_TIMEOUT_S": "1"}) as server:
+        sock = _connect(str(server["url"]))
+        # Headers complete, body never finished: the route waits for it until shutdown cuts it.
+        sock.sendall(b"POST /api/v1/reports/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 100\r\n\r\n{")
+        time.sleep(0.5)
+        os.kill(int(server["pid"]), signal.SIGTERM)  # type: ignore[call-overload]
+        status, headers, body = _read_response(sock)
+        assert status == 500 and body["error"]["code"] == "internal_error"  # type: ignore[index]
+        assert headers["content-type"] == "application/json" and headers["connection"] == "close"
