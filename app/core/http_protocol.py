@@ -75,6 +75,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if len(self.connections) > self.max_connections:
+            # Out of the count at once: refused connections must not hold slots while they linger, or a
+            # client retrying fast would keep the server full of its own refusals.
+            self.connections.discard(self)
             self._refuse(503, "too_many_connections",
                          f"the server holds its maximum of {self.max_connections} connections; retry shortly")
             return
