@@ -68,7 +68,15 @@ class ServerSettings(_Group):
     tls_hostnames: list[str] = Field(default_factory=list, description="extra SANs for the TLS certificate")
     body_limit_bytes: int = Field(default=64 * 1024, ge=1024)
     cors_origins: list[str] = Field(default_factory=list)
+    # Proxies (IPs or CIDRs) whose X-Forwarded-For names the client; empty: the TCP peer is the client.
+    trusted_proxies: list[str] = Field(default_factory=list)
     shutdown_timeout_s: float = 10.0
+    # Connection limits, enforced by the HTTP protocol (app/core/http_protocol.py).
+    header_limit_bytes: int = Field(default=16 * 1024, ge=1024, description="request line + headers, total")
+    header_line_limit_bytes: int = Field(default=8 * 1024, ge=256, description="request line or one header")
+    header_timeout_s: float = Field(default=10.0, gt=0, description="the whole head must arrive within this")
+    keep_alive_timeout_s: int = Field(default=5, ge=1, description="idle before a request's first byte")
+    max_connections: int = Field(default=512, ge=1, description="open connections; one more gets 503")
 
     @property
     def is_production(self) -> bool:
@@ -127,6 +135,14 @@ class AuthSettings(_Group):
     jwt_max_lifetime_s: int = 3600
     jwt_leeway_s: int = 30
     log_api_key: SecretStr | None = None
+    metrics_api_key: SecretStr | None = None  # Bearer token for GET /metrics; unset: loopback clients only
+
+    @field_validator("metrics_api_key")
+    @classmethod
+    def _strong_metrics_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("ZKA_METRICS_API_KEY must be at least 32 characters")
+        return value
 
     @field_validator("jwt_secret")
     @classmethod
@@ -141,11 +157,12 @@ class AuthSettings(_Group):
 
 
 class LimitSettings(_Group):
-    rate_limit_credentials: str = "5/15minutes"
-    rate_limit_attestation: str = "10/minute"
-    rate_limit_reports: str = "20/minute"
-    rate_limit_verify: str = "60/minute"
-    rate_limit_key_handoff: str = "10/minute"
+    rate_limit_credentials: str = "5/15minutes"  # per user
+    rate_limit_reports: str = "20/minute"  # per user
+    rate_limit_attestation: str = "10/minute"  # per client address
+    rate_limit_verify: str = "60/minute"  # per client address
+    rate_limit_per_address: str = "300/minute"  # flood limit per client address before the per-user ones
+    rate_limit_key_handoff: str = "10/minute"  # per client address (another zka instance)
     rate_limits_enabled: bool = True
     log_stream_max_clients: int = 50
     log_stream_queue_size: int = 256

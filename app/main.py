@@ -15,7 +15,12 @@ from app.config import Settings, load_settings
 from app.core import rate_limit
 from app.core.http_errors import install_error_handlers, install_openapi_errors
 from app.core.metrics import Metrics, MetricsMiddleware
-from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
+from app.core.middleware import (
+    BodyLimitMiddleware,
+    ErrorBoundaryMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
 from app.core.strict_query import reject_unknown_query_parameters
 from app.errors import StartupRefused
 from app.routers import attestation, connections, health, keys, logs, performance, reports, snapshots, sync
@@ -63,6 +68,8 @@ def create_app(
                 raise
             on_refused(str(exc))  # `zka serve`: one clear line and a non-zero exit, no server traceback
         state.metrics = metrics
+        if not settings.uses_sqlite:
+            limiter.share_through(state.engine)  # replicas on one PostgreSQL share one budget
         if on_state is not None:
             on_state(state)
         settle = asyncio.get_running_loop().call_later(SETTLE_AFTER_S, settle_heap)
@@ -92,11 +99,14 @@ def create_app(
             CORSMiddleware, allow_origins=settings.server.cors_origins, allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-Api-Key", "Last-Event-ID"], max_age=600,
         )
-    app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
-    app.add_middleware(RequestContextMiddleware)
+    # Added innermost first: every response, errors and 413 included, leaves through the security
+    # headers and the request id.
+    app.add_middleware(ErrorBoundaryMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.server.body_limit_bytes,
                        path_limits={"/api/v1/reports/verify": reports.VERIFY_MAX_BODY})
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestContextMiddleware)
     app.include_router(metrics_router.router)
     app.include_router(health.router)
     app.include_router(health.router, prefix="/api/v1")

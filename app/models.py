@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, MetaData, Numeric, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, LargeBinary, MetaData, Numeric, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 SQLModel.metadata.naming_convention = {
@@ -186,3 +186,14 @@ class BenchmarkPrice(SQLModel, table=True):
     symbol: str = Field(primary_key=True, max_length=16)
     day: date = Field(primary_key=True)
     close: Any = Field(sa_column=Column(Numeric(28, 8), nullable=False))
+
+
+class RateLimitWindow(SQLModel, table=True):
+    """Rate-limit counters shared by the replicas on PostgreSQL (app/core/rate_limit_store.py): hits per
+    limit key per fixed window. The key is a hash: no user id or client address is stored."""
+
+    __tablename__ = "rate_limit_windows"
+    key: str = Field(primary_key=True, max_length=64)
+    window_start: int = Field(sa_column=Column(BigInteger, primary_key=True))  # Unix seconds
+    hits: int
+    expires_at: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))  # Unix seconds

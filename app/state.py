@@ -93,6 +93,7 @@ async def build_state(
     settings: Settings, *, tls: TlsIdentity | None = None, hardening: dict[str, Any] | None = None
 ) -> AppState:
     settings.check_production()
+    verifier = TokenVerifier(settings.auth)  # an unsupported gateway key refuses the start here, in one line
     hub, redactor = build_logging(settings)
     hub.attach(asyncio.get_running_loop())
     for weakness in settings.development_weaknesses():
@@ -117,6 +118,6 @@ async def build_state(
         raise
     return AppState(
         settings=settings, hub=hub, redactor=redactor, engine=engine, sessionmaker=sessionmaker,
-        tls=tls, hardening=hardening or {}, keys=keys, verifier=TokenVerifier(settings.auth),
+        tls=tls, hardening=hardening or {}, keys=keys, verifier=verifier,
         attestation=attestation, http=http, key_donor=donor,
     )

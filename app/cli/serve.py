@@ -65,6 +65,7 @@ def run(*, host: str | None = None, port: int | None = None) -> None:
 def _run_uvicorn(settings: Any, tls: Any, hardening: dict[str, Any]) -> None:
     import uvicorn
 
+    from app.core.http_protocol import uvicorn_options
     from app.main import create_app
     from app.services.crypto import write_tls_files
 
@@ -88,8 +89,8 @@ def _run_uvicorn(settings: Any, tls: Any, hardening: dict[str, Any]) -> None:
     config = uvicorn.Config(
         app, host=settings.server.host, port=settings.server.port, ssl_certfile=str(files.certfile),
         ssl_keyfile=str(files.keyfile), log_config=None, access_log=False, server_header=False,
-        timeout_graceful_shutdown=int(settings.server.shutdown_timeout_s), lifespan="on",
-        proxy_headers=False, ws="none", http="httptools", loop="uvloop",
+        timeout_graceful_shutdown=int(settings.server.shutdown_timeout_s), lifespan="on", ws="none",
+        loop="uvloop", **uvicorn_options(settings.server),
     )
     try:
         _Server(config).run()

@@ -42,14 +42,22 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
-        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        loc = err.get("loc", ())
+        if err.get("type") == "extra_forbidden":
+            # The name came from the client (it may even be a mislabelled secret): never echo it.
+            loc = loc[:-1]
+            err = {**err, "msg": "unknown fields are not accepted"}
+        where = ".".join(str(p) for p in loc if p != "body") or "body"
         parts.append(f"{where}: {err.get('msg', 'invalid')}")
     return "; ".join(parts) or "invalid request"
 
 
-async def _app_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    headers = exc.headers if isinstance(exc, TooManyRequests) else None
+    # The rate-limit headers of a budget the request spent before failing (app/core/rate_limit.py).
+    headers = dict(getattr(request.state, "rate_limit_headers", {}))
+    if isinstance(exc, TooManyRequests):
+        headers.update(exc.headers)
     if exc.status_code >= 500:
         log.warning("request failed", error_code=exc.code, status=exc.status_code)
     return error_response(exc.status_code, exc.code, exc.message, headers)
@@ -103,17 +111,11 @@ async def _integrity_error(_request: Request, _exc: Exception) -> JSONResponse:
     return error_response(409, "conflict", "the request conflicts with existing data")
 
 
-async def _unhandled(_request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled error", error_class=type(exc).__name__, exc_info=exc)
-    return error_response(500, "internal_error", "internal error")
-
-
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
-    app.add_exception_handler(Exception, _unhandled)
 
 
 def install_openapi_errors(app: FastAPI) -> None:

@@ -11,7 +11,9 @@ import structlog
 from app.core.redaction import Redactor
 from app.services.logs import LogHub
 
-_SKIP_FIELDS = {"event", "level", "timestamp", "_record", "_from_structlog", "logger", "request_id", "color_message"}
+# `exception` (a rendered traceback) goes to stderr only: the public stream names the error, never its source.
+_SKIP_FIELDS = {"event", "level", "timestamp", "_record", "_from_structlog", "logger", "request_id", "color_message",
+                "exception"}
 
 
 class _Publish:

@@ -10,6 +10,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.logging import get_logger
+from app.core.security_headers import SECURITY_HEADERS
 
 log = get_logger("zka.http")
 
@@ -51,10 +52,9 @@ class RequestContextMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
 
 
-_HTML_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'self' 'unsafe-inline'; "
-    "connect-src 'self'"
-)
+# Pages run no script unless they name it by hash in their own policy (the log page does); inline styles
+# (the report page's charts) are allowed.
+HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
 class SecurityHeadersMiddleware:
@@ -69,16 +69,48 @@ class SecurityHeadersMiddleware:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "no-referrer")
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault("Cache-Control", "no-store")
+                for name, value in SECURITY_HEADERS:
+                    headers.setdefault(name, value)
                 if headers.get("content-type", "").startswith("text/html"):
-                    headers.setdefault("Content-Security-Policy", _HTML_CSP)
+                    headers.setdefault("Content-Security-Policy", HTML_CSP)
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
+
+
+class ErrorBoundaryMiddleware:
+    """Unhandled errors become a 500 in our error format here, inside the request-id and security-header
+    middleware (Starlette's own last-resort handler sits outside every middleware, so its 500 carried
+    neither) and with `Connection: close`, since the connection's state is unknown after such an error.
+
+    Logged once: the type and the first line of the message for the public log stream, the traceback to
+    stderr only (app/core/logging.py keeps `exception` out of the stream)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            first_line = (str(exc).splitlines() or [""])[0][:120]
+            log.error("unhandled error", error_class=type(exc).__name__, error=first_line, exc_info=exc)
+            if started:
+                return  # too late for a status: the server closes the unfinished response
+            from app.core.http_errors import error_response
+
+            response = error_response(500, "internal_error", "internal error", headers={"Connection": "close"})
+            await response(scope, receive, send)
 
 
 class _BodyTooLarge(BaseException):

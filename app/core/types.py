@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -20,7 +20,20 @@ def _iso_day(value: Any) -> Any:
     return value
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_day), WithJsonSchema({"type": "string", "format": "date"})]
+EARLIEST_DAY = date(2000, 1, 1)
+
+
+def _within_bounds(value: date) -> date:
+    """No track record starts before 2000 or ends after tomorrow (UTC); beyond them, date arithmetic
+    (a default start a year before, a five-year span) would leave the calendar (year 0 or 10000)."""
+    latest = datetime.now(UTC).date() + timedelta(days=1)
+    if not EARLIEST_DAY <= value <= latest:
+        raise ValueError(f"dates are between {EARLIEST_DAY} and {latest} (tomorrow, UTC)")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_day), AfterValidator(_within_bounds),
+                    WithJsonSchema({"type": "string", "format": "date"})]
 
 
 def _whole_number(value: Any) -> Any:
@@ -33,3 +46,13 @@ def _whole_number(value: Any) -> Any:
 
 
 RowId = Annotated[int, BeforeValidator(_whole_number)]
+
+
+def _true_or_false(value: Any) -> Any:
+    """Query flags are `true` or `false`: pydantic's lax parsing would also take yes, on, 1 or t."""
+    if isinstance(value, bool) or value in ("true", "false"):
+        return value
+    raise ValueError("flags are true or false")
+
+
+QueryFlag = Annotated[bool, BeforeValidator(_true_or_false)]

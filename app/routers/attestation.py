@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.http_errors import error_responses
-from app.core.rate_limit import rate_limit
+from app.core.rate_limit import ip_rate_limit
 from app.deps import StateDep
 from app.errors import ServiceUnavailable
 from app.services.attestation import AttestationService
@@ -42,7 +42,7 @@ async def boot_attestation(state: StateDep) -> Response:
     return Response(_service(state).boot_json, media_type="application/json")
 
 
-@router.post("/attestation", dependencies=[rate_limit("attestation")], responses=error_responses(400, 429, 503))
+@router.post("/attestation", dependencies=[ip_rate_limit("attestation")], responses=error_responses(400, 429, 503))
 async def fresh_attestation(body: NonceRequest, state: StateDep) -> dict[str, Any]:
     """Fresh evidence whose REPORT_DATA also binds the caller's nonce."""
     nonce = bytes.fromhex(body.nonce)  # the schema admits only whole bytes of hex, 16 to 64 of them

@@ -6,13 +6,13 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app.connectors.registry import Venue
 from app.core.api_types import Money, UtcDatetime
 from app.core.http_errors import error_responses
-from app.core.rate_limit import rate_limit
-from app.core.types import RowId
+from app.core.rate_limit import UserBudget, ip_rate_limit
+from app.core.types import QueryFlag, RowId
 from app.deps import CurrentUser, SessionDep, StateDep, SyncContextDep, json_body
 from app.errors import BadRequest, ServiceUnavailable
 from app.models import ExchangeConnection, Snapshot
@@ -46,7 +46,7 @@ class ConnectRequest(BaseModel):
                                                  "data, development only: a production server refuses it)")]
     label: Annotated[str | None, Field(pattern=LABEL_PATTERN, description="1-64 letters, digits, space . _ -")] = None
     encrypted: Envelope
-    exclude_from_report: bool = False
+    exclude_from_report: StrictBool = False  # true/false only: "yes" or 1 is refused
 
 
 class SnapshotRef(BaseModel):
@@ -96,12 +96,13 @@ async def refuse_plaintext(request: Request) -> None:
 
 @router.post(
     "/credentials/connect", status_code=201,
-    dependencies=[rate_limit("credentials"), Depends(refuse_plaintext)],
+    dependencies=[ip_rate_limit("per_address"), Depends(refuse_plaintext)],
     responses=error_responses(400, 401, 403, 409, 429, 502, 503),
 )
 async def connect(body: ConnectRequest, user: CurrentUser, session: SessionDep, ctx: SyncContextDep,
-                  state: StateDep) -> ConnectResponse:
+                  state: StateDep, budget: UserBudget) -> ConnectResponse:
     """Connect an exchange account: decrypt, check live, refuse withdrawal keys, store encrypted, first snapshot."""
+    await budget.spend("credentials", user)
     if state.keys is None:
         raise ServiceUnavailable("keys are not loaded", code="keys_unavailable")
     done = await service.connect(
@@ -118,7 +119,7 @@ async def connect(body: ConnectRequest, user: CurrentUser, session: SessionDep, 
 @router.get("/connections", responses=error_responses(400, 401, 403))
 async def list_connections(
     user: CurrentUser, session: SessionDep,
-    include_deleted: Annotated[bool, Query(description="also list deleted connections")] = False,
+    include_deleted: Annotated[QueryFlag, Query(description="also list deleted connections")] = False,
     user_uid: Annotated[str | None, Query(max_length=128)] = None,  # noqa: ARG001 - checked by CurrentUser
 ) -> list[ConnectionPublic]:
     """The user's connections with their permissions and last snapshot; never credentials."""

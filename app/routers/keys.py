@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from slowapi.util import get_remote_address
 
 from app.core.http_errors import error_response, error_responses
-from app.core.rate_limit import rate_limit
+from app.core.rate_limit import ip_rate_limit
 from app.deps import SessionDep, StateDep
 from app.errors import NotFound
 from app.services.keys.donor import HandoffDonor
@@ -35,14 +35,14 @@ def _donor(state: StateDep) -> HandoffDonor:
     return state.key_donor
 
 
-@router.post("/keys/handoff/challenge", dependencies=[rate_limit("key_handoff")],
+@router.post("/keys/handoff/challenge", dependencies=[ip_rate_limit("key_handoff")],
              responses=error_responses(400, 404, 429))
 async def handoff_challenge(state: StateDep, _body: Annotated[EmptyBody | None, Body()] = None) -> Challenge:
     """A one-time nonce (32 bytes, short-lived) that the requester's evidence must bind."""
     return Challenge(**_donor(state).challenge())
 
 
-@router.post("/keys/handoff", dependencies=[rate_limit("key_handoff")],
+@router.post("/keys/handoff", dependencies=[ip_rate_limit("key_handoff")],
              responses={200: {"description": "the DEK sealed to the requester's attested ephemeral key, "
                                              "with the donor's evidence binding the response"},
                         **error_responses(400, 403, 404, 429)})

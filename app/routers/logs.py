@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import hmac
-import ipaddress
-from collections.abc import AsyncIterable
+import re
+from collections.abc import AsyncIterable, AsyncIterator
 from importlib import resources
 from typing import Annotated, Any
 
@@ -14,17 +16,13 @@ from fastapi.responses import HTMLResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from app.core.http_errors import error_responses
+from app.core.middleware import HTML_CSP
+from app.core.net import is_loopback
 from app.deps import StateDep
 from app.errors import Unauthorized
+from app.services.logs import Subscription
 
 router = APIRouter(prefix="/logs", tags=["logs"])
-
-
-def _is_loopback(host: str | None) -> bool:
-    try:
-        return host is not None and ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 async def require_log_access(
@@ -40,7 +38,7 @@ async def require_log_access(
         if given and hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
             return
         raise Unauthorized("a valid log API key is required (X-Api-Key header or api_key query)")
-    if not _is_loopback(request.client.host if request.client else None):
+    if not is_loopback(request.client.host if request.client else None):
         raise Unauthorized("log access needs ZKA_LOG_API_KEY; without it only loopback clients are served")
 
 
@@ -57,14 +55,24 @@ async def recent_logs(
     return {"entries": [e.to_json() for e in state.hub.recent(after_id=after_id, limit=limit)]}
 
 
+async def stream_slot(state: StateDep) -> AsyncIterator[Subscription]:
+    """A client slot, taken before the response starts (503 at the cap) and given back when it ends."""
+    subscription = state.hub.subscribe()
+    try:
+        yield subscription
+    finally:
+        state.hub.unsubscribe(subscription)
+
+
 @router.get("/stream", response_class=EventSourceResponse, dependencies=[LogAccess],
             responses=error_responses(401, 503))
 async def stream_logs(
     state: StateDep,
+    subscription: Annotated[Subscription, Depends(stream_slot)],
     last_event_id: Annotated[int | None, Header(ge=0)] = None,
 ) -> AsyncIterable[ServerSentEvent]:
     """SSE: replays after Last-Event-ID, then live entries; `dropped` events tell a slow client what it lost."""
-    async for item in state.hub.stream(last_event_id=last_event_id):
+    async for item in state.hub.stream(last_event_id=last_event_id, subscription=subscription):
         if item.kind == "log" and item.entry is not None:
             yield ServerSentEvent(id=str(item.entry.id), event="log", data=item.entry.to_json())
         elif item.kind == "dropped":
@@ -76,10 +84,15 @@ async def stream_logs(
 @router.get("/view", response_class=HTMLResponse, dependencies=[LogAccess], responses=error_responses(401))
 async def view_logs() -> HTMLResponse:
     """A page that shows the stream live in a browser."""
-    return HTMLResponse(_log_page())
+    page, policy = _log_page()
+    return HTMLResponse(page, headers={"Content-Security-Policy": policy})
 
 
 @functools.cache
-def _log_page() -> str:
-    """Read once (the first view), not on every request inside the event loop."""
-    return resources.files("app").joinpath("templates/logs.html").read_text(encoding="utf-8")
+def _log_page() -> tuple[str, str]:
+    """The page and its CSP, read once (the first view), not on every request inside the event loop. The
+    policy allows exactly the page's inline script, by its SHA-256 (no 'unsafe-inline')."""
+    page = resources.files("app").joinpath("templates/logs.html").read_text(encoding="utf-8")
+    scripts = re.findall(r"<script>(.*?)</script>", page, flags=re.DOTALL)
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in scripts)
+    return page, f"{HTML_CSP}; script-src {hashes}; connect-src 'self'"

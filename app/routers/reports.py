@@ -9,11 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from app.core.http_errors import error_responses
-from app.core.rate_limit import rate_limit
-from app.core.types import IsoDate
+from app.core.rate_limit import UserBudget, ip_rate_limit
+from app.core.types import IsoDate, QueryFlag
 from app.deps import CurrentUser, SessionDep, StateDep
 from app.errors import BadRequest, ServiceUnavailable
 from app.services.benchmark_cache import benchmark_cache_for
@@ -42,8 +42,8 @@ class ReportCreate(BaseModel):
     start_date: IsoDate | None = Field(default=None, description="first day (UTC); default: first snapshot")
     end_date: IsoDate | None = Field(default=None, description="last day (UTC), inclusive; default: last snapshot")
     benchmark: Benchmark | None = None
-    include_risk_metrics: bool = True
-    include_drawdown: bool = True
+    include_risk_metrics: StrictBool = True  # true/false only: "yes" or 1 is refused
+    include_drawdown: StrictBool = True
     base_currency: str = Field(default="USD", max_length=8)
     report_name: str | None = Field(default=None, max_length=200, description="display only, not signed")
     manager: str | None = Field(default=None, max_length=120, description="display only, not signed")
@@ -65,29 +65,33 @@ def _evidence(state: AppState) -> dict[str, Any] | None:
     return dict(cached)
 
 
-@router.post("", status_code=201, dependencies=[rate_limit("reports")],
+@router.post("", status_code=201, dependencies=[ip_rate_limit("per_address")],
              responses={200: {"description": "the stored report for the same request"},
                         **error_responses(400, 401, 404, 422, 429, 503)})
-async def create(body: ReportCreate, user: CurrentUser, session: SessionDep, state: StateDep) -> Response:
+async def create(body: ReportCreate, user: CurrentUser, session: SessionDep, state: StateDep,
+                 budget: UserBudget) -> Response:
     """Sign a performance report over the caller's snapshots (the same request returns the stored one)."""
+    await budget.spend("reports", user)
     spec = ReportSpec(**body.model_dump(exclude={"user_uid"}))
     row, created = await create_report(session, user_uid=user.user_uid, spec=spec, signer=_signer(state),
                                        benchmarks=benchmark_cache_for(state), evidence=_evidence(state))
     state.metrics.reports.labels("created" if created else "reused").inc()
-    return await _json_response(report_document(row), status_code=201 if created else 200)
+    response = await _json_response(report_document(row), status_code=201 if created else 200)
+    response.headers.update(budget.headers)
+    return response
 
 
 Measurement = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{96}$")]
 
 
-@router.post("/verify", dependencies=[rate_limit("verify")], max_body_size=VERIFY_MAX_BODY,
+@router.post("/verify", dependencies=[ip_rate_limit("verify")], max_body_size=VERIFY_MAX_BODY,
              responses=error_responses(400, 413, 422, 429))
 async def verify(
     state: StateDep,
     report: Annotated[dict[str, Any], Body(description="a report as returned by GET/POST /reports")],
     measurement: Annotated[list[Measurement] | None, Query(description="allowed measurements (48 bytes, hex); "
                                                            "default: ZKA_EXPECTED_MEASUREMENTS")] = None,
-    trust_simulated: Annotated[bool, Query(description="accept simulated (development) evidence")] = False,
+    trust_simulated: Annotated[QueryFlag, Query(description="accept simulated (development) evidence")] = False,
 ) -> dict[str, Any]:
     """Verify hash, signature and embedded hardware evidence; the verdict names each check."""
     try:

@@ -1,7 +1,9 @@
 """Gateway authentication: the user is always the verified token's `sub`.
 
-HS256 with ZKA_JWT_SECRET, or ES256/EdDSA with ZKA_JWT_PUBLIC_KEY. The accepted algorithms are fixed
-by the configured key type, so `alg: none` and HS/ES confusion cannot pass.
+HS256 with ZKA_JWT_SECRET, or a public key in ZKA_JWT_PUBLIC_KEY: Ed25519 (EdDSA), EC P-256 (ES256),
+EC P-384 (ES384) or RSA of at least 2048 bits (RS256, PS256). The accepted algorithms are fixed by the
+configured key type, so `alg: none` and HS/ES confusion cannot pass; any other key (another curve, a
+short RSA key, a private key, not a PEM public key), or both a secret and a key, refuses the start.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 import jwt
 
 from app.config import AuthSettings
-from app.errors import Forbidden, Unauthorized
+from app.errors import Forbidden, StartupRefused, Unauthorized
 
 USER_UID_PATTERN = (
     r"^(user_[A-Za-z0-9]{8,64}"  # Clerk
@@ -38,9 +40,10 @@ class TokenVerifier:
     def __init__(self, settings: AuthSettings) -> None:
         self.settings = settings
         self._key: Any
+        if settings.jwt_public_key and settings.jwt_secret:
+            raise StartupRefused("set ZKA_JWT_SECRET (HS256) or ZKA_JWT_PUBLIC_KEY, not both")
         if settings.jwt_public_key:
-            self._key = _load_public_key(settings.jwt_public_key)
-            self._algorithms = ["ES256"] if _is_ec(self._key) else ["EdDSA"]
+            self._key, self._algorithms = _load_public_key(settings.jwt_public_key)
         elif settings.jwt_secret:
             self._key = settings.jwt_secret.get_secret_value()
             self._algorithms = ["HS256"]
@@ -84,16 +87,40 @@ class TokenVerifier:
             raise Unauthorized("token lifetime exceeds the maximum", code="token_invalid")
 
 
-def _load_public_key(pem: str) -> Any:
+SUPPORTED_KEYS = "Ed25519, EC P-256, EC P-384 or RSA of at least 2048 bits"
+_EC_ALGORITHMS = {"secp256r1": "ES256", "secp384r1": "ES384"}
+
+
+def _load_public_key(pem: str) -> tuple[Any, list[str]]:
+    """The key and the algorithms it verifies; StartupRefused (one line, never the value) otherwise."""
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-    return load_pem_public_key(pem.encode())
+    if "PRIVATE KEY" in pem:
+        raise StartupRefused("ZKA_JWT_PUBLIC_KEY holds a private key: give the gateway's public key only "
+                             "(SubjectPublicKeyInfo PEM)")
+    try:
+        key = load_pem_public_key(pem.strip().encode())
+    except (ValueError, TypeError):
+        raise StartupRefused(f"ZKA_JWT_PUBLIC_KEY is not a PEM public key (SubjectPublicKeyInfo) of a supported "
+                             f"type: {SUPPORTED_KEYS}") from None
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return key, ["EdDSA"]
+    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name in _EC_ALGORITHMS:
+        return key, [_EC_ALGORITHMS[key.curve.name]]
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size >= 2048:
+        return key, ["RS256", "PS256"]
+    raise StartupRefused(f"ZKA_JWT_PUBLIC_KEY is an unsupported key ({_describe(key)}); supported: {SUPPORTED_KEYS}")
 
 
-def _is_ec(key: Any) -> bool:
-    from cryptography.hazmat.primitives.asymmetric import ec
+def _describe(key: Any) -> str:
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-    return isinstance(key, ec.EllipticCurvePublicKey)
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return f"EC {key.curve.name}"
+    if isinstance(key, rsa.RSAPublicKey):
+        return f"RSA {key.key_size} bits"
+    return type(key).__name__.removesuffix("PublicKey").lstrip("_")
 
 
 def resolve_principal(

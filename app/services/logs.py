@@ -36,6 +36,9 @@ class _Subscriber:
     dropped: int = 0
 
 
+Subscription = _Subscriber  # a client's slot and queue, from LogHub.subscribe()
+
+
 @dataclass
 class StreamItem:
     """What the SSE route sends: an entry, a notice of lost entries, or a keep-alive."""
@@ -98,12 +101,24 @@ class LogHub:
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self.close)
 
-    async def stream(self, *, last_event_id: int | None, ping_s: float = 15.0) -> AsyncIterator[StreamItem]:
-        """Replay after last_event_id, then live entries; keep-alives when idle; ends on close()."""
+    def subscribe(self) -> Subscription:
+        """Take a client slot, or ServiceUnavailable at the cap: before a stream starts, so a refused
+        client gets a 503 rather than a 200 cut short."""
         if len(self._subscribers) >= self.max_clients:
             raise ServiceUnavailable("too many log stream clients; try again later", code="too_many_clients")
         sub = _Subscriber(asyncio.Queue(maxsize=self.queue_size))
         self._subscribers.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        self._subscribers.discard(sub)
+
+    async def stream(
+        self, *, last_event_id: int | None, ping_s: float = 15.0, subscription: Subscription | None = None,
+    ) -> AsyncIterator[StreamItem]:
+        """Replay after last_event_id, then live entries; keep-alives when idle; ends on close(). Without
+        a subscription taken beforehand, the stream takes (and gives back) its own."""
+        sub = subscription or self.subscribe()
         try:
             last = last_event_id or 0
             for entry in self.recent(after_id=last, limit=self.ring_size):
@@ -112,7 +127,8 @@ class LogHub:
             async for item in self._live(sub, after_id=last, ping_s=ping_s):
                 yield item
         finally:
-            self._subscribers.discard(sub)
+            if subscription is None:
+                self.unsubscribe(sub)
 
     async def _live(self, sub: _Subscriber, *, after_id: int, ping_s: float) -> AsyncIterator[StreamItem]:
         closed = self._closed or asyncio.Event()

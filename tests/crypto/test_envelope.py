@@ -148,10 +148,15 @@ def test_plaintext_lacking_key_or_secret_rejected(key: E2EKey, doc: dict[str, An
         ({"api_key": "AK", "api_secret": "AS", "passphrase": 7}, "envelope_invalid_credentials_field"),
         ({"api_key": "AK", "api_secret": "AS", "extra": {"a": 1}}, "envelope_invalid_credentials_field"),
         ({"api_key": "AK" * 5000, "api_secret": "AS"}, "envelope_invalid_credentials_field"),
+        ({"api_key": "AK\x00", "api_secret": "AS"}, "envelope_invalid_credentials_field"),
+        ({"api_key": "AK", "api_secret": "AS\n"}, "envelope_invalid_credentials_field"),
+        ({"api_key": "AK", "api_secret": "AS", "passphrase": "p\r\nX-Injected: 1"},
+         "envelope_invalid_credentials_field"),
     ],
 )
 def test_plaintext_bad_fields_rejected(key: E2EKey, doc: dict[str, Any], code: str) -> None:
-    assert rejection(key, seal_credentials(key.public_key_pem, doc)).code == code
+    error = rejection(key, seal_credentials(key.public_key_pem, doc))
+    assert error.code == code and error.status_code == 400
 
 
 @pytest.mark.parametrize(

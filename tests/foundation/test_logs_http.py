@@ -75,6 +75,27 @@ async def test_live_lines_reach_an_open_stream(server: LiveServer) -> None:
     assert json.loads(events[0]["data"])["event"] == "fresh line"
 
 
+def test_a_client_over_the_cap_gets_503_before_any_stream(settings: Settings) -> None:
+    settings.limits.log_stream_max_clients = 1
+    with live_server(settings) as running:
+        async def scenario() -> None:
+            async with _client(running) as client:
+                async with client.stream("GET", "/api/v1/logs/stream") as first:
+                    assert first.status_code == 200
+                    await asyncio.sleep(0.2)
+                    refused = await client.get("/api/v1/logs/stream")
+                    assert refused.status_code == 503
+                    assert refused.headers["content-type"] == "application/json"
+                    assert refused.json()["error"]["code"] == "too_many_clients"
+                await asyncio.sleep(0.3)  # the first client left: its slot is free again
+                async with client.stream("GET", "/api/v1/logs/stream") as again:
+                    assert again.status_code == 200
+
+        asyncio.run(scenario())
+        published = str([e.to_json() for e in running.state.hub.recent(limit=1000)])
+        assert "ExceptionGroup" not in published and "Traceback" not in published
+
+
 async def test_non_loopback_clients_need_the_log_key(settings: Settings) -> None:
     async with asgi_client(settings, client_ip="203.0.113.7") as client:
         for path in ("/api/v1/logs", "/api/v1/logs/stream", "/api/v1/logs/view"):

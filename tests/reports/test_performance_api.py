@@ -41,7 +41,8 @@ async def test_exchange_filter_and_benchmark(client: httpx.AsyncClient, db: Sess
     ({"start": "2024-13-01"}, None, None),
     ({"exchange": "nasdaq"}, 400, "validation_error"),
     ({"benchmark": "GOLD"}, 400, "validation_error"),
-    ({"start": "2030-01-01", "end": "2030-02-01"}, 400, "insufficient_data"),
+    ({"start": "2005-01-01", "end": "2005-02-01"}, 400, "insufficient_data"),
+    ({"start": "2030-01-01", "end": "2030-02-01"}, 400, "validation_error"),  # after tomorrow
 ])
 async def test_bad_queries_are_clear_4xx(
     client: httpx.AsyncClient, db: SessionMaker, params: dict[str, str], status: int | None, code: str | None

@@ -6,16 +6,21 @@ import base64
 import hashlib
 import hmac
 import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
+from app.bench.server import free_port
 from app.config import AuthSettings
-from app.errors import Forbidden, Unauthorized
+from app.errors import Forbidden, StartupRefused, Unauthorized
 from app.services.auth import TokenVerifier, resolve_principal
 
 SECRET = "s" * 48
@@ -143,3 +148,73 @@ def test_error_messages_never_echo_the_token(hs_verifier: TokenVerifier) -> None
 def test_short_hs256_secrets_are_refused_by_configuration() -> None:
     with pytest.raises(ValueError, match="32"):
         AuthSettings(jwt_secret="short")  # type: ignore[arg-type]
+
+
+# --- key types: each supported one verifies its own algorithms, anything else refuses the start ------
+
+def _signed(key: Any, algorithm: str) -> str:
+    return jwt.encode(_claims(), key, algorithm=algorithm)
+
+
+@pytest.mark.parametrize(("private_key", "algorithms"), [
+    (rsa.generate_private_key(public_exponent=65537, key_size=2048), ["RS256", "PS256"]),
+    (ec.generate_private_key(ec.SECP384R1()), ["ES384"]),
+    (ec.generate_private_key(ec.SECP256R1()), ["ES256"]),
+    (ed25519.Ed25519PrivateKey.generate(), ["EdDSA"]),
+])
+def test_each_supported_key_type_verifies_its_algorithms_only(private_key: Any, algorithms: list[str]) -> None:
+    verifier = TokenVerifier(AuthSettings(jwt_public_key=_pem(private_key)))  # type: ignore[arg-type]
+    for algorithm in algorithms:
+        assert verifier.verify(_signed(private_key, algorithm)) == USER
+    # A token for another algorithm (the probe's EdDSA token on an RSA key gave 500) is a 401.
+    other_key, other_algorithm = ((ed25519.Ed25519PrivateKey.generate(), "EdDSA") if "EdDSA" not in algorithms
+                                  else (ec.generate_private_key(ec.SECP256R1()), "ES256"))
+    with pytest.raises(Unauthorized):
+        verifier.verify(_signed(other_key, other_algorithm))
+    with pytest.raises(Unauthorized):
+        verifier.verify(_hs(_claims()))
+
+
+def _private_pem(key: Any) -> str:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+@pytest.mark.parametrize(("pem", "reason"), [
+    (_pem(ec.generate_private_key(ec.SECP521R1())), "EC secp521r1"),
+    (_pem(ec.generate_private_key(ec.SECP256K1())), "EC secp256k1"),
+    (_pem(rsa.generate_private_key(public_exponent=65537, key_size=1024)), "RSA 1024 bits"),
+    (_pem(ed448.Ed448PrivateKey.generate()), "Ed448"),
+    (_private_pem(ec.generate_private_key(ec.SECP256R1())), "private key"),
+    ("-----BEGIN PUBLIC KEY-----\nnot base64 at all\n-----END PUBLIC KEY-----\n", "not a PEM public key"),
+    ("garbage", "not a PEM public key"),
+])
+def test_an_unsupported_gateway_key_refuses_the_start(pem: str, reason: str) -> None:
+    with pytest.raises(StartupRefused) as refused:
+        TokenVerifier(AuthSettings(jwt_public_key=pem))  # type: ignore[arg-type]
+    message = str(refused.value)
+    assert reason in message and "ZKA_JWT_PUBLIC_KEY" in message and "\n" not in message
+    body = [line for line in pem.splitlines() if "-----" not in line]  # the key's value, never echoed
+    assert not any(line in message for line in body)
+
+
+def test_a_secret_and_a_public_key_together_refuse_the_start() -> None:
+    key = _pem(ec.generate_private_key(ec.SECP256R1()))
+    with pytest.raises(StartupRefused, match="not both"):
+        TokenVerifier(AuthSettings(jwt_secret=SECRET, jwt_public_key=key))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("env", [
+    {"ZKA_JWT_PUBLIC_KEY": _pem(rsa.generate_private_key(public_exponent=65537, key_size=1024))},
+    {"ZKA_JWT_PUBLIC_KEY": _private_pem(ed25519.Ed25519PrivateKey.generate())},
+    {"ZKA_JWT_PUBLIC_KEY": _pem(ec.generate_private_key(ec.SECP256R1())), "ZKA_JWT_SECRET": SECRET},
+])
+def test_zka_serve_refuses_a_bad_gateway_key_in_one_line(tmp_path: Path, env: dict[str, str]) -> None:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("ZKA_") and k != "DATABASE_URL"}
+    base.update({"ZKA_DATA_DIR": str(tmp_path / "data"), "ZKA_PORT": str(free_port())}, **env)
+    result = subprocess.run([sys.executable, "-m", "app.cli", "serve"], env=base, capture_output=True, text=True,
+                            timeout=60, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.startswith("zka:")]
+    assert len(lines) == 1 and "ZKA_JWT" in lines[0], result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and "BEGIN" not in result.stderr

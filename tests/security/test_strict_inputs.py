@@ -27,7 +27,9 @@ async def test_unknown_fields_are_refused(app_client: httpx.AsyncClient) -> None
     response = await app_client.post("/api/v1/reports", json={"user_uid": USER, "base_currency": "USD",
                                                                "include_risk_metrics": True, "include_drawdown": True,
                                                                "surprise": 1})
-    assert response.status_code == 400 and "surprise" in response.json()["error"]["message"]
+    assert response.status_code == 400
+    message = response.json()["error"]["message"]
+    assert "unknown fields are not accepted" in message and "surprise" not in message  # never echo client names
 
 
 async def test_unknown_query_parameters_are_refused(app_client: httpx.AsyncClient) -> None:
@@ -57,3 +59,21 @@ async def test_a_single_valued_parameter_given_twice_is_refused(app_client: http
     both = f"measurement={'aa' * 48}&measurement={'bb' * 48}"
     verify = await app_client.post(f"/api/v1/reports/verify?{both}", json={})
     assert verify.status_code == 200 and verify.json()["failed"] == "format"  # reached the verifier
+
+
+@pytest.mark.parametrize("flag", ["yes", "1", "on", "True", 1, None])
+async def test_body_flags_are_strict_booleans(app_client: httpx.AsyncClient, flag: object) -> None:
+    report = await app_client.post("/api/v1/reports", json={"user_uid": USER, "include_risk_metrics": flag})
+    assert report.status_code == 400, report.text
+    connect = await app_client.post("/api/v1/credentials/connect", json={
+        "user_uid": USER, "exchange": "binance", "exclude_from_report": flag,
+        "encrypted": {"ephemeralPublicKey": "x", "iv": "x", "ciphertext": "x", "tag": "x"}})
+    assert connect.status_code == 400 and "exclude_from_report" in connect.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("flag", ["yes", "1", "on", "True"])
+async def test_query_flags_are_true_or_false(app_client: httpx.AsyncClient, flag: str) -> None:
+    listed = await app_client.get("/api/v1/connections", params={"user_uid": USER, "include_deleted": flag})
+    assert listed.status_code == 400
+    assert (await app_client.get("/api/v1/connections", params={"user_uid": USER, "include_deleted": "true"})
+            ).status_code == 200

@@ -14,6 +14,7 @@ from typing import Any
 import uvicorn
 
 from app.config import Settings
+from app.core.http_protocol import uvicorn_options
 from app.main import create_app
 from app.services.crypto import TlsIdentity, generate_tls_identity, write_tls_files
 from app.state import AppState
@@ -44,8 +45,8 @@ def live_server(
     port = free_port()
     with write_tls_files(presented_tls or tls) as files:
         config = uvicorn.Config(app, host="127.0.0.1", port=port, ssl_certfile=str(files.certfile),
-                                ssl_keyfile=str(files.keyfile), log_config=None, ws="none", http="h11",
-                                timeout_graceful_shutdown=2, lifespan="on")
+                                ssl_keyfile=str(files.keyfile), log_config=None, ws="none",
+                                timeout_graceful_shutdown=2, lifespan="on", **uvicorn_options(settings.server))
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

@@ -112,11 +112,12 @@ async def limited_app(settings: Settings, binance: FakeVenue, clock: Clock) -> A
         yield app
 
 
-async def test_connect_is_rate_limited_per_ip(limited_app: SyncApp) -> None:
-    first = await limited_app.connect(exchange="nasdaqx")  # failures count too
+async def test_connect_is_rate_limited_per_user(limited_app: SyncApp) -> None:
+    first = await limited_app.connect(exchange="nasdaqx")  # invalid: never spends the user's budget
     assert first.status_code == 400
     assert (await limited_app.connect()).status_code == 201
-    third = await limited_app.connect(label="again")
+    assert (await limited_app.connect(label="again")).status_code == 409  # a real attempt: it counts
+    third = await limited_app.connect(label="once more")
     assert third.status_code == 429
     assert third.json()["error"]["code"] == "rate_limited"
     assert 1 <= int(third.headers["retry-after"]) <= 900

@@ -103,3 +103,8 @@ def _extra(doc: dict[str, Any]) -> dict[str, str]:
 def _check_len(name: str, value: str) -> None:
     if len(value) > MAX_FIELD_CHARS:
         raise CodecError("invalid_credentials_field", f"{name} is longer than {MAX_FIELD_CHARS} characters")
+    # No venue issues keys with control characters: a NUL or a newline is a paste error, and would only
+    # fail later at the venue (or split an HTTP header).
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise CodecError("invalid_credentials_field",
+                         f"{name} contains a control character (NUL, newline, tab…); paste it without them")
