@@ -17,10 +17,8 @@ from app.core.http_errors import install_error_handlers, install_openapi_errors
 from app.core.metrics import Metrics, MetricsMiddleware
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
 from app.core.strict_query import reject_unknown_query_parameters
-from app.errors import StartupRefused
 from app.routers import attestation, connections, health, logs, performance, reports, snapshots, sync
 from app.routers import metrics as metrics_router
-from app.services.crypto.errors import KeyUnavailable
 from app.services.crypto.tls_identity import TlsIdentity
 from app.services.scheduler import start_scheduler
 from app.state import AppState, build_state
@@ -47,7 +45,7 @@ def create_app(
     tls: TlsIdentity | None = None,
     hardening: dict[str, Any] | None = None,
     on_state: Callable[[AppState], None] | None = None,
-    on_refused: Callable[[str], NoReturn] | None = None,
+    on_refused: Callable[[BaseException], NoReturn] | None = None,
 ) -> FastAPI:
     """tls is the identity the HTTPS server presents (bound into attestation); tests get a fresh one."""
     settings = settings or load_settings()
@@ -58,10 +56,10 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, object]]:
         try:
             state = await build_state(settings, tls=tls, hardening=hardening)
-        except (StartupRefused, KeyUnavailable) as exc:
+        except Exception as exc:
             if on_refused is None:
                 raise
-            on_refused(str(exc))  # `zka serve`: one clear line and a non-zero exit, no server traceback
+            on_refused(exc)  # `zka serve`: one clear line and a non-zero exit, no server traceback
         state.metrics = metrics
         if on_state is not None:
             on_state(state)

@@ -7,7 +7,10 @@ import typer
 
 from app.cli import attest, bench, credentials, keys, report, server
 
-cli = typer.Typer(no_args_is_help=True, add_completion=False, help="zka — zero-knowledge track-record enclave")
+# Plain help and errors (no rich panels): rich cuts option names at the terminal's width
+# ("--no-trust-simula…"), and a failure is one line from app.cli.failures, never a rendered traceback.
+cli = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False,
+                  help="zka — zero-knowledge track-record enclave")
 server.register(cli)
 bench.register(cli)
 attest.register(cli)
