@@ -106,8 +106,13 @@ def _run_uvicorn(settings: Any, tls: Any, hardening: dict[str, Any]) -> None:
     from app.services.crypto import write_tls_files
 
     states: list[Any] = []
-    app = create_app(settings, tls=tls, hardening=hardening, on_state=states.append, on_refused=_refuse)
     files = write_tls_files(tls)
+
+    def refuse(exc: BaseException) -> NoReturn:
+        files.cleanup()  # os._exit skips every `finally`: the TLS key file must not outlive the process
+        _refuse(exc)
+
+    app = create_app(settings, tls=tls, hardening=hardening, on_state=states.append, on_refused=refuse)
 
     class _Server(uvicorn.Server):
         async def startup(self, sockets: Any = None) -> None:
