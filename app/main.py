@@ -17,7 +17,7 @@ from app.core.http_errors import install_error_handlers, install_openapi_errors
 from app.core.metrics import Metrics, MetricsMiddleware
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
 from app.core.strict_query import reject_unknown_query_parameters
-from app.routers import attestation, connections, health, logs, performance, reports, snapshots, sync
+from app.routers import attestation, connections, docs, health, logs, performance, reports, snapshots, sync
 from app.routers import metrics as metrics_router
 from app.services.crypto.tls_identity import TlsIdentity
 from app.services.scheduler import start_scheduler
@@ -78,7 +78,7 @@ def create_app(
         summary="Zero-knowledge trading track-record aggregator (AMD SEV-SNP enclave)",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url=None if settings.server.is_production else "/docs",
+        docs_url=None,  # app.routers.docs serves /docs in development, with local assets
         redoc_url=None,
         dependencies=[Depends(reject_unknown_query_parameters)],
     )
@@ -96,6 +96,8 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.server.body_limit_bytes,
                        path_limits={"/api/v1/reports/verify": reports.VERIFY_MAX_BODY})
     app.include_router(metrics_router.router)
+    if not settings.server.is_production:
+        app.include_router(docs.router)
     app.include_router(health.router)
     app.include_router(health.router, prefix="/api/v1")
     app.include_router(attestation.router, prefix="/api/v1")
