@@ -10,7 +10,7 @@ from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from app.core.http_errors import error_responses
@@ -76,10 +76,16 @@ async def stream_logs(
 @router.get("/view", response_class=HTMLResponse, dependencies=[LogAccess], responses=error_responses(401))
 async def view_logs() -> HTMLResponse:
     """A page that shows the stream live in a browser."""
-    return HTMLResponse(_log_page())
+    return HTMLResponse(_template("logs.html"))
+
+
+@router.get("/view.js", include_in_schema=False)
+async def view_logs_script() -> Response:
+    """The page's script (public: it holds no data), a file so the page needs no inline script."""
+    return Response(_template("logs.js"), media_type="text/javascript")
 
 
 @functools.cache
-def _log_page() -> str:
+def _template(name: str) -> str:
     """Read once (the first view), not on every request inside the event loop."""
-    return resources.files("app").joinpath("templates/logs.html").read_text(encoding="utf-8")
+    return resources.files("app").joinpath(f"templates/{name}").read_text(encoding="utf-8")

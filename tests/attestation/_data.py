@@ -6,11 +6,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from app.attestation.certs import load_cert, load_pem_bundle
-
 from tests.paths import SEVSNP
 
 # Most VCEKs were issued 2022-2025; the live Genoa VCEK only on 2026-02-17, and the trustee VLEK
