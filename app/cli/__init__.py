@@ -15,7 +15,7 @@ def main() -> None:
 
         serve_main(sys.argv[2:])
         return
-    from app.cli.commands import cli
+    from app.cli.commands import run
     from app.cli.failures import guarded
 
-    guarded(cli)
+    guarded(run)

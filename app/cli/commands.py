@@ -3,7 +3,10 @@ Sub-commands live in their own modules and import heavy things lazily."""
 
 from __future__ import annotations
 
+import sys
+
 import typer
+from typer._click import exceptions as click_errors  # typer >= 0.20 vendors click here
 
 from app.cli import attest, bench, credentials, keys, report, server
 
@@ -18,3 +21,23 @@ keys.register(cli)
 report.register(cli)
 credentials.register(cli)
 
+
+
+def run() -> None:
+    """The typer application, with usage errors in one line too (click prints a usage block, a hint and
+    the error on four): `zka: <error> (see zka keys status --help)`, exit 2."""
+    from app.cli.failures import EXIT_USAGE, fail
+
+    try:
+        code = cli(standalone_mode=False)
+    except click_errors.NoArgsIsHelpError as exc:  # `zka` or `zka keys` alone: the help, as asked
+        exc.show()
+        raise SystemExit(EXIT_USAGE) from None
+    except click_errors.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "zka"
+        fail(f"{exc.format_message()} (see {where} --help)", exit_code=EXIT_USAGE)
+    except typer.Abort:  # a prompt answered with Ctrl-D or "no"
+        fail("aborted: nothing was changed", exit_code=1)
+    except click_errors.ClickException as exc:
+        fail(exc.format_message(), exit_code=exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

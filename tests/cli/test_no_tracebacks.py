@@ -88,6 +88,10 @@ CASES: list[tuple[str, list[str], dict[str, str], str]] = [
     ("jwt-secret-short", ["serve"], {"ZKA_JWT_SECRET": JWT_SECRET_31}, "ZKA_JWT_SECRET: must be at least 32"),
     ("master-key-malformed", ["keys", "status"], {"ZKA_MASTER_KEY": MASTER_KEY_BAD}, "ZKA_MASTER_KEY: must be 64"),
     ("venue-urls-not-json", ["serve"], {"ZKA_VENUE_URLS": "{binance"}, "ZKA_VENUE_URLS: not valid JSON"),
+    ("usage-unknown-option", ["keys", "status", "--bogus"], {}, "No such option: --bogus (see zka keys status"),
+    ("usage-missing-argument", ["attest", "verify"], {}, "Missing argument"),
+    ("usage-missing-file", ["keys", "add-wrapping", "--from-key-file", "nowhere.key"], {}, "does not exist"),
+    ("usage-unknown-command", ["attset", "verify"], {}, "No such command 'attset'"),
     ("log-key-short-production", ["serve", "--port", "@PORT"],
      {**PROD, "DATABASE_URL": "@PG_DOWN", "ZKA_LOG_API_KEY": LOG_KEY_SHORT}, "ZKA_LOG_API_KEY of at least 32"),
 ]
