@@ -4,16 +4,35 @@ Sub-commands live in their own modules and import heavy things lazily."""
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 from typer._click import exceptions as click_errors  # typer >= 0.20 vendors click here
+from typer.core import TyperGroup
 
 from app.cli import attest, bench, credentials, keys, report, server
+from app.cli.failures import EXIT_FAILURE, EXIT_USAGE, CliError, explain
+from app.errors import AppError, StartupRefused
+
+
+class _ExpectedFailures(TyperGroup):
+    """A failure a command reports (CliError) or a refusal (configuration, start-up checks, domain errors)
+    becomes a click error: one line however the command is run (the console script, or a CliRunner)."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (CliError, StartupRefused, AppError) as exc:
+            error = click_errors.ClickException(explain(exc))
+            error.exit_code = exc.exit_code if isinstance(exc, CliError) else (
+                EXIT_USAGE if isinstance(exc, StartupRefused) else EXIT_FAILURE)
+            raise error from None
+
 
 # Plain help and errors (no rich panels): rich cuts option names at the terminal's width
 # ("--no-trust-simula…"), and a failure is one line from app.cli.failures, never a rendered traceback.
-cli = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False,
-                  help="zka — zero-knowledge track-record enclave")
+cli = typer.Typer(cls=_ExpectedFailures, no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+                  pretty_exceptions_enable=False, help="zka — zero-knowledge track-record enclave")
 server.register(cli)
 bench.register(cli)
 attest.register(cli)

@@ -62,7 +62,7 @@ def explain(exc: BaseException) -> str:
     from app.db import describe_database_error
     from app.errors import AppError, StartupRefused
 
-    if isinstance(exc, AppError):
+    if isinstance(exc, CliError | AppError):
         return exc.message
     if isinstance(exc, StartupRefused):  # configuration and start-up checks: already one clear line
         return str(exc)
