@@ -48,7 +48,7 @@ def run() -> None:
     from app.cli.failures import EXIT_USAGE, fail
 
     try:
-        code = cli(standalone_mode=False)
+        code = cli(standalone_mode=False, prog_name="zka")
     except click_errors.NoArgsIsHelpError as exc:  # `zka` or `zka keys` alone: the help, as asked
         exc.show()
         raise SystemExit(EXIT_USAGE) from None

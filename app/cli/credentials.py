@@ -85,8 +85,9 @@ def connect(
     url: Annotated[str, typer.Argument(help="https://host:port of the zka enclave")],
     exchange: Annotated[str, typer.Option(help="venue, e.g. binance, okx, ibkr")],
     label: Annotated[str, typer.Option(help=f"your name for this account: {LABEL_RULE}")],
-    user_uid: Annotated[str | None, typer.Option(help="your user id, on development servers without gateway auth: "
-                                                      "user_…, a UUID or a CUID")] = None,
+    user_uid: Annotated[str | None, typer.Option(help="your user id, on development servers without gateway "
+                                                      "auth: a Clerk id user_<8-64 letters or digits>, a UUID "
+                                                      "or a CUID")] = None,
     token: Annotated[str | None, typer.Option(envvar="ZKA_TOKEN", help="gateway JWT (Authorization: Bearer)")]
     = None,
     trust_simulated: Annotated[bool, typer.Option(help="accept development (simulated) attestation")] = False,
