@@ -20,8 +20,9 @@ import pytest
 
 from app.bench.server import free_port
 
-# The service's own log lines (timestamped) may precede a start-up failure; the failure itself is one line.
-LOG_LINE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+# The service's own log lines (timestamped text in development, JSON objects in production) may precede a
+# start-up failure; the failure itself is one line.
+LOG_LINE = re.compile(r'^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}|\{".*"timestamp": ".*\}$)')
 JWT_SECRET_31 = "s3cr3t-jwt-value-of-31-chars-xx"
 MASTER_KEY_BAD = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeZ"
 LOG_KEY_SHORT = "abc"
@@ -67,6 +68,8 @@ CASES: list[tuple[str, list[str], dict[str, str], str]] = [
     ("connect-unreachable", ["credentials", "connect", "https://127.0.0.1:@PORT", "--exchange", "binance",
                              "--label", "main", "--user-uid", "user_abcdefgh12"], {}, "cannot connect"),
     ("serve-unreachable-pg", ["serve", "--port", "@PORT"], {"DATABASE_URL": "@PG_DOWN"},
+     "cannot reach the database"),
+    ("serve-production-unreachable-pg", ["serve", "--port", "@PORT"], {**PROD, "DATABASE_URL": "@PG_DOWN"},
      "cannot reach the database"),
     ("serve-production-without-pg", ["serve", "--port", "@PORT"], PROD, "production requires PostgreSQL"),
     ("serve-mysql", ["serve"], {"DATABASE_URL": "mysql://root:pw-not-shown@db/zka"}, "DATABASE_URL: must be"),
