@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.connectors.registry import Venue
 from app.core.api_types import Money, UtcDatetime
 from app.core.http_errors import error_responses
-from app.core.labels import LABEL_PATTERN, LABEL_RULE
+from app.core.labels import Label
 from app.core.rate_limit import rate_limit
 from app.core.types import RowId
 from app.deps import CurrentUser, SessionDep, StateDep, SyncContextDep, json_body
@@ -43,7 +43,7 @@ class ConnectRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     user_uid: str | None = Field(default=None, max_length=128, description="must match the token's user")
     exchange: Venue
-    label: Annotated[str | None, Field(pattern=LABEL_PATTERN, description=LABEL_RULE)] = None
+    label: Label | None = None
     encrypted: Envelope
     exclude_from_report: bool = False
 
