@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
@@ -154,9 +154,12 @@ class LimitSettings(_Group):
     log_stream_queue_size: int = 256
     log_ring_size: int = 1000
 
-    @field_validator("rate_limit_credentials", "rate_limit_attestation", "rate_limit_reports", "rate_limit_verify")
+    @field_validator("*")
     @classmethod
-    def _rate_limit(cls, value: str) -> str:
+    def _rate_limit(cls, value: Any, info: ValidationInfo) -> Any:
+        """Every ZKA_RATE_LIMIT_<NAME> (present and future) parses, or start-up stops naming it."""
+        if not (info.field_name or "").startswith("rate_limit_") or not isinstance(value, str):
+            return value
         from limits import parse  # the server imports it anyway (app.core.rate_limit)
 
         try:
@@ -358,5 +361,6 @@ def _variable_of(model: type[BaseSettings], loc: tuple[Any, ...]) -> str:
     return "configuration"  # pragma: no cover - pydantic always locates a field
 
 
-_GROUPS.update({cls.__name__: cls for cls in (Settings, ServerSettings, DatabaseSettings, KeySettings,
-                                               AttestationSettings, AuthSettings, LimitSettings, SyncSettings)})
+_GROUPS.update({Settings.__name__: Settings, **{
+    group.__name__: group for group in (info.annotation for info in Settings.model_fields.values())
+    if isinstance(group, type) and issubclass(group, BaseSettings)}})
