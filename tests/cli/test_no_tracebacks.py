@@ -218,3 +218,20 @@ def _wait_healthy(url: str, proc: subprocess.Popen[str]) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError("zka serve did not become healthy")
+
+
+def _tls_dirs() -> set[str]:
+    shm = Path("/dev/shm")
+    return {p.name for p in shm.glob("zka-tls-*")} if shm.is_dir() else set()
+
+
+def test_a_refused_start_leaves_no_tls_key_behind(workdir: Path) -> None:
+    """The TLS key is written to a private temporary directory for uvicorn; a start-up refused after that
+    (here: the database is unreachable) leaves with os._exit, which skips every `finally`: the directory
+    and its private key used to stay in /dev/shm."""
+    if not Path("/dev/shm").is_dir():
+        pytest.skip("no /dev/shm on this machine: the key files go to the temporary directory")
+    before = _tls_dirs()
+    result = _run(workdir, ["serve", "--port", str(free_port())], {"DATABASE_URL": _unreachable_postgres()})
+    assert_one_line_failure(result, "cannot reach the database")
+    assert _tls_dirs() - before == set()
