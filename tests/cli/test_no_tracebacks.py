@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import ssl
@@ -220,18 +221,18 @@ def _wait_healthy(url: str, proc: subprocess.Popen[str]) -> None:
     raise AssertionError("zka serve did not become healthy")
 
 
-def _tls_dirs() -> set[str]:
-    shm = Path("/dev/shm")
-    return {p.name for p in shm.glob("zka-tls-*")} if shm.is_dir() else set()
-
-
 def test_a_refused_start_leaves_no_tls_key_behind(workdir: Path) -> None:
-    """The TLS key is written to a private temporary directory for uvicorn; a start-up refused after that
-    (here: the database is unreachable) leaves with os._exit, which skips every `finally`: the directory
-    and its private key used to stay in /dev/shm."""
-    if not Path("/dev/shm").is_dir():
-        pytest.skip("no /dev/shm on this machine: the key files go to the temporary directory")
-    before = _tls_dirs()
-    result = _run(workdir, ["serve", "--port", str(free_port())], {"DATABASE_URL": _unreachable_postgres()})
+    """The TLS key is written to a private temporary directory (/dev/shm) for uvicorn; a start-up refused
+    after that (here: production, and the database is unreachable) leaves with os._exit, which skips every
+    `finally`: the directory and its private key used to stay. The command runs with a /dev/shm of its own
+    (a private mount namespace), so other processes' files cannot be mistaken for its own."""
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "-m", "--propagation", "private", "true"],
+                                                        capture_output=True).returncode:
+        pytest.skip("needs unshare -m (a private mount namespace) to give the command its own /dev/shm")
+    command = (f"mount -t tmpfs tmpfs /dev/shm || exit 99; {sys.executable} -m app.cli serve --port {free_port()}; "
+               "code=$?; echo \"left in /dev/shm: $(ls -A /dev/shm | tr '\\n' ' ')\"; exit $code")
+    result = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", command], cwd=workdir,
+                            env=_clean_env(**PROD, DATABASE_URL=_unreachable_postgres()), capture_output=True,
+                            text=True, timeout=90)
+    assert result.stdout.strip() == "left in /dev/shm:", result.stdout
     assert_one_line_failure(result, "cannot reach the database")
-    assert _tls_dirs() - before == set()
