@@ -73,7 +73,9 @@ def explain(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         where = f" ({exc.filename})" if exc.filename else ""
         return f"{exc.strerror}{where}"
-    return f"unexpected {type(exc).__name__}: {first_line(str(exc)) or 'no detail'}"
+    from app.core.redaction import scrub_text  # an unforeseen message may quote a token or a key
+
+    return f"unexpected {type(exc).__name__}: {scrub_text(first_line(str(exc))) or 'no detail'}"
 
 
 def first_line(text: str, limit: int = 200) -> str:
