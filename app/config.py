@@ -7,15 +7,27 @@ attributes (only when ZKA_CONFIG_SOURCE=gce-metadata), defaults.
 from __future__ import annotations
 
 import json
+import re
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from app.errors import StartupRefused
+
+# ZKA_LOG_API_KEY guards the log stream: shorter keys are guessable (refused in production, a stated weakness
+# in development).
+LOG_API_KEY_MIN_CHARS = 32
+DATABASE_URL_RULE = "must be postgresql://user:password@host:port/database or sqlite:///path"
+RATE_LIMIT_RULE = 'must be a count per period, e.g. "5/15minutes", "10/minute" or "100/hour"'
+
+
+class ConfigurationError(StartupRefused):
+    """A variable breaks its rule. The message names the variable and the rule, never the value: values
+    include secrets (ZKA_JWT_SECRET, ZKA_MASTER_KEY, passwords in DATABASE_URL)."""
 
 # Metadata attributes fetched once by load_settings(); read by the lowest-priority source below.
 _metadata_values: ContextVar[dict[str, str] | None] = ContextVar("zka_metadata_values", default=None)
@@ -87,6 +99,13 @@ class DatabaseSettings(_Group):
     url: str | None = Field(default=None, validation_alias=AliasChoices("ZKA_DATABASE_URL", "DATABASE_URL"))
     db_echo: bool = False
 
+    @field_validator("url")
+    @classmethod
+    def _supported_database(cls, value: str | None) -> str | None:
+        if value is not None and not normalise_db_url(value).startswith(SUPPORTED_DATABASE_PREFIXES):
+            raise ValueError(DATABASE_URL_RULE)
+        return value
+
 
 class KeySettings(_Group):
     master_key_source: Literal["auto", "file", "snp-derived"] = "auto"
@@ -112,7 +131,7 @@ class KeySettings(_Group):
         if value is not None:
             raw = value.get_secret_value()
             if len(raw) != 64 or any(c not in "0123456789abcdefABCDEF" for c in raw):
-                raise ValueError("ZKA_MASTER_KEY must be 64 hex characters")
+                raise ValueError("must be 64 hex characters (32 bytes)")
         return value
 
 
@@ -148,7 +167,7 @@ class AuthSettings(_Group):
     @classmethod
     def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 32:
-            raise ValueError("ZKA_JWT_SECRET must be at least 32 characters (HS256 needs a strong key)")
+            raise ValueError("must be at least 32 characters (HS256 needs a strong key)")
         return value
 
     @property
@@ -167,6 +186,20 @@ class LimitSettings(_Group):
     log_stream_max_clients: int = 50
     log_stream_queue_size: int = 256
     log_ring_size: int = 1000
+
+    @field_validator("*")
+    @classmethod
+    def _rate_limit(cls, value: Any, info: ValidationInfo) -> Any:
+        """Every ZKA_RATE_LIMIT_<NAME> (present and future) parses, or start-up stops naming it."""
+        if not (info.field_name or "").startswith("rate_limit_") or not isinstance(value, str):
+            return value
+        from limits import parse  # the server imports it anyway (app.core.rate_limit)
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(RATE_LIMIT_RULE) from None
+        return value
 
 
 class SyncSettings(_Group):
@@ -234,14 +267,25 @@ class Settings(BaseSettings):
             out.append("attestation may be simulated (not signed by AMD)")
         if self.keys.key_operator_public_key or self.keys.key_dev_measurements:
             out.append("key handoff allow-list taken from the environment, not from the image")
+        if self.log_api_key_too_short:
+            out.append(f"ZKA_LOG_API_KEY shorter than {LOG_API_KEY_MIN_CHARS} characters (refused in production)")
         return out
+
+    @property
+    def log_api_key_too_short(self) -> bool:
+        key = self.auth.log_api_key
+        return key is not None and len(key.get_secret_value()) < LOG_API_KEY_MIN_CHARS
+
+    def check_production_database(self) -> None:
+        """Production data lives in PostgreSQL only (`zka serve` and `zka migrate` alike)."""
+        if self.server.is_production and self.uses_sqlite:
+            raise StartupRefused("production requires PostgreSQL: set DATABASE_URL (SQLite refused)")
 
     def check_production(self) -> None:
         """One clear line naming the first missing guarantee (SPEC §2)."""
         if not self.server.is_production:
             return
-        if self.uses_sqlite:
-            raise StartupRefused("production requires PostgreSQL: set DATABASE_URL (SQLite refused)")
+        self.check_production_database()
         if not self.auth.gateway_configured:
             raise StartupRefused("production requires gateway auth: set ZKA_JWT_SECRET or ZKA_JWT_PUBLIC_KEY")
         if self.keys.master_key is not None:
@@ -255,6 +299,23 @@ class Settings(BaseSettings):
                 "production takes the key handoff allow-list only from the image (built-in list and operator "
                 "key): unset ZKA_KEY_OPERATOR_PUBLIC_KEY and ZKA_KEY_DEV_MEASUREMENTS"
             )
+        if self.log_api_key_too_short:
+            raise StartupRefused(f"production requires ZKA_LOG_API_KEY of at least {LOG_API_KEY_MIN_CHARS} "
+                                 "characters (e.g. `openssl rand -hex 32`), or leave it unset (loopback only)")
+
+
+def ensure_data_dir(path: Path) -> None:
+    """Create ZKA_DATA_DIR (0700) or say in one line why it cannot be used."""
+    if path.exists() and not path.is_dir():
+        raise ConfigurationError(f"ZKA_DATA_DIR {path} is a file, not a directory: choose a directory")
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(f"ZKA_DATA_DIR {path} cannot be created ({exc.strerror}): "
+                                 "choose a writable directory") from None
+
+
+SUPPORTED_DATABASE_PREFIXES = ("postgresql+psycopg://", "sqlite+aiosqlite:///")
 
 
 def normalise_db_url(url: str) -> str:
@@ -283,12 +344,63 @@ def fetch_gce_metadata(base_url: str, *, timeout_s: float = 2.0) -> dict[str, st
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build settings; with ZKA_CONFIG_SOURCE=gce-metadata, metadata attributes fill what env leaves unset."""
-    probe = Settings(**overrides)
-    if probe.config_source != "gce-metadata":
-        return probe
-    token = _metadata_values.set(fetch_gce_metadata(probe.gce_metadata_url))
+    """Build settings; with ZKA_CONFIG_SOURCE=gce-metadata, metadata attributes fill what env leaves unset.
+    A variable that breaks its rule raises ConfigurationError (one line, no value)."""
     try:
-        return Settings(**overrides)
-    finally:
-        _metadata_values.reset(token)
+        probe = Settings(**overrides)
+        if probe.config_source != "gce-metadata":
+            return probe
+        token = _metadata_values.set(fetch_gce_metadata(probe.gce_metadata_url))
+        try:
+            return Settings(**overrides)
+        finally:
+            _metadata_values.reset(token)
+    except (ValidationError, SettingsError) as exc:
+        raise ConfigurationError(describe_settings_error(exc) or "invalid configuration: see .env.example") from None
+
+
+_GROUPS: dict[str, type[BaseSettings]] = {}  # model name -> class, filled below
+_SETTINGS_SOURCE_FIELD = re.compile(r'error parsing value for field "(\w+)"')
+
+
+def describe_settings_error(exc: Exception) -> str | None:
+    """"ZKA_PORT: <rule>" for the first broken variable, from pydantic's structured errors only: its
+    rendered text carries the input value (`input_value=...`), and values include secrets."""
+    if isinstance(exc, SettingsError):
+        found = _SETTINGS_SOURCE_FIELD.search(str(exc))
+        if not found:
+            return None
+        field = found.group(1)
+        owner = next((g for g in _GROUPS.values() if field in g.model_fields), Settings)
+        return f"{_variable_of(owner, (field,))}: not valid JSON (see .env.example)"
+    if not isinstance(exc, ValidationError) or exc.title not in _GROUPS or not exc.errors():
+        return None
+    error = exc.errors(include_url=False, include_input=False, include_context=False)[0]
+    rule = str(error["msg"]).removeprefix("Value error, ")
+    rule = rule[:1].lower() + rule[1:]
+    return f"{_variable_of(_GROUPS[exc.title], tuple(error['loc']))}: {rule} (see .env.example)"
+
+
+def _variable_of(model: type[BaseSettings], loc: tuple[Any, ...]) -> str:
+    """The environment variable behind a field location, following nested groups."""
+    for i, part in enumerate(loc):
+        info = model.model_fields.get(str(part))
+        if info is None:
+            # Located by an alias (ZKA_DATABASE_URL): name the field's documented variable (DATABASE_URL).
+            for other in model.model_fields.values():
+                if isinstance(other.validation_alias, AliasChoices) and part in other.validation_alias.choices:
+                    return str(other.validation_alias.choices[-1])
+            break
+        nested = info.annotation
+        if isinstance(nested, type) and issubclass(nested, BaseSettings) and i + 1 < len(loc):
+            model = nested
+            continue
+        if isinstance(info.validation_alias, AliasChoices):
+            return str(info.validation_alias.choices[-1])
+        return f"{model.model_config.get('env_prefix', '')}{part}".upper()
+    return "configuration"  # pragma: no cover - pydantic always locates a field
+
+
+_GROUPS.update({Settings.__name__: Settings, **{
+    group.__name__: group for group in (info.annotation for info in Settings.model_fields.values())
+    if isinstance(group, type) and issubclass(group, BaseSettings)}})

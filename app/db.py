@@ -7,11 +7,45 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.errors import StartupRefused
+
 SessionMaker = async_sessionmaker[AsyncSession]
+
+
+class DatabaseUnavailable(StartupRefused):
+    """The database cannot be reached or opened; the message names it (without its password) and why."""
+
+
+def describe_database_error(exc: BaseException, url: str | None = None) -> str | None:
+    """One line for a driver failure: the driver's first line, never a statement or its parameters
+    (sqlalchemy's rendering carries both), and never the URL's password."""
+    if not isinstance(exc, SQLAlchemyError | OSError) or (isinstance(exc, OSError) and url is None):
+        return None
+    cause = getattr(exc, "orig", None) or exc
+    reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    where = "the database"
+    if url:
+        parsed = make_url(url)
+        if parsed.password:
+            reason = reason.replace(str(parsed.password), "***")
+        where = f"the database {parsed.render_as_string(hide_password=True)}"
+    return f"cannot reach {where} ({reason[:200]}): check DATABASE_URL and that the database server is running"
+
+
+async def check_reachable(engine: AsyncEngine) -> None:
+    """Connect once, so an unreachable database is reported as such and not as a missing schema."""
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError) as exc:
+        url = engine.url.render_as_string(hide_password=False)
+        raise DatabaseUnavailable(describe_database_error(exc, url) or "cannot reach the database") from None
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:

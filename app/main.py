@@ -22,10 +22,19 @@ from app.core.middleware import (
     SecurityHeadersMiddleware,
 )
 from app.core.strict_query import reject_unknown_query_parameters
-from app.errors import StartupRefused
-from app.routers import attestation, connections, health, keys, logs, performance, reports, snapshots, sync
+from app.routers import (
+    attestation,
+    connections,
+    docs,
+    health,
+    keys,
+    logs,
+    performance,
+    reports,
+    snapshots,
+    sync,
+)
 from app.routers import metrics as metrics_router
-from app.services.crypto.errors import KeyUnavailable
 from app.services.crypto.tls_identity import TlsIdentity
 from app.services.scheduler import start_scheduler
 from app.state import AppState, build_state
@@ -52,7 +61,7 @@ def create_app(
     tls: TlsIdentity | None = None,
     hardening: dict[str, Any] | None = None,
     on_state: Callable[[AppState], None] | None = None,
-    on_refused: Callable[[str], NoReturn] | None = None,
+    on_refused: Callable[[BaseException], NoReturn] | None = None,
 ) -> FastAPI:
     """tls is the identity the HTTPS server presents (bound into attestation); tests get a fresh one."""
     settings = settings or load_settings()
@@ -63,10 +72,10 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, object]]:
         try:
             state = await build_state(settings, tls=tls, hardening=hardening)
-        except (StartupRefused, KeyUnavailable) as exc:
+        except Exception as exc:
             if on_refused is None:
                 raise
-            on_refused(str(exc))  # `zka serve`: one clear line and a non-zero exit, no server traceback
+            on_refused(exc)  # `zka serve`: one clear line and a non-zero exit, no server traceback
         state.metrics = metrics
         if not settings.uses_sqlite:
             limiter.share_through(state.engine)  # replicas on one PostgreSQL share one budget
@@ -87,7 +96,7 @@ def create_app(
         summary="Zero-knowledge trading track-record aggregator (AMD SEV-SNP enclave)",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url=None if settings.server.is_production else "/docs",
+        docs_url=None,  # app.routers.docs serves /docs in development, with local assets
         redoc_url=None,
         dependencies=[Depends(reject_unknown_query_parameters)],
     )
@@ -108,6 +117,8 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(metrics_router.router)
+    if not settings.server.is_production:
+        app.include_router(docs.router)
     app.include_router(health.router)
     app.include_router(health.router, prefix="/api/v1")
     app.include_router(attestation.router, prefix="/api/v1")

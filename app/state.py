@@ -12,13 +12,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.config import AuthSettings, Settings
+from app.config import AuthSettings, Settings, ensure_data_dir
 from app.connectors.registry import build_connector
 from app.core.logging import configure_logging, get_logger
 from app.core.metrics import Metrics
 from app.core.outbound import OutboundHttp
 from app.core.redaction import Redactor
-from app.db import SessionMaker, create_engine, create_sessionmaker
+from app.db import SessionMaker, check_reachable, create_engine, create_sessionmaker
 from app.errors import StartupRefused
 from app.migrate import current_revision, head_revision, upgrade
 from app.models import utcnow
@@ -98,11 +98,14 @@ async def build_state(
     hub.attach(asyncio.get_running_loop())
     for weakness in settings.development_weaknesses():
         log.warning("weaker than production", weakness=weakness)
-    settings.server.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if settings.uses_sqlite:
+        ensure_data_dir(settings.server.data_dir)  # the database lives there
     engine = create_engine(settings.database_url, echo=settings.db.db_echo)
     http = OutboundHttp()
     tls = tls or generate_tls_identity(settings.server.tls_hostnames)
     try:
+        await check_reachable(engine)
+        ensure_data_dir(settings.server.data_dir)
         await _ensure_schema(settings, engine)
         sessionmaker = create_sessionmaker(engine)
         evidence = build_evidence_provider(settings)
@@ -111,8 +114,9 @@ async def build_state(
         kds = kds_client(settings, http.client)
         attestation = await build_attestation(settings, tls=tls, keys=keys, http=http, provider=evidence, kds=kds)
         donor = await build_donor(settings, evidence, keys, kds)
-    except (StartupRefused, KeyUnavailable) as exc:
-        log.error("refusing to start", reason=str(exc))
+    except Exception as exc:
+        if isinstance(exc, StartupRefused | KeyUnavailable):
+            log.error("refusing to start", reason=str(exc))
         await http.aclose()
         await engine.dispose()
         raise

@@ -21,6 +21,8 @@ from tests.paths import FIXTURES, VECTORS  # noqa: F401  (re-exported: tests imp
 from tests.support.asgi import asgi_client
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# PostgreSQL databases made by private_database() in this session (xdist worker), dropped at its end.
+_private_databases: list[str] = []
 
 
 def _postgres_url() -> str | None:
@@ -48,7 +50,9 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         yield url
     finally:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            for db in [*_private_databases, name]:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        _private_databases.clear()
         admin.dispose()
 
 
@@ -64,6 +68,7 @@ def private_database(migrated_database: str, directory: Path) -> str:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
+    _private_databases.append(name)
     url = make_url(migrated_database).set(database=name).render_as_string(hide_password=False)
     upgrade(url)
     return url

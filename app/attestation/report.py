@@ -1,6 +1,7 @@
 """Parser for the SEV-SNP ATTESTATION_REPORT (ABI spec #56860, Table 22/23), versions 2, 3 and 5.
 
-Layout and offsets: the ABI specification above, Table 22 "ATTESTATION_REPORT Structure". All integers little-endian.
+Layout and offsets: see AMD SEV-SNP ABI specification (56860), Table 22 "ATTESTATION_REPORT Structure".
+All integers little-endian.
 We decode every field we know and keep the raw bytes, because the signature covers bytes [0, 0x2A0)
 exactly as the firmware wrote them — never re-serialise a report to verify it.
 """

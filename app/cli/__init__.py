@@ -10,11 +10,12 @@ import sys
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["serve"]:
+    if sys.argv[1:2] == ["serve"] and not {"-h", "--help"} & set(sys.argv[2:]):
         from app.cli.serve import main as serve_main
 
         serve_main(sys.argv[2:])
         return
-    from app.cli.commands import cli
+    from app.cli.commands import run
+    from app.cli.failures import guarded
 
-    cli()
+    guarded(run)

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 import typer
 
+from app.cli.failures import EXIT_USAGE, CliError, first_line
+
 attest = typer.Typer(no_args_is_help=True, help="Verify SEV-SNP attestation evidence.")
 
 
@@ -38,11 +40,19 @@ def fetch_server_certificate(host: str, port: int, timeout: float = 10.0) -> byt
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    with socket.create_connection((host, port), timeout=timeout) as raw, \
-            context.wrap_socket(raw, server_hostname=host) as tls:
-        der = tls.getpeercert(binary_form=True)
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as raw, \
+                context.wrap_socket(raw, server_hostname=host) as tls:
+            der = tls.getpeercert(binary_form=True)
+    except ssl.SSLError as exc:
+        raise CliError(f"{host}:{port} does not speak TLS ({exc.reason or 'handshake failed'}): "
+                       "give the https:// address of a zka service") from None
+    except (OSError, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or first_line(str(exc)) or type(exc).__name__
+        raise CliError(f"cannot connect to {host}:{port} ({reason}): check the URL and that zka runs there") \
+            from None
     if not der:
-        raise typer.BadParameter("the server presented no certificate")
+        raise CliError(f"{host}:{port} presented no TLS certificate: give the address of a zka service")
     return der
 
 
@@ -56,19 +66,57 @@ def pinned_client(base_url: str, cert_der: bytes, timeout: float = 30.0) -> Any:
     return httpx.Client(base_url=base_url, verify=context, timeout=timeout)
 
 
+def split_service_url(url: str) -> tuple[str, int]:
+    """https://host[:port] -> (host, port), or a usage error naming the rule."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or 443
+    except ValueError:
+        parts, port = None, 0
+    if parts is None or parts.scheme != "https" or not parts.hostname:
+        raise CliError("the URL must be https://host:port (a zka service)", exit_code=EXIT_USAGE)
+    return parts.hostname, port
+
+
 def fetch_document(url: str, *, nonce: bytes | None) -> tuple[dict[str, Any], bytes]:
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
-        raise typer.BadParameter("URL must be https://host:port")
-    cert = fetch_server_certificate(parts.hostname, parts.port or 443)
-    with pinned_client(f"https://{parts.netloc}", cert) as client:
-        if nonce is None:
-            response = client.get("/api/v1/attestation")
-        else:
-            response = client.post("/api/v1/attestation", json={"nonce": nonce.hex()})
+    import httpx
+
+    host, port = split_service_url(url)
+    cert = fetch_server_certificate(host, port)
+    try:
+        with pinned_client(url.rstrip("/"), cert) as client:
+            if nonce is None:
+                response = client.get("/api/v1/attestation")
+            else:
+                response = client.post("/api/v1/attestation", json={"nonce": nonce.hex()})
+    except httpx.HTTPError as exc:
+        raise CliError(f"{host}:{port} failed while sending its attestation ({type(exc).__name__}): "
+                       "try again, or check that zka runs there") from None
     if response.status_code != 200:
-        raise typer.BadParameter(f"server answered {response.status_code}: {response.text[:200]}")
-    return response.json(), cert
+        raise CliError(f"{host}:{port} answered {response.status_code} to GET /api/v1/attestation: "
+                       "is it a zka service?")
+    try:
+        doc = response.json()
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict):
+        raise CliError(f"{host}:{port} did not answer with an attestation document (JSON object): "
+                       "is it a zka service?")
+    return doc, cert
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    """A saved attestation document, or one line saying why the file cannot be one."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"{path}: cannot read it ({getattr(exc, 'strerror', None) or type(exc).__name__})") \
+            from None
+    except ValueError:
+        raise CliError(f"{path} is not JSON: give a document saved by zka attest verify --save") from None
+    if not isinstance(doc, dict):
+        raise CliError(f"{path} is not an attestation document (a JSON object)")
+    return doc
 
 
 def _measurements(values: list[str] | None) -> list[bytes]:
@@ -76,10 +124,11 @@ def _measurements(values: list[str] | None) -> list[bytes]:
     for value in values or []:
         try:
             raw = bytes.fromhex(value)
-        except ValueError as exc:
-            raise typer.BadParameter(f"measurement {value[:20]}… is not hex") from exc
+        except ValueError:
+            raise CliError(f"--measurement {value[:20]}… is not hex: a measurement is 96 hex characters",
+                           exit_code=EXIT_USAGE) from None
         if len(raw) != 48:
-            raise typer.BadParameter("a measurement is 48 bytes (96 hex characters)")
+            raise CliError("--measurement: a measurement is 48 bytes (96 hex characters)", exit_code=EXIT_USAGE)
         out.append(raw)
     return out
 
@@ -118,8 +167,8 @@ def verify(
     else:
         path = Path(target)
         if not path.is_file():
-            raise typer.BadParameter(f"{target} is neither an https:// URL nor a file")
-        doc = json.loads(path.read_text())
+            raise CliError(f"{target} is neither an https:// URL nor a file", exit_code=EXIT_USAGE)
+        doc = read_document(path)
     result = verify_attestation_document(doc, server_cert=server_cert, nonce=sent_nonce,
                                          measurements=measurements, trust_simulated=trust_simulated)
     print_verdict(result, title=f"attestation of {target} (platform {doc.get('platform')})")
@@ -140,7 +189,10 @@ def verify_report(
 
     chain_certs = load_pem_bundle(chain.read_bytes()) if chain else []
     policy = Policy(measurements=_measurements(measurement) or None)
-    expected = bytes.fromhex(report_data) if report_data else None
+    try:
+        expected = bytes.fromhex(report_data) if report_data else None
+    except ValueError:
+        raise CliError("--report-data must be hex (64 bytes: 128 hex characters)", exit_code=EXIT_USAGE) from None
     result = verify_attestation(report.read_bytes(), leaf=vcek.read_bytes(), chain=chain_certs,
                                 now=datetime.now(UTC), policy=policy, expected_report_data=expected)
     print_verdict(result, title=f"report {report}")

@@ -14,6 +14,9 @@ from typing import Annotated, Any
 
 import typer
 
+from app.cli.failures import EXIT_USAGE, CliError
+from app.core.labels import LABEL_RULE, is_valid_label
+
 credentials = typer.Typer(no_args_is_help=True, help="Connect exchange accounts (credentials encrypted end to end).")
 
 PROMPTS: dict[str, tuple[str, str]] = {
@@ -30,9 +33,23 @@ def register(cli: typer.Typer) -> None:
     cli.add_typer(credentials, name="credentials")
 
 
-def _fail(message: str, code: int = 1) -> None:
-    typer.echo(f"zka: {message}", err=True)
-    raise typer.Exit(code)
+def check_request(url: str, exchange: str, label: str, user_uid: str | None, token: str | None) -> None:
+    """Everything the user typed on the command line, checked before the server is contacted and before
+    any secret is asked for: a typo must not cost a round of typing secrets."""
+    from app.cli.attest import split_service_url
+    from app.connectors.registry import SUPPORTED_VENUES
+    from app.services.auth import USER_UID_FORMATS, is_valid_user_uid
+
+    split_service_url(url)
+    if exchange not in SUPPORTED_VENUES:
+        raise CliError(f"--exchange {exchange[:32]!r} is not supported; choose one of: {', '.join(SUPPORTED_VENUES)}",
+                       exit_code=EXIT_USAGE)
+    if not is_valid_label(label):
+        raise CliError(f"--label must be {LABEL_RULE}", exit_code=EXIT_USAGE)
+    if user_uid is None and token is None:
+        raise CliError("give --token (gateway JWT) or, on a development server, --user-uid", exit_code=EXIT_USAGE)
+    if user_uid is not None and not is_valid_user_uid(user_uid):
+        raise CliError(f"--user-uid must be {USER_UID_FORMATS}", exit_code=EXIT_USAGE)
 
 
 def _prompt_secrets(exchange: str) -> dict[str, str]:
@@ -68,9 +85,10 @@ def _describe(body: dict[str, Any]) -> str:
 def connect(
     url: Annotated[str, typer.Argument(help="https://host:port of the zka enclave")],
     exchange: Annotated[str, typer.Option(help="venue, e.g. binance, okx, ibkr")],
-    label: Annotated[str, typer.Option(help="your name for this account (letters, digits, space . _ -)")],
-    user_uid: Annotated[str | None, typer.Option(help="your user id (development servers without gateway auth)")]
-    = None,
+    label: Annotated[str, typer.Option(help=f"your name for this account: {LABEL_RULE}")],
+    user_uid: Annotated[str | None, typer.Option(help="your user id, on development servers without gateway "
+                                                      "auth: a Clerk id user_<8-64 letters or digits>, a UUID "
+                                                      "or a CUID")] = None,
     token: Annotated[str | None, typer.Option(envvar="ZKA_TOKEN", help="gateway JWT (Authorization: Bearer)")]
     = None,
     trust_simulated: Annotated[bool, typer.Option(help="accept development (simulated) attestation")] = False,
@@ -78,6 +96,8 @@ def connect(
     exclude_from_report: Annotated[bool, typer.Option(help="keep this account out of reports")] = False,
 ) -> None:
     """Verify the enclave, then send an API key encrypted to its attested key. Refuses keys that can withdraw."""
+    import httpx
+
     from app.cli.attest import (
         _measurements,
         fetch_document,
@@ -87,17 +107,14 @@ def connect(
     )
     from app.services.crypto import seal_credentials
 
-    if not url.startswith("https://"):
-        _fail("URL must be https://host:port", code=2)
-    if user_uid is None and token is None:
-        _fail("give --token (gateway JWT) or, on a development server, --user-uid", code=2)
+    check_request(url, exchange, label, user_uid, token)
     nonce = os.urandom(32)
     doc, cert = fetch_document(url, nonce=nonce)
     result = verify_attestation_document(doc, server_cert=cert, nonce=nonce, measurements=_measurements(measurement),
                                          trust_simulated=trust_simulated)
     print_verdict(result, title=f"attestation of {url} (platform {doc.get('platform')})")
     if not result.ok:
-        _fail("the enclave could not be verified: no credentials were asked for or sent")
+        raise CliError("the enclave could not be verified: no credentials were asked for or sent")
     if doc.get("platform") != "sev-snp":
         typer.echo("WARNING: development server (simulated attestation): not protected by AMD hardware", err=True)
     envelope = seal_credentials(doc["keys"]["e2e"]["public_key"], _prompt_secrets(exchange))
@@ -106,11 +123,16 @@ def connect(
     if user_uid:
         body["user_uid"] = user_uid
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    with pinned_client(url.rstrip("/"), cert) as client:
-        response = client.post("/api/v1/credentials/connect", json=body, headers=headers)
+    try:
+        with pinned_client(url.rstrip("/"), cert) as client:
+            response = client.post("/api/v1/credentials/connect", json=body, headers=headers)
+    except httpx.HTTPError as exc:
+        raise CliError(f"the connection to {url} failed while sending ({type(exc).__name__}): nothing was "
+                       "stored if the server did not answer; check with GET /api/v1/connections") from None
     if response.status_code != 201:
         error = _error_of(response)
-        _fail(f"refused ({response.status_code} {error.get('code', '')}): {error.get('message', response.text[:300])}")
+        message = error.get("message", response.text[:300]).splitlines()[0] if response.text else ""
+        raise CliError(f"refused ({response.status_code} {error.get('code', '')}): {message}")
     typer.echo(_describe(response.json()))
 
 

@@ -9,6 +9,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from app.cli.failures import CliError
+
 keys = typer.Typer(no_args_is_help=True, help="The key hierarchy: master key → DEK → credentials.")
 T = TypeVar("T")
 
@@ -17,29 +19,38 @@ def register(cli: typer.Typer) -> None:
     cli.add_typer(keys, name="keys")
 
 
-def _run(work: Callable[[Any, Any, bytes, str], Awaitable[T]]) -> T:
-    """Open the database and this instance's master key, run `work` in one transaction."""
+def _run(work: Callable[[Any, Any, bytes, str], Awaitable[T]], *, may_create_master_key: bool = False) -> T:
+    """Open the existing database and this instance's master key, run `work` in one transaction.
+    Nothing is created on the way: a data directory the service never used is an error, not a new one
+    (only add-wrapping may create this instance's key file, which a new instance does not have yet)."""
     from app.config import load_settings
-    from app.db import create_engine, create_sessionmaker, unit_of_work
-    from app.errors import AppError, StartupRefused
+    from app.db import check_reachable, create_engine, create_sessionmaker, unit_of_work
+    from app.migrate import current_revision
+    from app.services.crypto.master_key import FileMasterKeyProvider
     from app.services.keys import master_key_provider
 
+    settings = load_settings()
+    if settings.uses_sqlite and not (database := Path(settings.database_url.split("///", 1)[1])).is_file():
+        raise CliError(f"no database at {database}: start the service once (zka serve) or set "
+                       "ZKA_DATA_DIR / DATABASE_URL to the service's")
+    provider = master_key_provider(settings)
+
     async def main() -> T:
-        settings = load_settings()
-        provider = master_key_provider(settings)
-        master = await provider.load()
         engine = create_engine(settings.database_url)
         try:
+            await check_reachable(engine)
+            if await current_revision(engine) is None:
+                raise CliError("the database has no zka schema: run zka migrate (or start the service once)")
+            if isinstance(provider, FileMasterKeyProvider) and not may_create_master_key \
+                    and not provider.path.is_file():
+                raise CliError(f"no master key at {provider.path}: set ZKA_DATA_DIR to the service's data directory")
+            master = await provider.load()
             async with unit_of_work(create_sessionmaker(engine)) as session:
                 return await work(session, settings, master, provider.source)
         finally:
             await engine.dispose()
 
-    try:
-        return asyncio.run(main())
-    except (AppError, StartupRefused) as exc:
-        typer.echo(f"zka: {getattr(exc, 'message', exc)}", err=True)
-        raise typer.Exit(2) from None
+    return asyncio.run(main())
 
 
 @keys.command("status")
@@ -112,7 +123,7 @@ def add(
         row = await add_wrapping(session, dek, master, source)
         return f"DEK {dek.dek_id} now also opens with master key {master_key_id(master)} ({row.wrapping})"
 
-    typer.echo(_run(work))
+    typer.echo(_run(work, may_create_master_key=True))
 
 
 @keys.command("handoff")

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from app.cli.failures import EXIT_USAGE, CliError
+
 report = typer.Typer(no_args_is_help=True, help="Verify signed performance reports offline.")
 
 
@@ -31,7 +33,8 @@ def verify(
     try:
         doc = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise typer.BadParameter(f"{file}: not a readable JSON file ({type(exc).__name__})") from exc
+        raise CliError(f"{file}: not a readable JSON file ({type(exc).__name__}): give a report saved from "
+                       "GET /api/v1/reports/ID", exit_code=EXIT_USAGE) from None
     ark = simulated_ark.read_text() if simulated_ark else None
     result = verify_report(doc, measurements=measurements, trust_simulated=trust_simulated, simulated_ark_pem=ark)
     facts = result.facts

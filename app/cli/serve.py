@@ -7,10 +7,15 @@ resident in the server for its whole life (~2 MB of the SPEC §13 idle RSS budge
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
+import ipaddress
 import os
+import socket
 import sys
 from typing import Any, NoReturn
+
+from app.cli.failures import EXIT_USAGE, explain, fail, guarded
 
 # Installed, and never used by the server process, yet imported by libraries it uses unless kept out:
 # - structlog imports rich (and pygments) when present; our chain turns exceptions into plain text before
@@ -29,12 +34,48 @@ def keep_unused_modules_out() -> None:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage error is one line too (argparse prints the usage block first); help is typer's
+    (`zka serve --help` is routed there by app.cli.main, in the style of every other command)."""
+
+    def error(self, message: str) -> NoReturn:
+        fail(f"serve: {message} (see zka serve --help)", exit_code=EXIT_USAGE)
+
+
+def port_number(value: str) -> int:
+    """1-65535: 0 would pick a random port, and a larger number would be reduced modulo 65536 by the OS."""
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"{value[:20]!r} is not a port: give a whole number from 1 to 65535")
+    return int(value)
+
+
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="zka serve", description=DESCRIPTION)
+    parser = _Parser(prog="zka serve", description=DESCRIPTION, add_help=False)
     parser.add_argument("--host", help="bind address (ZKA_HOST, default 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="HTTPS port (ZKA_PORT, default 8443)")
+    parser.add_argument("--port", type=port_number, help="HTTPS port (ZKA_PORT, default 8443)")
     args = parser.parse_args(argv)
-    run(host=args.host, port=args.port)
+    guarded(lambda: run(host=args.host, port=args.port))
+
+
+def check_listen_address(host: str, port: int) -> None:
+    """Before any start-up work: the address must be one this machine can listen on, and free."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        try:
+            socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            fail(f"--host/ZKA_HOST {host[:64]!r} is neither an IP address nor a name this machine resolves",
+                 exit_code=EXIT_USAGE)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind((host, port))
+    except OSError as exc:
+        hint = "choose another --port or stop what uses it" if exc.errno == errno.EADDRINUSE \
+            else "choose an address of this machine (--host) and a port it may use (--port)"
+        fail(f"cannot listen on {host}:{port} ({exc.strerror}): {hint}", exit_code=EXIT_USAGE)
 
 
 def run(*, host: str | None = None, port: int | None = None) -> None:
@@ -43,21 +84,17 @@ def run(*, host: str | None = None, port: int | None = None) -> None:
     gc.disable()
     keep_unused_modules_out()
     from app.config import load_settings
-    from app.errors import StartupRefused
     from app.services.crypto import generate_tls_identity, harden_process
 
-    try:
-        settings = load_settings()
-        if host:
-            settings.server.host = host
-        if port:
-            settings.server.port = port
-        settings.check_production()
-        # Before any secret is loaded: no core dumps, not dumpable, memory locked where allowed.
-        hardening = harden_process(require_core_dumps_disabled=settings.server.is_production)
-    except (StartupRefused, ValueError) as exc:
-        sys.stderr.write(f"zka: {exc}\n")
-        raise SystemExit(2) from None
+    settings = load_settings()
+    if host is not None:
+        settings.server.host = host
+    if port is not None:
+        settings.server.port = port
+    check_listen_address(settings.server.host, settings.server.port)
+    settings.check_production()
+    # Before any secret is loaded: no core dumps, not dumpable, memory locked where allowed.
+    hardening = harden_process(require_core_dumps_disabled=settings.server.is_production)
     tls = generate_tls_identity(settings.server.tls_hostnames)
     _run_uvicorn(settings, tls, hardening)
 
@@ -70,8 +107,13 @@ def _run_uvicorn(settings: Any, tls: Any, hardening: dict[str, Any]) -> None:
     from app.services.crypto import write_tls_files
 
     states: list[Any] = []
-    app = create_app(settings, tls=tls, hardening=hardening, on_state=states.append, on_refused=_refuse)
     files = write_tls_files(tls)
+
+    def refuse(exc: BaseException) -> NoReturn:
+        files.cleanup()  # os._exit skips every `finally`: the TLS key file must not outlive the process
+        _refuse(exc)
+
+    app = create_app(settings, tls=tls, hardening=hardening, on_state=states.append, on_refused=refuse)
 
     class _Server(uvicorn.Server):
         async def startup(self, sockets: Any = None) -> None:
@@ -94,13 +136,17 @@ def _run_uvicorn(settings: Any, tls: Any, hardening: dict[str, Any]) -> None:
     )
     try:
         _Server(config).run()
+    except KeyboardInterrupt:
+        # uvicorn has already shut down gracefully on Ctrl-C and raises the signal again; a stop the
+        # user asked for is not a failure (no traceback, exit 0).
+        sys.stderr.write("zka: stopped\n")
     finally:
         files.cleanup()
 
 
-def _refuse(reason: str) -> NoReturn:
-    """A guarantee is missing: one clear line and exit 2, before or while the server starts (nothing is
-    serving yet, so leave at once, without a server traceback)."""
-    sys.stderr.write(f"zka: {reason}\n")
+def _refuse(exc: BaseException) -> NoReturn:
+    """Start-up failed (a missing guarantee, an unreachable database…): one clear line and exit 2 (nothing
+    is serving yet, so leave at once, without a server traceback)."""
+    sys.stderr.write(f"zka: {explain(exc)}\n")
     sys.stderr.flush()
-    os._exit(2)
+    os._exit(EXIT_USAGE)

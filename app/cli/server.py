@@ -17,8 +17,8 @@ def register(cli: typer.Typer) -> None:
 
 
 def serve(
-    host: Annotated[str | None, typer.Option(help="bind address (ZKA_HOST)")] = None,
-    port: Annotated[int | None, typer.Option(help="HTTPS port (ZKA_PORT)")] = None,
+    host: Annotated[str | None, typer.Option(help="bind address (ZKA_HOST, default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="HTTPS port, 1-65535 (ZKA_PORT, default 8443)")] = None,
 ) -> None:
     from app.cli.serve import run  # the console script goes there directly; this entry is for --help
 
@@ -27,12 +27,21 @@ def serve(
 
 def migrate() -> None:
     """Apply database migrations (the only way in production)."""
-    from app.config import load_settings
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.cli.failures import CliError
+    from app.config import ensure_data_dir, load_settings
+    from app.db import describe_database_error
     from app.migrate import upgrade
 
     settings = load_settings()
-    settings.server.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    upgrade(settings.database_url)
+    settings.check_production_database()  # as `zka serve`: never a SQLite database in production
+    if settings.uses_sqlite:
+        ensure_data_dir(settings.server.data_dir)
+    try:
+        upgrade(settings.database_url)
+    except SQLAlchemyError as exc:
+        raise CliError(describe_database_error(exc, settings.database_url) or "migration failed") from None
     typer.echo("migrations applied")
 
 

@@ -93,6 +93,12 @@ def configure_logging(*, hub: LogHub, redactor: Redactor, json_output: bool, lev
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # Alembic announces each of its plugins on every migration run (7 lines on a first start); its
+    # "Running upgrade ..." lines stay.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # aiosqlite logs every statement at DEBUG from its own thread: when a test (caplog) lowers the root
+    # level, those lines reach stderr outside any capture ("[debug] operation functools.partial(...)").
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def get_logger(name: str | None = None) -> Any:

@@ -29,7 +29,7 @@ _USER_NAME = re.compile(
     r"(user|uid|^sub$|label|balance|amount|equity|cash|pnl|deposit|withdrawal|volume|fees?$|price|qty|quantity)",
     re.IGNORECASE,
 )
-_VALUE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+_VALUE_PATTERNS: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.DOTALL), REDACTED),
     (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), REDACTED),  # JWT
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + REDACTED),
@@ -41,11 +41,20 @@ _VALUE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         r"\1=" + REDACTED,
     ),
     (re.compile(r"\b[0-9a-fA-F]{32,}\b"), REDACTED),  # hex keys, digests of secrets
-    (  # api keys and base64 blobs: long runs mixing letters and digits
+    (  # api keys and base64 blobs: long runs mixing letters and digits (file paths excepted, below)
         re.compile(r"(?<![A-Za-z0-9+/_-])(?=[A-Za-z0-9+/_-]*\d)(?=[A-Za-z0-9+/_-]*[A-Za-z])[A-Za-z0-9+/_-]{32,}={0,2}"),
-        REDACTED,
+        lambda m: m.group(0) if _looks_like_path(m.group(0)) else REDACTED,
     ),
 ]
+_PATH_SEGMENT = re.compile(r"[a-z0-9_.-]{0,31}")
+
+
+def _looks_like_path(run: str) -> bool:
+    """A traceback's file path (".../lib/python3.11/site-packages/uvicorn/...") reads as a run of letters,
+    digits and slashes, and must stay readable. Paths are short lowercase segments; a base64 secret of
+    32+ characters has an upper-case letter somewhere except with negligible probability, and a hex key
+    is caught by the hex pattern before this one."""
+    return "/" in run and all(_PATH_SEGMENT.fullmatch(segment) for segment in run.split("/"))
 _USER_ID_PATTERN = re.compile(r"\buser_[A-Za-z0-9]{8,}\b")
 
 

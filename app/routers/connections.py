@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from app.connectors.registry import Venue
 from app.core.api_types import Money, UtcDatetime
 from app.core.http_errors import error_responses
+from app.core.labels import Label
 from app.core.rate_limit import UserBudget, ip_rate_limit
 from app.core.types import QueryFlag, RowId
 from app.deps import CurrentUser, SessionDep, StateDep, SyncContextDep, json_body
@@ -22,7 +23,6 @@ from app.services.snapshots import last_snapshots
 
 router = APIRouter(tags=["connections"])
 
-LABEL_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9 _.\-]{0,62}[A-Za-z0-9_.\-])?$"
 PLAINTEXT_FIELDS = ("api_key", "api_secret", "apiKey", "apiSecret", "secret", "passphrase", "password")
 E2E_HINT = (
     "E2E encryption required: plaintext credentials are not accepted. Fetch GET /api/v1/attestation, verify it, "
@@ -44,7 +44,7 @@ class ConnectRequest(BaseModel):
     user_uid: str | None = Field(default=None, max_length=128, description="must match the token's user")
     exchange: Annotated[Venue, Field(description="the venue; `demo` is the built-in demo account (generated "
                                                  "data, development only: a production server refuses it)")]
-    label: Annotated[str | None, Field(pattern=LABEL_PATTERN, description="1-64 letters, digits, space . _ -")] = None
+    label: Label | None = None
     encrypted: Envelope
     exclude_from_report: StrictBool = False  # true/false only: "yes" or 1 is refused
 

@@ -22,6 +22,10 @@ USER_UID_PATTERN = (
     r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"  # UUID
     r"|c[a-z0-9]{20,31})$"  # CUID
 )
+USER_UID_FORMATS = (  # the same rule in words, for error messages, the CLI and the README
+    "a Clerk id (user_ and 8-64 letters or digits), a UUID (8-4-4-4-12 hex digits) "
+    "or a CUID (c and 20-31 lower-case letters or digits)"
+)
 _UID = re.compile(USER_UID_PATTERN)
 
 
