@@ -7,10 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
-from slowapi.util import get_remote_address
 
 from app.core.http_errors import error_response, error_responses
-from app.core.rate_limit import ip_rate_limit
+from app.core.rate_limit import client_address, ip_rate_limit
 from app.deps import SessionDep, StateDep
 from app.errors import NotFound
 from app.services.keys.donor import HandoffDonor
@@ -51,7 +50,7 @@ async def handoff(
 ) -> Response:
     """Verify the requester's evidence and seal the DEK to it; every attempt is recorded in key_events.
     403 `handoff_refused` names the failed check."""
-    granted, result = await _donor(state).handle(session, body, peer=get_remote_address(request))
+    granted, result = await _donor(state).handle(session, body, peer=client_address(request))
     if not granted:
         return error_response(403, "handoff_refused", f"key handoff refused: {result['reason']}")
     return JSONResponse(result)
