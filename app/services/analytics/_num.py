@@ -71,3 +71,27 @@ def is_constant(x: FloatArray) -> bool:
         return False
     hi, lo = float(x.max()), float(x.min())
     return hi - lo <= _RESOLUTION * max(1.0, abs(hi), abs(lo))
+
+
+NOT_REPRESENTABLE = "too large to represent as a finite number (growth beyond ±1.8e308)"
+
+
+def publishable(node: Any, reasons: dict[str, str], path: str = "") -> Any:
+    """The one boundary every figure crosses: any NaN or ±inf becomes None, and ``reasons`` gets the
+    figure's dotted path (list items as ``[]``: one reason per field, not per row) unless one was
+    recorded already. numpy scalars become plain Python numbers on the way."""
+    if isinstance(node, dict):
+        return {k: publishable(v, reasons, f"{path}.{k}" if path else str(k)) for k, v in node.items()}
+    if isinstance(node, list | tuple):
+        return [publishable(v, reasons, f"{path}[]") for v in node]
+    if isinstance(node, bool | np.bool_):
+        return bool(node)
+    if isinstance(node, int | np.integer):
+        return int(node)
+    if isinstance(node, float | np.floating):
+        value = float(node)
+        if math.isfinite(value):
+            return value
+        reasons.setdefault(path, NOT_REPRESENTABLE)
+        return None
+    return node
