@@ -92,6 +92,11 @@ class AccountState:
     # are then 0 by ignorance, not by fact, and a transfer would show up as a return. Reports say so.
     flows_known: bool = True
 
+    def check_flows(self) -> None:
+        """A flow is a non-negative amount with a direction: a negative deposit would silently act as a
+        withdrawal (and the reverse), so the connector's result is refused instead."""
+        check_flow_amounts(self.deposits, self.withdrawals)
+
     def market(self, name: str) -> MarketStats:
         if name not in MARKETS:
             raise ValueError(f"unknown market {name!r}")
@@ -130,6 +135,9 @@ class EquityPoint:
     deposits: Decimal = ZERO
     withdrawals: Decimal = ZERO
 
+    def check_flows(self) -> None:
+        check_flow_amounts(self.deposits, self.withdrawals)
+
 
 class ConnectorError(Exception):
     """Base of connector failures. Messages never include credentials."""
@@ -155,6 +163,14 @@ class VenueUnavailable(ConnectorError):
 
 class MalformedResponse(ConnectorError):
     kind = "malformed_response"
+
+
+def check_flow_amounts(deposits: Decimal, withdrawals: Decimal) -> None:
+    """Refuse a negative deposit or withdrawal amount (never echoing the amount: it is account data)."""
+    for name, amount in (("deposits", deposits), ("withdrawals", withdrawals)):
+        if not amount >= 0:  # also refuses NaN
+            raise MalformedResponse(f"the venue's {name} amount is negative or not a number: a flow is a "
+                                    "non-negative amount with a direction")
 
 
 class Connector(Protocol):

@@ -94,8 +94,16 @@ async def test_performance_lists_it_and_the_returns_are_unchanged(
     assert flagged["coverage"]["flows_unknown"] == expected(ts_id)
     assert flagged["coverage"]["flows_warning"] == FLOWS_WARNING
     assert plain["coverage"]["flows_unknown"] == [] and plain["coverage"]["flows_warning"] is None
-    for key in ("core", "daily", "flows", "monthly_returns", "risk"):
+    for key in ("core", "daily", "monthly_returns", "risk"):
         assert flagged[key] == plain[key], key  # a disclosure only: Modified Dietz is not touched
+    # Deposits/withdrawals are unknown, not 0.00, and every figure that depends on them says so.
+    unknown = ("total_inflows", "total_outflows", "net_flows", "pnl")
+    assert plain["flows"]["known"] is True and all(plain["flows"][k] is not None for k in unknown)
+    assert flagged["flows"]["known"] is False and all(flagged["flows"][k] is None for k in unknown)
+    assert all("does not report deposits/withdrawals" in flagged["undefined"][f"flows.{k}"] for k in unknown)
+    assert flagged["flows"]["start_value"] == plain["flows"]["start_value"]
+    assert {"core", "monthly_returns", "yearly_returns"} <= set(flagged["depends_on_unknown_flows"])
+    assert plain["depends_on_unknown_flows"] == []
     binance_only = (await client.get(PERF, params={"user_uid": USER, "exchange": "binance"})).json()
     assert binance_only["coverage"]["flows_unknown"] == []
 

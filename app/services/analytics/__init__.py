@@ -40,6 +40,7 @@ Result (all values fractions; None where undefined — never NaN/inf; dates 'YYY
 """
 
 from .bench import bench_analytics
+from .methodology import METHODOLOGY_VERSION, methodology
 from .portfolio import (
     DailyPoint,
     Portfolio,
@@ -52,6 +53,7 @@ from .report import AnalyticsOptions, analyse_snapshots, compute_analytics
 from .returns import modified_dietz, nav_from_returns
 
 __all__ = [
+    "METHODOLOGY_VERSION",
     "AnalyticsOptions",
     "DailyPoint",
     "Portfolio",
@@ -61,6 +63,7 @@ __all__ = [
     "build_portfolio",
     "columns_from_rows",
     "compute_analytics",
+    "methodology",
     "modified_dietz",
     "nav_from_returns",
     "portfolio_from_rows",
