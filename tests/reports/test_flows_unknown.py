@@ -71,6 +71,13 @@ async def test_signed_report_lists_the_account_and_still_verifies(
            f"tradestation (connection {ts_id})." in page.text
     assert FLOWS_WARNING in page.text and "except on the accounts the coverage section lists" in page.text
     assert "ts-secret-label" not in page.text and "<script" not in page.text
+    # Deposits/withdrawals unknown, not 0.00, in the signed payload and on the page; figures marked.
+    flows = report["payload"]["metrics"]["flows"]
+    assert flows["known"] is False and flows["total_inflows"] is None and flows["pnl"] is None
+    assert "core" in report["payload"]["metrics"]["depends_on_unknown_flows"]
+    assert "does not report deposits/withdrawals" in report["payload"]["metrics"]["undefined"]["flows.pnl"]
+    assert "Deposits / withdrawals (gross)</td><td>unknown \u2020 / unknown \u2020" in page.text
+    assert '<div class="k">Total return \u2020</div>' in page.text
 
 
 async def test_no_flagged_account_means_an_empty_list_and_no_warning(
