@@ -410,6 +410,8 @@ def _coverage(payload: Mapping[str, Any], a: Mapping[str, Any]) -> str:
         ("Days without any snapshot", _e(cov.get("days_without_data", "—")) + (f" ({gap_text})" if gaps else "")),
         ("Account-days carried forward", f"{carried} (a missed sync keeps the account's last value, no flow)"),
         ("Accounts removed during the period", _e(sum(1 for c in conns if c.get("removed")))),
+        ("Accounts silent too long to carry forward (stale)",
+         _e(sum(1 for c in conns if c.get("stale") or c.get("stale_gaps")))),
         ("Exchanges", ", ".join(_exchange_label(x) for x in exchanges) or "—"),
     ])
     return f"<section><h2>Coverage</h2>{_flows_warning(cov)}{rows}</section>"

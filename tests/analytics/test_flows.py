@@ -186,3 +186,30 @@ def test_rows_as_mappings_and_decimals_and_duplicates() -> None:
     assert analyse_snapshots(rows)["flows"]["end_value"] == 102.5
     with pytest.raises(ValueError, match="more than one snapshot"):
         portfolio_from_rows(rows + rows[:1])
+
+
+def test_account_silent_for_more_than_seven_days_stops_being_carried() -> None:
+    # B misses days 4–14 (11 days > 7): it leaves at the close of day 3 and rejoins at the close of
+    # day 15, so its jump from 500 to 800 over the silence is neither a return nor a flow.
+    rows = [SnapshotRow(1, day(i), 1000) for i in range(21)]
+    rows += [SnapshotRow(2, day(i), 500) for i in range(4)] + [SnapshotRow(2, day(i), 800) for i in range(15, 21)]
+    result = analyse_snapshots(rows, still_active={1, 2})
+    assert all(r == 0.0 for r in rets(result))
+    values = [row["value"] for row in result["daily"]]
+    assert values[:3] == [1500] * 3 and values[3:15] == [1000] * 12 and values[15:] == [1800] * 6
+    b = result["coverage"]["connections"][1]
+    assert b["stale_gaps"] == [[day(4).isoformat(), day(14).isoformat()]] and b["stale"] is False
+    assert b["carried_forward_days"] == []
+
+
+def test_a_short_silence_is_carried_and_a_long_one_at_the_end_is_stale() -> None:
+    rows = [SnapshotRow(1, day(i), 1000 + i) for i in range(20)]
+    rows += [SnapshotRow(2, day(i), 500) for i in (0, 1, 7, 8)]  # 5 silent days: carried forward
+    result = analyse_snapshots(rows, still_active={1, 2})
+    b = result["coverage"]["connections"][1]
+    assert b["carried_forward_days"] == [day(i).isoformat() for i in range(2, 7)]
+    assert b["stale"] is True and b["stale_gaps"] == [[day(9).isoformat(), day(19).isoformat()]]
+    assert result["daily"][9]["value"] == 1009  # left at the close of day 8, not carried to day 19
+    assert rets(result)[7:9] == pytest.approx([1 / 1507, 1 / 1008])  # days 8 and 9
+    carried = analyse_snapshots(rows, still_active={1, 2}, options=AnalyticsOptions(stale_after_days=None))
+    assert carried["daily"][19]["value"] == 1019 + 500

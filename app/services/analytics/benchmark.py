@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._num import DayArray, FloatArray, fnum, is_constant, iso_days, to_day_array, to_float_array
+from ._num import DayArray, FloatArray, finite_rows, fnum, is_constant, iso_days, to_day_array, to_float_array
 from .periodic import compound_by
 
 DEFAULT_MIN_OBSERVATIONS = 20  # below this, beta and friends are noise; the count is still reported
@@ -107,8 +107,11 @@ def benchmark_section(
     risk_free: float = 0.0,
     min_observations: int = DEFAULT_MIN_OBSERVATIONS,
     annualise: bool = True,
+    reasons: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """``r`` are the portfolio's daily returns (r[k] for day k+1), ``nav`` its NAV (for the chart)."""
+    """``r`` are the portfolio's daily returns (r[k] for day k+1), ``nav`` its NAV (for the chart);
+    ``reasons`` collects why a chart point is null (see ``finite_rows``)."""
+    reasons = {} if reasons is None else reasons
     jdays, at, b_lvl = align(days, *closes_to_arrays(closes))
     n = max(jdays.size - 1, 0)
     section: dict[str, Any] = {"symbol": symbol, "observations": n, "periods_per_year": None,
@@ -129,7 +132,7 @@ def benchmark_section(
         "periods_per_year": ppy,
         "benchmark_return": float(b_lvl[-1] / b_lvl[0] - 1.0),
         "portfolio_return": fnum(portfolio_return),
-        "series": [{"date": d, "nav": v} for d, v in zip(iso_days(jdays), scaled.tolist(), strict=True)],
+        "series": finite_rows("benchmark.series", {"date": iso_days(jdays), "nav": scaled}, reasons),
         "monthly_returns": [{"month": m, "return": g} for m, g, _ in compound_by(jdays[1:], b, "M")],
     })
     if n >= max(min_observations, 2):

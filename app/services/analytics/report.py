@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import stats
-from ._num import NOT_REPRESENTABLE, FloatArray, iso_day, iso_days, publishable, ratio
+from ._num import NOT_REPRESENTABLE, FloatArray, finite_rows, iso_day, iso_days, publishable, ratio
 from .benchmark import DEFAULT_MIN_OBSERVATIONS, benchmark_section
 from .drawdown import drawdown_periods, drawdown_series, drawdown_summary
 from .periodic import monthly_returns, yearly_returns
@@ -130,12 +130,13 @@ def _flows(p: Portfolio, flows_unknown: bool) -> dict[str, Any]:
     }
 
 
-def _daily(p: Portfolio, s: _Series) -> list[dict[str, Any]]:
-    rets: list[float | None] = [None, *np.where(s.dr.undefined, np.nan, s.dr.r).tolist()]
-    cols = zip(iso_days(p.days), p.values.tolist(), p.flows.tolist(), p.transfers.tolist(), rets,
-               s.nav.tolist(), s.dd.tolist(), p.carried.tolist(), strict=True)
-    return [{"date": d, "value": v, "flow": f, "transfer": t, "return": x, "nav": n, "drawdown": w, "carried": c}
-            for d, v, f, t, x, n, w, c in cols]
+def _daily(p: Portfolio, s: _Series, reasons: dict[str, str]) -> list[dict[str, Any]]:
+    rets = np.concatenate(([np.nan], np.where(s.dr.undefined, np.nan, s.dr.r)))  # none on day one / no capital
+    rows = finite_rows("daily", {"date": iso_days(p.days), "value": p.values, "flow": p.flows,
+                                 "transfer": p.transfers, "return": rets, "nav": s.nav, "drawdown": s.dd,
+                                 "carried": p.carried}, reasons)
+    reasons.pop("daily[].return", None)  # null by definition there, as `period` counts
+    return rows
 
 
 def _period(p: Portfolio, s: _Series, o: AnalyticsOptions) -> dict[str, Any]:
@@ -203,6 +204,7 @@ def compute_analytics(
     Every figure crosses ``publishable``: none is ever NaN or ±inf.
     """
     o = options or AnalyticsOptions()
+    reasons: dict[str, str] = {}
     with np.errstate(all="ignore"):
         s = _series(portfolio, o)
         r, days = s.dr.defined, portfolio.days
@@ -211,6 +213,7 @@ def compute_analytics(
             bench = benchmark_section(
                 benchmark_symbol, days, s.dr.r, s.nav, benchmark_closes, annualisation=o.annualisation,
                 risk_free=o.risk_free, min_observations=o.min_benchmark_observations, annualise=s.annualise,
+                reasons=reasons,
             )
         result = {
             "period": _period(portfolio, s, o),
@@ -223,13 +226,11 @@ def compute_analytics(
             "coverage": portfolio.coverage,
             "monthly_returns": monthly_returns(days[1:], s.dr.r),
             "yearly_returns": yearly_returns(days, s.dr.r),
-            "daily": _daily(portfolio, s) if o.include_daily else [],
+            "daily": _daily(portfolio, s, reasons) if o.include_daily else [],
         }
-    reasons: dict[str, str] = {}
     if flows_unknown:
         reasons.update({f"flows.{k}": FLOWS_UNKNOWN for k in ("total_inflows", "total_outflows", "net_flows", "pnl")})
     result = publishable(result, reasons)
-    reasons.pop("daily[].return", None)  # day one and days without capital: null by definition, said in period
     _explain(result, s, reasons)
     result["undefined"] = dict(sorted(reasons.items()))
     result["depends_on_unknown_flows"] = list(FLOW_DEPENDENT) if flows_unknown else []
