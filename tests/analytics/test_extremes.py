@@ -180,3 +180,15 @@ def test_no_series_yields_an_exception_nan_or_inf(
         for key, value in (result[section] or {}).items():
             if value is None and isinstance(key, str) and key not in ("max_drawdown_end",):
                 assert f"{section}.{key}" in result["undefined"], (section, key)
+
+
+def test_benchmark_figures_left_null_say_why() -> None:
+    rows = series(*[1000 + 10 * (i % 3) for i in range(10)])
+    closes = {day(i): 100.0 + (i % 4) for i in range(10)}
+    result = analyse_snapshots(rows, benchmark_symbol="SPY", benchmark_closes=closes)
+    assert result["benchmark"]["beta"] is None
+    assert result["undefined"]["benchmark.beta"] == \
+        "needs at least 20 returns on dates shared with the benchmark; there are 9"
+    assert result["undefined"]["benchmark.alpha"].startswith("not annualised")
+    none_shared = analyse_snapshots(rows, benchmark_symbol="SPY", benchmark_closes={day(50): 1.0})
+    assert none_shared["undefined"]["benchmark.benchmark_return"] == "fewer than two dates shared with the benchmark"

@@ -27,6 +27,7 @@ FLOW_DEPENDENT = ("core", "trading", "risk", "drawdown", "benchmark", "monthly_r
                   "daily[].return", "daily[].nav", "daily[].drawdown")
 _ANNUALISED = frozenset({"cagr", "volatility", "sharpe", "sortino", "downside_deviation", "calmar", "alpha",
                          "tracking_error", "information_ratio"})
+_RELATIVE = frozenset({"alpha", "beta", "correlation", "tracking_error", "information_ratio"})
 _MIN_RETURNS = {"volatility": 2, "sharpe": 2, "sortino": 2, "skewness": 3, "kurtosis": 4}
 _WHY_ELSE = {
     "sharpe": "the daily returns do not vary (zero dispersion)",
@@ -156,7 +157,7 @@ def _period(p: Portfolio, s: _Series, o: AnalyticsOptions) -> dict[str, Any]:
     }
 
 
-def _explain(result: dict[str, Any], s: _Series, reasons: dict[str, str]) -> None:
+def _explain(result: dict[str, Any], s: _Series, reasons: dict[str, str], min_shared: int) -> None:
     """A reason for every figure left null (GIPS, too few returns, no dispersion, …)."""
     r = s.dr.defined
     beyond = not (np.isfinite(r).all() and np.isfinite(s.nav).all())
@@ -165,10 +166,10 @@ def _explain(result: dict[str, Any], s: _Series, reasons: dict[str, str]) -> Non
         for key, value in block.items():
             if value is not None or not isinstance(key, str) or f"{section}.{key}" in reasons:
                 continue
-            reasons[f"{section}.{key}"] = _why(section, key, r.size, s, block, beyond)
+            reasons[f"{section}.{key}"] = _why(section, key, r.size, s, block, beyond, min_shared)
 
 
-def _why(section: str, key: str, n: int, s: _Series, block: dict[str, Any], beyond: bool) -> str:
+def _why(section: str, key: str, n: int, s: _Series, block: dict[str, Any], beyond: bool, min_shared: int) -> str:
     if s.dr.r.size == 0:
         return "a single day of data: there is no daily return yet"
     if s.capital_from is None:
@@ -176,10 +177,11 @@ def _why(section: str, key: str, n: int, s: _Series, block: dict[str, Any], beyo
     if key in _ANNUALISED and not s.annualise:
         return GIPS_SHORT
     if section == "benchmark":
-        need = max(int(block.get("observations") or 0), 0)
-        if key in ("alpha", "beta", "correlation", "tracking_error", "information_ratio", "periods_per_year",
-                   "benchmark_return", "portfolio_return") and block.get("beta") is None and need < 2:
-            return "too few dates shared with the benchmark"
+        shared = int(block.get("observations") or 0)
+        if shared < 1:
+            return "fewer than two dates shared with the benchmark"
+        if key in _RELATIVE and shared < min_shared:
+            return f"needs at least {min_shared} returns on dates shared with the benchmark; there are {shared}"
     need = _MIN_RETURNS.get(key, 1)
     if section != "benchmark" and n < need:
         return f"needs at least {need} daily returns with capital; there are {n}"
@@ -231,7 +233,7 @@ def compute_analytics(
     if flows_unknown:
         reasons.update({f"flows.{k}": FLOWS_UNKNOWN for k in ("total_inflows", "total_outflows", "net_flows", "pnl")})
     result = publishable(result, reasons)
-    _explain(result, s, reasons)
+    _explain(result, s, reasons, max(o.min_benchmark_observations, 2))
     result["undefined"] = dict(sorted(reasons.items()))
     result["depends_on_unknown_flows"] = list(FLOW_DEPENDENT) if flows_unknown else []
     return result
