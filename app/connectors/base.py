@@ -108,6 +108,11 @@ class AccountState:
     cash_known: bool = True
     unrealized_known: bool = True
 
+    def check_flows(self) -> None:
+        """A flow is a non-negative amount with a direction: a negative deposit would silently act as a
+        withdrawal (and the reverse), so the connector's result is refused instead."""
+        check_flow_amounts(self.deposits, self.withdrawals)
+
     def market(self, name: str) -> MarketStats:
         if name not in MARKETS:
             raise ValueError(f"unknown market {name!r}")
@@ -168,6 +173,9 @@ class EquityPoint:
             out[FLOWS_UNAVAILABLE] = True
         return out
 
+    def check_flows(self) -> None:
+        check_flow_amounts(self.deposits, self.withdrawals)
+
 
 class ConnectorError(Exception):
     """Base of connector failures. Messages never include credentials."""
@@ -193,6 +201,14 @@ class VenueUnavailable(ConnectorError):
 
 class MalformedResponse(ConnectorError):
     kind = "malformed_response"
+
+
+def check_flow_amounts(deposits: Decimal, withdrawals: Decimal) -> None:
+    """Refuse a negative deposit or withdrawal amount (never echoing the amount: it is account data)."""
+    for name, amount in (("deposits", deposits), ("withdrawals", withdrawals)):
+        if not amount >= 0:  # also refuses NaN
+            raise MalformedResponse(f"the venue's {name} amount is negative or not a number: a flow is a "
+                                    "non-negative amount with a direction")
 
 
 class Connector(Protocol):

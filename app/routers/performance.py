@@ -27,6 +27,7 @@ async def get_performance(
     exchange: Venue | None = None,
     benchmark: Benchmark | None = None,
 ) -> dict[str, Any]:
-    """Returns, risk, drawdowns, monthly returns and coverage of the caller's accounts; at most five years."""
+    """Returns, risk, drawdowns, monthly and calendar-year returns, flows and coverage of the caller's accounts
+    (at most five years), with the reason for every null figure and the methodology they follow."""
     return await performance_metrics(session, user_uid=user.user_uid, start=start, end=end, exchange=exchange,
                                      benchmark=benchmark, benchmarks=benchmark_cache_for(state))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -224,12 +225,23 @@ def exchanges(data: SnapshotSet) -> list[dict[str, Any]]:
     return [{"exchange": e, "is_paper": p, "accounts": n} for (e, p), n in sorted(out.items())]
 
 
-def _analyse(data: SnapshotSet, symbol: str | None, closes: dict[date, float] | None) -> dict[str, Any]:
-    from app.services.analytics import analyse_snapshots  # numpy: loaded on first use, not at start-up
+def analyse(data: SnapshotSet, symbol: str | None = None, closes: Mapping[date, Any] | None = None) -> dict[str, Any]:
+    """Every figure of /metrics/performance and of a report, from one place (CPU-bound: run it in a
+    thread): the analytics, the coverage over the requested period, and the methodology they follow.
+    Deposits/withdrawals count as unknown when any account in the period cannot report them."""
+    from app.services.analytics import (  # numpy: loaded on first use, not at start-up
+        AnalyticsOptions,
+        analyse_snapshots,
+        methodology,
+    )
 
+    o = AnalyticsOptions()
     a = analyse_snapshots(data.rows, still_active=data.still_active, benchmark_symbol=symbol,
-                          benchmark_closes=closes)
+                          benchmark_closes=closes, options=o, flows_unknown=bool(data.flows_unknown))
     a["coverage"] = coverage(data, a["coverage"])
+    a["methodology"] = methodology(annualisation=o.annualisation, stale_after_days=o.stale_after_days,
+                                   min_annualised_days=o.min_annualised_days)
+    a["options"] = {"annualisation_factor": o.annualisation, "risk_free_per_day": o.risk_free}
     return a
 
 
@@ -243,7 +255,8 @@ async def performance_metrics(
     data = await load_snapshots(session, user_uid, start=start, end=end, exchange=exchange)
     bench = await benchmarks.series(session, benchmark, data.start, data.end) if benchmark else None
     closes = bench.closes if bench is not None and bench.available else None
-    a = await asyncio.to_thread(_analyse, data, benchmark if closes else None, closes)
+    a = await asyncio.to_thread(analyse, data, benchmark if closes else None, closes)
+    a.pop("options")
     return {"period_start": data.start.isoformat(), "period_end": data.end.isoformat(), "exchange": exchange,
             "base_currency": "USD", "benchmark_status": bench.describe() if bench else None,
             "exchanges": exchanges(data), **a}

@@ -257,6 +257,8 @@ def _cell_style(r: float | None, scale: float) -> str:
 def _monthly_grid(a: Mapping[str, Any]) -> str:
     months = {str(m.get("month")): _num(m.get("return")) for m in a.get("monthly_returns") or []}
     years_total = {str(y.get("year")): _num(y.get("return")) for y in a.get("yearly_returns") or []}
+    partial = {str(y.get("year")): f"{y.get('from')} to {y.get('to')}" for y in a.get("yearly_returns") or []
+               if isinstance(y, Mapping) and y.get("partial")}
     years = sorted({k[:4] for k in months} | set(years_total))
     if not years:
         return ""
@@ -268,30 +270,62 @@ def _monthly_grid(a: Mapping[str, Any]) -> str:
             f"<td{_cell_style(months.get(f'{y}-{i:02d}'), scale)}>"
             f"{_pct(months[f'{y}-{i:02d}'], 1) if f'{y}-{i:02d}' in months else ''}</td>" for i in range(1, 13))
         total = years_total.get(y)
-        rows.append(f"<tr><th>{_e(y)}</th>{cells}<td{_cell_style(total, scale * 3)}><b>{_pct(total, 1)}</b></td></tr>")
+        label = f'{_e(y)}<br><span class="note">partial</span>' if y in partial else _e(y)
+        rows.append(f"<tr><th>{label}</th>{cells}<td{_cell_style(total, scale * 3)}><b>{_pct(total, 1)}</b></td></tr>")
     return (f'<section><h2>Monthly returns</h2><table class="grid"><tr><th></th>{head}<th>Year</th></tr>'
             f'{"".join(rows)}</table><p class="note">Each month compounds every daily return that ends in it; '
-            "years are compounded months. Deposits and withdrawals are not returns.</p></section>")
+            "years are calendar years of compounded months. Deposits and withdrawals are not returns."
+            + "".join(f" {_e(y)} is a partial year ({_e(span)})." for y, span in sorted(partial.items()))
+            + "</p></section>")
+
+
+_FLOWS_MARK = "\u2020"  # †: the figure depends on deposits/withdrawals a venue does not report
+
+
+def _flows_marked(a: Mapping[str, Any], section: str) -> bool:
+    marked = a.get("depends_on_unknown_flows")
+    return isinstance(marked, list) and section in marked
+
+
+def _why_null(a: Mapping[str, Any], path: str) -> str | None:
+    reasons = a.get("undefined")
+    why = reasons.get(path) if isinstance(reasons, Mapping) else None
+    return str(why) if why else None
 
 
 def _cards(a: Mapping[str, Any]) -> str:
     core = a.get("core") or {}
-    items = [("Total return", _pct(core.get("total_return")), core.get("total_return")),
-             ("CAGR", _pct(core.get("cagr")), core.get("cagr")),
-             ("Max drawdown", _pct(core.get("max_drawdown")), core.get("max_drawdown")),
-             ("Sharpe", _ratio(core.get("sharpe")), None),
-             ("Volatility", _upct(core.get("volatility")), None),
-             ("Sortino", _ratio(core.get("sortino")), None),
-             ("Calmar", _ratio(core.get("calmar")), None),
-             ("Current drawdown", _pct(core.get("current_drawdown")), core.get("current_drawdown"))]
-    cards = "".join(f'<div class="card"><div class="k">{_e(k)}</div><div class="v {_sign_class(s)}">{v}</div></div>'
-                    for k, v, s in items)
-    note = ""
-    span = _num(_get(a, "period", "span_days"))
-    if span is not None and span < 365:
-        note = ('<p class="note">The period is shorter than a year: CAGR, volatility and the ratios are '
-                "annualised extrapolations (365-day year).</p>")
-    return f'<section><h2>Key figures</h2><div class="cards">{cards}</div>{note}</section>'
+    mark = f" {_FLOWS_MARK}" if _flows_marked(a, "core") else ""
+    items = [("Total return", _pct(core.get("total_return")), core.get("total_return"), "total_return"),
+             ("CAGR", _pct(core.get("cagr")), core.get("cagr"), "cagr"),
+             ("Max drawdown", _pct(core.get("max_drawdown")), core.get("max_drawdown"), "max_drawdown"),
+             ("Sharpe", _ratio(core.get("sharpe")), None, "sharpe"),
+             ("Volatility", _upct(core.get("volatility")), None, "volatility"),
+             ("Sortino", _ratio(core.get("sortino")), None, "sortino"),
+             ("Calmar", _ratio(core.get("calmar")), None, "calmar"),
+             ("Current drawdown", _pct(core.get("current_drawdown")), core.get("current_drawdown"), "current_drawdown")]
+    cards: list[str] = []
+    reasons: dict[str, list[str]] = {}  # why a card is empty -> the cards it empties
+    for label, value, sign, key in items:
+        why = _why_null(a, f"core.{key}") if core.get(key) is None else None
+        if why:
+            reasons.setdefault(why, []).append(label)
+        title = f' title="{_e(why)}"' if why else ""
+        cards.append(f'<div class="card"><div class="k">{_e(label)}{mark}</div>'
+                     f'<div class="v {_sign_class(sign)}"{title}>{value}</div></div>')
+    notes = "".join(f'<p class="note">{_e(", ".join(labels))}: {_e(why)}.</p>' for why, labels in reasons.items())
+    if _flows_marked(a, "core"):
+        notes += (f'<p class="note">{_FLOWS_MARK} Depends on deposits and withdrawals that a venue in this period '
+                  "does not report (see Coverage): a transfer there cannot be told apart from performance.</p>")
+    return f'<section><h2>Key figures</h2>{_wipe_out(a)}<div class="cards">{"".join(cards)}</div>{notes}</section>'
+
+
+def _wipe_out(a: Mapping[str, Any]) -> str:
+    days = _get(a, "period", "wipe_out_days")
+    if not isinstance(days, list) or not days:
+        return ""
+    return (f'<p class="warn"><b>Wipe-out on {_e(days[0])}:</b> a daily return of −100 % or worse (the capital '
+            "was lost, or equity turned negative). The time-weighted return stays at −100 % from then on.</p>")
 
 
 def _kv_table(rows: Iterable[tuple[str, str]]) -> str:
@@ -319,11 +353,20 @@ def _metrics_tables(a: Mapping[str, Any], ccy: str) -> str:
         ("Best / worst day", f"{_pct(tr.get('best_day'))} / {_pct(tr.get('worst_day'))}"),
         ("Daily observations", _e(period.get("observations", "—"))),
         ("Start / end value", f"{_money(flows.get('start_value'), ccy)} / {_money(flows.get('end_value'), ccy)}"),
-        ("Deposits / withdrawals", f"{_money(flows.get('total_inflows'), ccy)} / "
-                                   f"{_money(flows.get('total_outflows'), ccy)}"),
-        ("Profit and loss", _money(flows.get("pnl"), ccy)),
+        ("Deposits / withdrawals (gross)", _flow_money(flows, "total_inflows", ccy) + " / "
+                                           + _flow_money(flows, "total_outflows", ccy)),
+        ("Accounts added / removed", f"{_money(flows.get('accounts_added'), ccy)} / "
+                                     f"{_money(flows.get('accounts_removed'), ccy)}"),
+        ("Profit and loss", _flow_money(flows, "pnl", ccy)),
     ])
     return f'<section><h2>Risk and return</h2><div class="two">{left}{right}</div></section>'
+
+
+def _flow_money(flows: Mapping[str, Any], key: str, ccy: str) -> str:
+    """Unknown, never 0.00, when a venue in the period does not report deposits/withdrawals."""
+    if flows.get("known") is False and flows.get(key) is None:
+        return f"unknown {_FLOWS_MARK}"
+    return _money(flows.get(key), ccy)
 
 
 def _benchmark_table(a: Mapping[str, Any]) -> str:
@@ -377,18 +420,11 @@ def _coverage(payload: Mapping[str, Any], a: Mapping[str, Any]) -> str:
         ("Days without any snapshot", _e(cov.get("days_without_data", "—")) + (f" ({gap_text})" if gaps else "")),
         ("Account-days carried forward", f"{carried} (a missed sync keeps the account's last value, no flow)"),
         ("Accounts removed during the period", _e(sum(1 for c in conns if c.get("removed")))),
+        ("Accounts silent too long to carry forward (stale)",
+         _e(sum(1 for c in conns if c.get("stale") or c.get("stale_gaps")))),
         ("Exchanges", ", ".join(_exchange_label(x) for x in exchanges) or "—"),
     ])
     return f"<section><h2>Coverage</h2>{_flows_warning(cov)}{rows}</section>"
-
-
-def _methodology(payload: Mapping[str, Any]) -> str:
-    """The signed definitions of the figures (equity, cash, flows, ...), shown as the report states them."""
-    text = payload.get("methodology")
-    if not isinstance(text, Mapping) or not text:
-        return ""
-    rows = "".join(f"<dt>{_e(k.replace('_', ' '))}</dt><dd>{_e(v)}</dd>" for k, v in text.items())
-    return f"<section><h2>Methodology</h2><dl>{rows}</dl></section>"
 
 
 def _unknown_flows(cov: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -405,6 +441,35 @@ def _flows_warning(cov: Mapping[str, Any]) -> str:
     who = ", ".join(f"{_e(f.get('exchange'))} (connection {_e(f.get('connection_id'))})" for f in listed)
     text = cov.get("flows_warning") or "Returns for these accounts may include deposits/withdrawals."
     return f'<p class="warn"><b>Deposits/withdrawals not reported:</b> {who}. {_e(text)}</p>'
+
+
+_METHOD_LABELS = (("return", "Return"), ("valuation_time", "Valuation time"), ("currency", "Currency"),
+                  ("external_flows", "Deposits and withdrawals"),
+                  ("accounts_joining_leaving", "Accounts joining or leaving"),
+                  ("wipe_out", "Wipe-out"), ("days_without_capital", "Days without capital"),
+                  ("annualisation", "Annualisation"), ("short_periods", "Short periods"),
+                  ("annual_returns", "Annual returns"), ("gaps", "Missing days"), ("unknown_flows", "Unreported flows"),
+                  ("undefined", "Undefined figures"), ("fees", "Fees"))
+
+
+def _methodology(payload: Mapping[str, Any]) -> str:
+    """The signed methodology statement (GIPS: how returns are computed, flows, valuation time, currency,
+    fees). Reports signed before it existed simply have none."""
+    m = payload.get("methodology")
+    if not isinstance(m, Mapping):
+        return ""
+    rows = _kv_table((label, _e(m[key])) for key, label in _METHOD_LABELS if m.get(key))
+    return (f'<section><h2>Methodology</h2>{rows}{_definitions(m.get("definitions"))}'
+            f'<p class="note">Methodology version {_e(m.get("version"))}, covered by the report\'s signature.</p>'
+            "</section>")
+
+
+def _definitions(definitions: Any) -> str:
+    """What each figure means (equity, cash, flows, ...), as the report states them."""
+    if not isinstance(definitions, Mapping) or not definitions:
+        return ""
+    rows = "".join(f"<dt>{_e(str(k).replace('_', ' '))}</dt><dd>{_e(v)}</dd>" for k, v in definitions.items())
+    return f"<h3>Definitions</h3><dl>{rows}</dl>"
 
 
 def _verification(report: Mapping[str, Any], payload: Mapping[str, Any]) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
@@ -30,8 +31,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.errors import BadRequest, NotFound
 from app.models import SignedReport
 from app.services.benchmark_cache import BenchmarkCache, BenchmarkSeries, check_symbol
-from app.services.methodology import METHODOLOGY
-from app.services.performance import SnapshotSet, coverage, exchanges, load_snapshots
+from app.services.performance import SnapshotSet, analyse, exchanges, load_snapshots
 from app.services.report_signing import ALGORITHM, report_hash, sign_hash
 
 PAYLOAD_VERSION: Final = "zka-report-v1"
@@ -108,15 +108,10 @@ def build_payload(
 ) -> dict[str, Any]:
     """What is signed. No user id: reports are read by anyone holding the link (signed_reports keeps
     the owner)."""
-    from app.services.analytics import AnalyticsOptions, analyse_snapshots  # numpy: loaded on first report
-
-    options = AnalyticsOptions()
-    a = analyse_snapshots(
-        data.rows, still_active=data.still_active,
-        benchmark_symbol=bench.symbol if bench and bench.available else None,
-        benchmark_closes=bench.closes if bench and bench.available else None, options=options,
-    )
-    metrics = {k: a[k] for k in ("period", "core", "trading", "flows", "monthly_returns", "yearly_returns")}
+    available = bench is not None and bench.available
+    a = analyse(data, bench.symbol if bench and available else None, bench.closes if bench and available else None)
+    metrics = {k: a[k] for k in ("period", "core", "trading", "flows", "monthly_returns", "yearly_returns",
+                                 "depends_on_unknown_flows")}
     metrics["daily"] = signed_daily_rows(a["daily"])
     if spec.include_risk_metrics:
         metrics["risk"] = a["risk"]
@@ -124,6 +119,9 @@ def build_payload(
         metrics["drawdown"] = a["drawdown"]
     if a["benchmark"] is not None:
         metrics["benchmark"] = a["benchmark"]
+    included = tuple(metrics)  # the reasons for the figures this payload carries, no others
+    metrics["undefined"] = {path: why for path, why in a["undefined"].items()
+                            if re.split(r"[.\[]", path, maxsplit=1)[0] in included}
     bench_info = None
     if bench is not None:
         bench_info = bench.describe()
@@ -138,10 +136,10 @@ def build_payload(
         "base_currency": spec.base_currency,
         "benchmark": bench_info,
         "options": {"include_risk_metrics": spec.include_risk_metrics, "include_drawdown": spec.include_drawdown,
-                    "annualisation_factor": options.annualisation, "risk_free_per_day": options.risk_free},
+                    **a["options"]},
+        "methodology": a["methodology"],
         "exchanges": exchanges(data),
-        "coverage": coverage(data, a["coverage"]),
-        "methodology": METHODOLOGY,
+        "coverage": a["coverage"],
         "metrics": metrics,
         "signing": {"algorithm": ALGORITHM, "public_key": public_key_b64},
         "attestation": evidence,
@@ -159,8 +157,11 @@ def build_signed(data: SnapshotSet, spec: ReportSpec, *, signer: Signer, **kw: A
 
 
 def _dedup_key(user_uid: str, spec: ReportSpec, data: SnapshotSet, data_digest: str) -> str:
+    from app.services.analytics.methodology import METHODOLOGY_VERSION  # with the analytics, on first use
+
+    # The methodology version too: a request after a rule change gets figures under the new rules.
     parts = {"user": user_uid, "spec": asdict(spec), "start": data.start.isoformat(), "end": data.end.isoformat(),
-             "data": data_digest}
+             "data": data_digest, "methodology": METHODOLOGY_VERSION}
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 

@@ -76,6 +76,7 @@ def build_snapshot(
     conn: ExchangeConnection, *, day: date, trigger: str, state: AccountState, taken_at: datetime
 ) -> Snapshot:
     assert conn.id is not None
+    state.check_flows()  # a negative deposit/withdrawal is never written
     return Snapshot(
         user_uid=conn.user_uid, connection_id=conn.id, exchange=conn.exchange, label=conn.label, day=day,
         taken_at=taken_at, trigger=trigger, total_equity=state.total_equity,
@@ -112,6 +113,8 @@ def build_backfill(
     """One row per historical point strictly before `before` (the days the live snapshots cover), with what
     the history has: cash and unrealized P&L stay None (unknown) where it lacks them."""
     assert conn.id is not None
+    for p in points:
+        p.check_flows()
     return [
         Snapshot(
             user_uid=conn.user_uid, connection_id=conn.id, exchange=conn.exchange, label=conn.label, day=p.day,

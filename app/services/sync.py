@@ -157,10 +157,13 @@ async def fetch_account(
         except DemoRefused as exc:
             return Fetched(error_class=type(exc).__name__, error_kind=exc.kind)
         try:
-            fetched.state = await with_retries(lambda: connector.fetch_account_state(window),
-                                               retries=ctx.settings.sync_retries)
+            fetched.state = state = await with_retries(lambda: connector.fetch_account_state(window),
+                                                       retries=ctx.settings.sync_retries)
             if backfill and hasattr(connector, "fetch_history"):
                 fetched.history = await connector.fetch_history(days=backfill_days(connector))
+            state.check_flows()  # a negative deposit/withdrawal is refused here: nothing is stored
+            for point in fetched.history:
+                point.check_flows()
         except Exception as exc:  # noqa: BLE001 - one connection's failure must never escape the sync
             fetched.state = None
             fetched.error_class = type(exc).__name__

@@ -25,6 +25,15 @@ A series whose spread is below floating-point resolution (a constant return reco
 values) makes the libraries divide by ~1e-18 and report a Sharpe ratio of ~1e14: we call it
 constant, and assert None for the ratios that divide by dispersion.
 Tolerance: 1e-9 relative, 1e-12 absolute for values that are ~0.
+
+Where our conventions differ from the libraries' (and why):
+  - GIPS: we never annualise a period shorter than 365 days (CAGR, volatility, Sharpe, Sortino,
+    downside deviation, Calmar are null with a reason); the libraries annualise any length. The
+    formulas are compared with that presentation rule switched off (min_annualised_days=0), and
+    test_short_periods_are_not_annualised checks the rule itself.
+  - Days without capital (base ≤ 0) are left out of every statistic; the libraries would see 0.
+  - A return ≤ −100 % is a wipe-out (NAV 0 for good); the libraries' cumprod would flip sign.
+  - Past float range (NAV > 1.8e308) figures are null with a reason; the libraries give inf/NaN.
 """
 
 from __future__ import annotations
@@ -64,8 +73,29 @@ def calendar_returns(r: pd.Series, start: str) -> pd.Series:
 
 
 def analyse(p: Portfolio, rf: float = 0.0) -> tuple[dict[str, Any], pd.Series]:
-    result = compute_analytics(p, options=AnalyticsOptions(risk_free=rf))
+    """GIPS's 'no annualising under a year' off, so every formula can be compared with the libraries."""
+    result = compute_analytics(p, options=AnalyticsOptions(risk_free=rf, min_annualised_days=0))
     return result, returns_of(result)
+
+
+ANNUALISED = ("cagr", "volatility", "sharpe", "sortino", "downside_deviation", "calmar")
+
+
+def test_short_periods_are_not_annualised(case: tuple[str, Portfolio]) -> None:
+    name, p = case
+    result = compute_analytics(p)
+    span = result["period"]["capital_span_days"]
+    assert result["period"]["annualised"] is (span >= 365), name
+    if span >= 365:
+        assert result["core"]["cagr"] is not None, name
+        return
+    if result["period"]["observations"] == 0:
+        assert result["undefined"]["core.cagr"].startswith("a single day"), name
+        return
+    for key in ANNUALISED:
+        assert result["core"][key] is None, (name, key)
+        assert result["undefined"][f"core.{key}"].startswith("not annualised"), (name, key)
+    assert result["core"]["total_return"] == analyse(p)[0]["core"]["total_return"]
 
 
 @pytest.mark.parametrize("rf", [0.0, 0.0001])

@@ -78,8 +78,27 @@ def test_short_and_degenerate_reports_render(days: int) -> None:
     page = render_report_html({"payload": {"metrics": analyse_snapshots(rows)}})
     assert "<h2>Key figures</h2>" in page and "Verify this report" in page
     assert "nan" not in page.lower().replace("nano", "") and "inf" not in page.replace("information", "")
-    if days < 365:
-        assert "shorter than a year" in page
+    if days == 1:
+        assert "a single day of data: there is no daily return yet" in page
+    else:  # GIPS: nothing annualised under a year, and the page says why
+        assert "CAGR, Sharpe, Volatility, Sortino, Calmar: not annualised: the period with capital is shorter " \
+               "than 365 days (GIPS)." in page
+        assert "2024<br><span class=\"note\">partial</span>" in page and "2024 is a partial year" in page
+
+
+def test_unknown_flows_are_shown_as_unknown_and_the_figures_marked() -> None:
+    rows = [SnapshotRow(1, date(2024, 1, 1) + timedelta(days=i), 1000 + i) for i in range(5)]
+    page = render_report_html({"payload": {"metrics": analyse_snapshots(rows, flows_unknown=True)}})
+    assert "Deposits / withdrawals (gross)</td><td>unknown \u2020 / unknown \u2020" in page
+    assert "Profit and loss</td><td>unknown \u2020" in page and "(gross)</td><td>0.00" not in page
+    assert '<div class="k">Total return \u2020</div>' in page and "does not report (see Coverage)" in page
+
+
+def test_wipe_out_is_flagged_on_the_page() -> None:
+    equity = [1000, 500, -200, 100, 150]
+    rows = [SnapshotRow(1, date(2024, 1, 1) + timedelta(days=i), e) for i, e in enumerate(equity)]
+    page = render_report_html({"payload": {"metrics": analyse_snapshots(rows)}})
+    assert '<p class="warn"><b>Wipe-out on 2024-01-03:</b>' in page
 
 
 def test_flat_payload_without_benchmark() -> None:

@@ -71,6 +71,13 @@ async def test_signed_report_lists_the_account_and_still_verifies(
            f"tradestation (connection {ts_id})." in page.text
     assert FLOWS_WARNING in page.text and "except on the accounts the coverage section lists" in page.text
     assert "ts-secret-label" not in page.text and "<script" not in page.text
+    # Deposits/withdrawals unknown, not 0.00, in the signed payload and on the page; figures marked.
+    flows = report["payload"]["metrics"]["flows"]
+    assert flows["known"] is False and flows["total_inflows"] is None and flows["pnl"] is None
+    assert "core" in report["payload"]["metrics"]["depends_on_unknown_flows"]
+    assert "does not report deposits/withdrawals" in report["payload"]["metrics"]["undefined"]["flows.pnl"]
+    assert "Deposits / withdrawals (gross)</td><td>unknown \u2020 / unknown \u2020" in page.text
+    assert '<div class="k">Total return \u2020</div>' in page.text
 
 
 async def test_no_flagged_account_means_an_empty_list_and_no_warning(
@@ -94,8 +101,16 @@ async def test_performance_lists_it_and_the_returns_are_unchanged(
     assert flagged["coverage"]["flows_unknown"] == expected(ts_id)
     assert flagged["coverage"]["flows_warning"] == FLOWS_WARNING
     assert plain["coverage"]["flows_unknown"] == [] and plain["coverage"]["flows_warning"] is None
-    for key in ("core", "daily", "flows", "monthly_returns", "risk"):
+    for key in ("core", "daily", "monthly_returns", "risk"):
         assert flagged[key] == plain[key], key  # a disclosure only: Modified Dietz is not touched
+    # Deposits/withdrawals are unknown, not 0.00, and every figure that depends on them says so.
+    unknown = ("total_inflows", "total_outflows", "net_flows", "pnl")
+    assert plain["flows"]["known"] is True and all(plain["flows"][k] is not None for k in unknown)
+    assert flagged["flows"]["known"] is False and all(flagged["flows"][k] is None for k in unknown)
+    assert all("does not report deposits/withdrawals" in flagged["undefined"][f"flows.{k}"] for k in unknown)
+    assert flagged["flows"]["start_value"] == plain["flows"]["start_value"]
+    assert {"core", "monthly_returns", "yearly_returns"} <= set(flagged["depends_on_unknown_flows"])
+    assert plain["depends_on_unknown_flows"] == []
     binance_only = (await client.get(PERF, params={"user_uid": USER, "exchange": "binance"})).json()
     assert binance_only["coverage"]["flows_unknown"] == []
 

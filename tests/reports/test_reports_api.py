@@ -185,14 +185,14 @@ class TestReadAndVerify:
         """What cash is, how a flow is valued and which flows count were only in code (issue 19, item 6)."""
         await seed(db)
         report = (await create(client)).json()
-        method = report["payload"]["methodology"]
+        method = report["payload"]["methodology"]["definitions"]
         assert "unrealized PnL" in method["cash"]
         assert "snapshot's price" in method["flow_value"] and "fee" in method["flow_value"]
         assert "Only completed flows count" in method["flows"] and "pending" in method["flows"]
         page = await client.get(f"/api/v1/reports/{report['report_id']}", headers={"Accept": "text/html"})
         assert "<h2>Methodology</h2>" in page.text and "Only completed flows count" in page.text
         tampered = copy.deepcopy(report)
-        tampered["payload"]["methodology"]["cash"] = "anything"
+        tampered["payload"]["methodology"]["definitions"]["cash"] = "anything"
         assert (await verify(client, tampered))["valid"] is False
 
     async def test_any_signed_number_changed_fails_naming_report_hash(

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlmodel import col, select
 
 from app.connectors.base import (
@@ -18,12 +19,15 @@ from app.connectors.base import (
     ConnectorOptions,
     Credentials,
     DayWindow,
+    EquityPoint,
+    MalformedResponse,
     Permission,
     VenueUnavailable,
 )
 from app.models import ExchangeConnection, Snapshot, SyncEvent
 from app.services.crypto import decrypt_credentials
 from app.services.scheduler import run_daily_sync
+from app.services.snapshots import build_backfill, build_snapshot
 from app.services.sync import SyncRuntime
 from tests.fakes.ccxt_venues import FakeVenue
 from tests.sync.conftest import EQUITY, SyncApp, add_connection
@@ -213,3 +217,27 @@ async def test_deleted_and_new_connections_are_not_synced(sync_app: SyncApp) -> 
         await s.commit()
     result = await run_daily_sync(sync_app.runtime, now=RUN)
     assert result.outcomes == {}
+
+
+async def test_a_negative_deposit_or_withdrawal_is_refused_and_nothing_is_stored(sync_app: SyncApp) -> None:
+    # A flow is a non-negative amount with a direction: −50 "deposits" would act as a 50 withdrawal.
+    await add_connection(sync_app, exchange="binance", label="neg-flow")
+
+    class NegativeFlow(Probe):
+        async def fetch(self, conn: FakeConnector, _window: DayWindow) -> AccountState:
+            return AccountState(total_equity=Decimal(100), deposits=Decimal(-50))
+
+    result = await run_daily_sync(_with_fake(sync_app.runtime, NegativeFlow()), now=RUN)
+    assert result.outcomes == {"failed": 1}
+    snaps, events = await _rows(sync_app)
+    assert snaps == [] and [(e.outcome, e.error_class) for e in events] == [("failed", "MalformedResponse")]
+
+
+def test_snapshot_writing_refuses_a_negative_flow() -> None:
+    conn = ExchangeConnection(id=1, user_uid="u", exchange="binance", label="x", permissions=["read"])
+    with pytest.raises(MalformedResponse, match="non-negative"):
+        build_snapshot(conn, day=date(2024, 5, 5), trigger="scheduled", taken_at=RUN,
+                       state=AccountState(total_equity=Decimal(100), withdrawals=Decimal("-0.01")))
+    with pytest.raises(MalformedResponse, match="non-negative"):
+        build_backfill(conn, [EquityPoint(date(2024, 5, 1), Decimal(100), deposits=Decimal(-1))], taken_at=RUN,
+                       before=date(2024, 5, 5))

@@ -71,3 +71,51 @@ def is_constant(x: FloatArray) -> bool:
         return False
     hi, lo = float(x.max()), float(x.min())
     return hi - lo <= _RESOLUTION * max(1.0, abs(hi), abs(lo))
+
+
+NOT_REPRESENTABLE = "too large to represent as a finite number (growth beyond ±1.8e308)"
+
+
+def publishable(node: Any, reasons: dict[str, str], path: str = "") -> Any:
+    """The one boundary every figure crosses: any NaN or ±inf becomes None, and ``reasons`` gets the
+    figure's dotted path (list items as ``[]``: one reason per field, not per row) unless one was
+    recorded already. numpy scalars become plain Python numbers on the way."""
+    if isinstance(node, dict):
+        return {k: publishable(v, reasons, f"{path}.{k}" if path else str(k)) for k, v in node.items()}
+    if isinstance(node, FiniteRows):  # checked column by column already (finite_rows)
+        return list(node)
+    if isinstance(node, list | tuple):
+        return [publishable(v, reasons, f"{path}[]") for v in node]
+    if isinstance(node, bool | np.bool_):
+        return bool(node)
+    if isinstance(node, int | np.integer):
+        return int(node)
+    if isinstance(node, float | np.floating):
+        value = float(node)
+        if math.isfinite(value):
+            return value
+        reasons.setdefault(path, NOT_REPRESENTABLE)
+        return None
+    return node
+
+
+class FiniteRows(list[dict[str, Any]]):
+    """Rows whose every number was checked by ``finite_rows``: ``publishable`` passes them through."""
+
+
+def finite_rows(path: str, columns: dict[str, Any], reasons: dict[str, str]) -> FiniteRows:
+    """The same boundary as ``publishable`` for a table (the daily rows, thousands of cells), done per
+    column with numpy: a NaN or ±inf cell becomes None and ``reasons`` gets ``path[].column``."""
+    out: dict[str, list[Any]] = {}
+    for key, column in columns.items():
+        if isinstance(column, np.ndarray) and column.dtype.kind == "f":
+            bad = ~np.isfinite(column)
+            values = column.tolist()
+            if bad.any():
+                reasons.setdefault(f"{path}[].{key}", NOT_REPRESENTABLE)
+                values = [None if b else v for v, b in zip(values, bad.tolist(), strict=True)]
+            out[key] = values
+        else:
+            out[key] = column.tolist() if isinstance(column, np.ndarray) else list(column)
+    keys = list(out)
+    return FiniteRows(dict(zip(keys, cells, strict=True)) for cells in zip(*out.values(), strict=True))

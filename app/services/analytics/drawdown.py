@@ -14,9 +14,13 @@ import numpy as np
 from ._num import DayArray, FloatArray, iso_day
 
 
-def drawdown_series(nav: FloatArray) -> FloatArray:
-    peak = np.maximum.accumulate(nav)
-    return nav / peak - 1.0
+def drawdown_series(nav: FloatArray, log_nav: FloatArray) -> FloatArray:
+    """NAV / running peak − 1, in [−1, 0]. From the NAV itself while it is finite (exactly the
+    libraries' arithmetic); in log space once growth overflows a float, where inf / inf would be NaN."""
+    if bool(np.isfinite(nav).all()):
+        return nav / np.maximum.accumulate(nav) - 1.0
+    with np.errstate(all="ignore"):
+        return np.expm1(log_nav - np.maximum.accumulate(log_nav))
 
 
 def _day_span(days: DayArray, a: int, b: int) -> int:

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._num import DayArray, FloatArray
+from ._num import DayArray, FloatArray, iso_day
 
 
 def compound_by(days: DayArray, r: FloatArray, unit: Literal["M", "Y"]) -> list[tuple[str, float, int]]:
@@ -19,7 +19,8 @@ def compound_by(days: DayArray, r: FloatArray, unit: Literal["M", "Y"]) -> list[
         return []
     buckets = days.astype(f"datetime64[{unit}]")
     labels, starts, counts = np.unique(buckets, return_index=True, return_counts=True)
-    growth = np.multiply.reduceat(1.0 + r, starts) - 1.0
+    with np.errstate(all="ignore"):  # inf past float range: published as null by the boundary
+        growth = np.multiply.reduceat(1.0 + r, starts) - 1.0
     text: list[str] = np.datetime_as_string(labels, unit=unit).tolist()
     return list(zip(text, growth.tolist(), counts.tolist(), strict=True))
 
@@ -29,4 +30,17 @@ def monthly_returns(days: DayArray, r: FloatArray) -> list[dict[str, Any]]:
 
 
 def yearly_returns(days: DayArray, r: FloatArray) -> list[dict[str, Any]]:
-    return [{"year": y, "return": g, "days": n} for y, g, n in compound_by(days, r, "Y")]
+    """Calendar-year returns (GIPS). ``days`` are all portfolio days (day 0 is the base). Each year
+    runs from the close before its first return (``from``) to its last close (``to``); a year is
+    ``partial`` unless that is 31 December of the year before to 31 December of the year."""
+    if r.size == 0:
+        return []
+    out = []
+    first = 0
+    for year, growth, n in compound_by(days[1:], r, "Y"):
+        base, last = days[first], days[first + n]
+        first += n
+        full = base <= np.datetime64(f"{int(year) - 1}-12-31") and last >= np.datetime64(f"{year}-12-31")
+        out.append({"year": year, "return": growth, "days": n, "from": iso_day(base), "to": iso_day(last),
+                    "partial": not full})
+    return out

@@ -14,12 +14,16 @@ import numpy as np
 from ._num import FloatArray, fnum, is_constant, ratio
 
 
-def cagr(nav_end: float, calendar_days: int, periods_per_year: float) -> float | None:
+def cagr(log_nav_end: float, calendar_days: int, periods_per_year: float) -> float | None:
     """Compound annual growth over *calendar* days (not observations, so a gap in the data does
-    not shorten the period and inflate the rate)."""
-    if calendar_days <= 0 or nav_end < 0 or not math.isfinite(nav_end):
+    not shorten the period and inflate the rate), from ln NAV: NAV ** (N / days) on a float overflows
+    past 1.8e308 (a dust account that receives money its venue does not report). −100 % after a
+    wipe-out (ln NAV = −inf); +inf past float range, which the analytics boundary publishes as null
+    with that reason."""
+    if calendar_days <= 0 or math.isnan(log_nav_end):
         return None
-    return fnum(nav_end ** (periods_per_year / calendar_days) - 1.0)
+    with np.errstate(all="ignore"):
+        return float(np.expm1(np.float64(log_nav_end) * (periods_per_year / calendar_days)))
 
 
 def sample_std(r: FloatArray) -> float | None:
@@ -105,7 +109,8 @@ def skewness(r: FloatArray) -> float | None:
         return None
     d = r - r.mean()
     m2, m3 = float(np.mean(d * d)), float(np.mean(d * d * d))
-    return fnum(math.sqrt(n * (n - 1)) / (n - 2) * m3 / m2**1.5)
+    with np.errstate(all="ignore"):  # m2 ** 1.5 on a Python float raises OverflowError for huge returns
+        return fnum(math.sqrt(n * (n - 1)) / (n - 2) * np.float64(m3) / np.float64(m2) ** 1.5)
 
 
 def excess_kurtosis(r: FloatArray) -> float | None:
@@ -116,5 +121,6 @@ def excess_kurtosis(r: FloatArray) -> float | None:
     d = r - r.mean()
     d2 = d * d
     m2, m4 = float(np.mean(d2)), float(np.mean(d2 * d2))
-    g2 = m4 / (m2 * m2) - 3.0
+    with np.errstate(all="ignore"):
+        g2 = float(np.float64(m4) / (np.float64(m2) * m2) - 3.0)
     return fnum((n - 1) / ((n - 2) * (n - 3)) * ((n + 1) * g2 + 6.0))
