@@ -147,7 +147,7 @@ async def rotate_dek(
         raise RotationRefused(
             f"the active DEK is also wrapped for master_key_id(s) {', '.join(dropped)}; "
             "the new DEK can only be wrapped for this instance's master key, "
-            "so those instances would lose access. Confirm explicitly to rotate anyway"
+            "so those instances would lose access. Confirm explicitly to rotate anyway (--allow-dropping-wrappings)"
         )
     dek = new_dek()
     count = await _reencrypt_all(session, current_dek, dek, progress)
