@@ -226,8 +226,10 @@ class SyncScheduler:
                 return None
 
     def retry_jobs(self) -> list[Any]:
-        """The retry jobs, in the order they fire during the day."""
-        return [job for job in self._scheduler.get_jobs() if job.id.startswith(f"{JOB_ID}.retry.")]
+        """The retry jobs in the order of ZKA_SYNC_RETRY_DELAYS (the order they fire after 00:00)."""
+        prefix = f"{JOB_ID}.retry."
+        jobs = [job for job in self._scheduler.get_jobs() if job.id.startswith(prefix)]
+        return sorted(jobs, key=lambda job: int(job.id.removeprefix(prefix)))
 
     def start(self) -> None:
         self._scheduler.start()
