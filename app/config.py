@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from contextvars import ContextVar
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,6 +23,7 @@ from app.errors import StartupRefused
 # in development).
 LOG_API_KEY_MIN_CHARS = 32
 DATABASE_URL_RULE = "must be postgresql://user:password@host:port/database or sqlite:///path"
+MAX_RETRIES_PER_DAY = 12
 RATE_LIMIT_RULE = 'must be a count per period, e.g. "5/15minutes", "10/minute" or "100/hour"'
 
 
@@ -207,6 +209,8 @@ class SyncSettings(_Group):
     sync_concurrency: int = Field(default=32, ge=1)
     sync_per_venue_concurrency: int = Field(default=8, ge=1)
     sync_retries: int = Field(default=3, ge=0)
+    # Later attempts of the day for connections the 00:00 run could not snapshot, counted from 00:00 UTC.
+    sync_retry_delays: str = "5m,30m,2h,6h"
     scheduler_enabled: bool = True
     benchmark_yahoo_url: str = "https://query1.finance.yahoo.com"
     benchmark_crypto_venue: str = "binance"
@@ -218,6 +222,41 @@ class SyncSettings(_Group):
         if isinstance(value, str):
             return json.loads(value) if value.strip() else {}
         return value
+
+    @field_validator("sync_retry_delays")
+    @classmethod
+    def _retry_delays(cls, value: str) -> str:
+        parse_retry_delays(value)
+        return value
+
+    @property
+    def retry_delays(self) -> tuple[timedelta, ...]:
+        return parse_retry_delays(self.sync_retry_delays)
+
+
+RETRY_DELAYS_RULE = ('must be "off" or increasing delays after 00:00 UTC, each under 24h, at most '
+                     f'{MAX_RETRIES_PER_DAY}, e.g. "5m,30m,2h,6h"')
+_DELAY = re.compile(r"(\d{1,5})([smh])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+
+
+def parse_retry_delays(text: str) -> tuple[timedelta, ...]:
+    """"5m,30m,2h,6h" -> offsets from 00:00 UTC. Each stays within the day the run closes (a retry after
+    24h would be the next day's run) and each is later than the one before; "off" means none."""
+    if text.strip().lower() == "off":
+        return ()
+    delays: list[timedelta] = []
+    for item in text.split(","):
+        match = _DELAY.fullmatch(item.strip().lower())
+        if match is None:
+            raise ValueError(RETRY_DELAYS_RULE)
+        delay = timedelta(seconds=int(match[1]) * _UNIT_SECONDS[match[2]])
+        if not timedelta(0) < delay < timedelta(days=1) or (delays and delay <= delays[-1]):
+            raise ValueError(RETRY_DELAYS_RULE)
+        delays.append(delay)
+    if len(delays) > MAX_RETRIES_PER_DAY:
+        raise ValueError(RETRY_DELAYS_RULE)
+    return tuple(delays)
 
 
 class Settings(BaseSettings):

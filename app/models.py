@@ -107,7 +107,7 @@ class SyncEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_uid: str = Field(max_length=128, index=True)
     connection_id: int = Field(index=True)
-    trigger: str = Field(max_length=16)  # scheduled | initial | backfill | manual
+    trigger: str = Field(max_length=16)  # scheduled | scheduled_retry | initial | backfill | manual
     scheduled_for: date | None = None
     started_at: datetime = _ts()
     finished_at: datetime | None = _ts(nullable=True)

@@ -6,6 +6,12 @@ replica lock, re-check, call the venue with no database connection held, then wr
 the audit event in one short transaction. Bounded concurrency overall and per venue; transient venue
 errors are retried with backoff; one connection's failure never stops another's. The job is
 idempotent, so a late or repeated run only fills what is missing. Tests call it with an explicit `now`.
+
+A connection the 00:00 run could not snapshot (a venue down at midnight, a quota, a voided token) is
+tried again later the same UTC day, at ZKA_SYNC_RETRY_DELAYS after 00:00: each retry is the same job
+run late (`trigger="scheduled_retry"` in sync_events), so it only touches connections still without the
+day's row, under the same per-connection locks (idempotent across replicas), with a new connector and
+so a fresh token, and its window ends at its own fetch instant (README: a late run).
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ if TYPE_CHECKING:
 
 log = get_logger("zka.scheduler")
 JOB_ID = "sync.daily_snapshots"
+SCHEDULED, RETRY = "scheduled", "scheduled_retry"  # sync_events.trigger of the 00:00 run and of its retries
 
 
 @dataclass(frozen=True)
@@ -55,7 +62,8 @@ class DailyResult:
     duration_s: float
 
 
-async def run_daily_sync(rt: SyncRuntime, *, now: datetime) -> DailyResult:
+async def run_daily_sync(rt: SyncRuntime, *, now: datetime, trigger: str = SCHEDULED) -> DailyResult:
+    """`trigger` labels the attempts in sync_events (a retry's rows say so); snapshots stay `scheduled`."""
     started = time.perf_counter()
     day = scheduled_day(now)
     due = await due_connections(rt, day)
@@ -67,7 +75,7 @@ async def run_daily_sync(rt: SyncRuntime, *, now: datetime) -> DailyResult:
     async def one(connection_id: int, venue: str) -> str:
         async with per_venue[venue], overall:
             try:
-                return await sync_scheduled(rt, locks, connection_id, day)
+                return await sync_scheduled(rt, locks, connection_id, day, trigger=trigger)
             except Exception as exc:  # noqa: BLE001 - the loop survives anything one connection does
                 log.error("scheduled sync crashed", connection_id=connection_id, error_class=type(exc).__name__)
                 return "error"
@@ -75,7 +83,8 @@ async def run_daily_sync(rt: SyncRuntime, *, now: datetime) -> DailyResult:
     async with ConnectionLocks.open(rt.engine) as locks:
         outcomes = Counter(await asyncio.gather(*(one(cid, venue) for cid, venue in due)))
     result = DailyResult(day, dict(outcomes), round(time.perf_counter() - started, 3))
-    log.info("daily sync finished", day=day.isoformat(), due=len(due), duration_s=result.duration_s, **outcomes)
+    log.info("daily sync finished", day=day.isoformat(), trigger=trigger, due=len(due), duration_s=result.duration_s,
+             **outcomes)
     return result
 
 
@@ -93,7 +102,8 @@ async def due_connections(rt: SyncRuntime, day: date) -> list[tuple[int, str]]:
         return [(int(cid), venue) for cid, venue in (await session.exec(query)).all() if cid is not None]
 
 
-async def sync_scheduled(rt: SyncRuntime, locks: ConnectionLocks, connection_id: int, day: date) -> str:
+async def sync_scheduled(rt: SyncRuntime, locks: ConnectionLocks, connection_id: int, day: date, *,
+                         trigger: str = SCHEDULED) -> str:
     async with locks.hold(connection_id) as mine:
         if not mine:
             return "skipped"
@@ -112,16 +122,16 @@ async def sync_scheduled(rt: SyncRuntime, locks: ConnectionLocks, connection_id:
             fetched = await fetch_account(rt.ctx, conn, window, memory=memory)
         except Exception as exc:  # noqa: BLE001 - e.g. credentials that no longer decrypt: audited as a failure
             fetched = Fetched(error_class=type(exc).__name__, error_kind="internal")
-        return await _store(rt, conn, fetched, day=day, started=started, observed=window.end)
+        return await _store(rt, conn, fetched, day=day, started=started, observed=window.end, trigger=trigger)
 
 
 async def _store(rt: SyncRuntime, conn: ExchangeConnection, fetched: Fetched, *, day: date, started: datetime,
-                 observed: datetime) -> str:
+                 observed: datetime, trigger: str) -> str:
     finished = rt.ctx.clock()
     assert conn.id is not None
     async with unit_of_work(rt.sessionmaker) as session:
         await store_rotated(session, rt.ctx.dek, conn.id, fetched.rotated, finished)
-    audit = partial(_audit, rt, conn, day=day, started=started, finished=finished)
+    audit = partial(_audit, rt, conn, day=day, started=started, finished=finished, trigger=trigger)
     try:
         outcome, reason = await _write(rt, conn, fetched, day=day, observed=observed, audit=audit)
     except IntegrityError:
@@ -132,9 +142,10 @@ async def _store(rt: SyncRuntime, conn: ExchangeConnection, fetched: Fetched, *,
         # Whatever happened to the snapshot, the attempt is audited (then the job counts it as an error).
         await audit("failed", type(exc).__name__)
         raise
-    rt.ctx.count(conn.exchange, "scheduled", outcome, snapshots=int(outcome == "success"))
+    rt.ctx.count(conn.exchange, trigger, outcome, snapshots=int(outcome == "success"))
     if outcome == "failed":
-        log.warning("scheduled sync failed", connection_id=conn.id, venue=conn.exchange, error_class=reason)
+        log.warning("scheduled sync failed", connection_id=conn.id, venue=conn.exchange, trigger=trigger,
+                    error_class=reason)
     return outcome
 
 
@@ -160,40 +171,65 @@ async def _write(rt: SyncRuntime, conn: ExchangeConnection, fetched: Fetched, *,
 
 
 async def _audit(rt: SyncRuntime, conn: ExchangeConnection, outcome: str, reason: str | None, *, day: date,
-                 started: datetime, finished: datetime, session: AsyncSession | None = None) -> None:
+                 started: datetime, finished: datetime, trigger: str, session: AsyncSession | None = None) -> None:
     """One sync_events row: in the caller's unit of work, or in one of its own when that one failed."""
     if session is not None:
-        record_event(session, conn, trigger="scheduled", scheduled_for=day, started_at=started,
+        record_event(session, conn, trigger=trigger, scheduled_for=day, started_at=started,
                      finished_at=finished, outcome=outcome, error_class=reason)
         return
     async with unit_of_work(rt.sessionmaker) as own:
-        await _audit(rt, conn, outcome, reason, day=day, started=started, finished=finished, session=own)
+        await _audit(rt, conn, outcome, reason, day=day, started=started, finished=finished, trigger=trigger,
+                     session=own)
 
 
 # -- the scheduler ------------------------------------------------------------------------------------
 
 
 class SyncScheduler:
-    """APScheduler (AsyncIOScheduler) with one cron job at 00:00 UTC, plus a catch-up run at start-up
-    (idempotent: it only fills yesterday's rows that are missing, e.g. after a restart over midnight)."""
+    """APScheduler (AsyncIOScheduler) with one cron job at 00:00 UTC, its retries later the same day
+    (ZKA_SYNC_RETRY_DELAYS), plus a catch-up run at start-up (idempotent: it only fills yesterday's rows
+    that are missing, e.g. after a restart over midnight)."""
 
     def __init__(self, state: AppState) -> None:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler  # noqa: PLC0415 - keep start-up light
         from apscheduler.triggers.cron import CronTrigger  # noqa: PLC0415
 
         self._state = state
+        # One run at a time in this process: a retry due while the 00:00 run is still going waits for it,
+        # so the concurrency bounds hold and it only sees what that run could not do.
+        self._running = asyncio.Lock()
         self._scheduler: Any = AsyncIOScheduler(timezone=UTC)
         self._scheduler.add_job(self.tick, CronTrigger(hour=0, minute=0, second=0, timezone=UTC), id=JOB_ID,
                                 max_instances=1, coalesce=True, misfire_grace_time=6 * 3600)
+        for n, delay in enumerate(state.settings.sync.retry_delays, start=1):
+            at = midnight(date(2000, 1, 1)) + delay  # the time of day of the retry
+            self._scheduler.add_job(self.retry, CronTrigger(hour=at.hour, minute=at.minute, second=at.second,
+                                                            timezone=UTC),
+                                    id=f"{JOB_ID}.retry.{n}", max_instances=1, coalesce=True,
+                                    misfire_grace_time=3600)
         self._scheduler.add_job(self.tick, "date", run_date=datetime.now(UTC) + timedelta(seconds=5),
                                 id=f"{JOB_ID}.catch_up", misfire_grace_time=3600)
 
     async def tick(self) -> DailyResult | None:
-        try:
-            return await run_daily_sync(sync_runtime(self._state), now=self._state.clock())
-        except Exception as exc:  # noqa: BLE001 - the scheduler must keep running tomorrow
-            log.error("daily sync run failed", error_class=type(exc).__name__)
-            return None
+        return await self._run(SCHEDULED)
+
+    async def retry(self) -> DailyResult | None:
+        """Another attempt for the connections still without the day's row (nothing due: nothing runs)."""
+        return await self._run(RETRY)
+
+    async def _run(self, trigger: str) -> DailyResult | None:
+        async with self._running:
+            try:
+                return await run_daily_sync(sync_runtime(self._state), now=self._state.clock(), trigger=trigger)
+            except Exception as exc:  # noqa: BLE001 - the scheduler must keep running tomorrow
+                log.error("daily sync run failed", trigger=trigger, error_class=type(exc).__name__)
+                return None
+
+    def retry_jobs(self) -> list[Any]:
+        """The retry jobs in the order of ZKA_SYNC_RETRY_DELAYS (the order they fire after 00:00)."""
+        prefix = f"{JOB_ID}.retry."
+        jobs = [job for job in self._scheduler.get_jobs() if job.id.startswith(prefix)]
+        return sorted(jobs, key=lambda job: int(job.id.removeprefix(prefix)))
 
     def start(self) -> None:
         self._scheduler.start()

@@ -42,6 +42,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyP
     ("ZKA_RATE_LIMIT_VERIFY", "60/fortnight", "ZKA_RATE_LIMIT_VERIFY: must be a count per period"),
     ("ZKA_VENUE_URLS", '{"binance": "http://hunter2-secret', "ZKA_VENUE_URLS: not valid JSON"),
     ("ZKA_SYNC_CONCURRENCY", "0", "ZKA_SYNC_CONCURRENCY: input should be greater than or equal to 1"),
+    ("ZKA_SYNC_RETRY_DELAYS", "5m,soon", "ZKA_SYNC_RETRY_DELAYS: must be \"off\" or increasing delays"),
+    ("ZKA_SYNC_RETRY_DELAYS", "30m,5m", "ZKA_SYNC_RETRY_DELAYS: must be \"off\" or increasing delays"),
+    ("ZKA_SYNC_RETRY_DELAYS", "5m,24h", "ZKA_SYNC_RETRY_DELAYS: must be \"off\" or increasing delays"),
 ])
 def test_a_configuration_error_is_one_line_with_the_variable_and_rule_only(
     clean_env: pytest.MonkeyPatch, variable: str, value: str, rule: str

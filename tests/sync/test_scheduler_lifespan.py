@@ -17,6 +17,10 @@ async def test_enabled_scheduler_runs_daily_at_midnight_utc(settings: Settings, 
         upcoming = scheduler.next_run()
         assert upcoming is not None and upcoming == next_midnight(datetime.now(UTC))
         assert str(scheduler._scheduler.get_job(JOB_ID).trigger) == "cron[hour='0', minute='0', second='0']"
+        # The same-day retries of ZKA_SYNC_RETRY_DELAYS (default 5m,30m,2h,6h) are scheduled too.
+        assert [str(job.trigger) for job in scheduler.retry_jobs()] == [
+            "cron[hour='0', minute='5', second='0']", "cron[hour='0', minute='30', second='0']",
+            "cron[hour='2', minute='0', second='0']", "cron[hour='6', minute='0', second='0']"]
         status = (await app.client.get("/api/v1/sync/status", params={"user_uid": "user_synctest0001"})).json()
         assert status["scheduler"]["enabled"] is True
     assert not scheduler._scheduler.running
