@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -114,19 +115,32 @@ class AccountState:
         check_flow_amounts(self.deposits, self.withdrawals)
 
     def market(self, name: str) -> MarketStats:
-        if name not in MARKETS:
-            raise ValueError(f"unknown market {name!r}")
-        return self.markets.setdefault(name, MarketStats())
+        return market_of(self.markets, name)
 
     def breakdown(self) -> dict[str, object]:
-        out: dict[str, object] = {name: stats.to_json() for name, stats in sorted(self.markets.items())}
-        if self.unpriced_assets:
-            out["unpriced_assets"] = dict(sorted(self.unpriced_assets.items()))
-        if not self.flows_known:  # stored in the breakdown JSON: no schema change, absent means known
-            out[FLOWS_UNAVAILABLE] = True
-        if self.market_closed:
-            out[MARKET_CLOSED] = True
-        return out
+        return breakdown_json(self.markets, flows_known=self.flows_known, market_closed=self.market_closed,
+                              unpriced_assets=self.unpriced_assets)
+
+
+def market_of(markets: dict[str, MarketStats], name: str) -> MarketStats:
+    """The named market's stats (created on first use); an unknown market name is a programming error."""
+    if name not in MARKETS:
+        raise ValueError(f"unknown market {name!r}")
+    return markets.setdefault(name, MarketStats())
+
+
+def breakdown_json(markets: dict[str, MarketStats], *, flows_known: bool, market_closed: bool,
+                   unpriced_assets: Mapping[str, object] | None = None) -> dict[str, object]:
+    """A snapshot's breakdown JSON: per-market stats plus flags (absent means known / valued: no schema
+    change when a flag is added)."""
+    out: dict[str, object] = {name: stats.to_json() for name, stats in sorted(markets.items())}
+    if unpriced_assets:
+        out["unpriced_assets"] = dict(sorted(unpriced_assets.items()))
+    if not flows_known:
+        out[FLOWS_UNAVAILABLE] = True
+    if market_closed:
+        out[MARKET_CLOSED] = True
+    return out
 
 
 @dataclass(frozen=True)
@@ -161,17 +175,10 @@ class EquityPoint:
     flows_known: bool = True  # False: a flow of this day could not be valued (see AccountState)
 
     def market(self, name: str) -> MarketStats:
-        if name not in MARKETS:
-            raise ValueError(f"unknown market {name!r}")
-        return self.markets.setdefault(name, MarketStats())
+        return market_of(self.markets, name)
 
     def breakdown(self) -> dict[str, object]:
-        out: dict[str, object] = {name: stats.to_json() for name, stats in sorted(self.markets.items())}
-        if self.market_closed:
-            out[MARKET_CLOSED] = True
-        if not self.flows_known:
-            out[FLOWS_UNAVAILABLE] = True
-        return out
+        return breakdown_json(self.markets, flows_known=self.flows_known, market_closed=self.market_closed)
 
     def check_flows(self) -> None:
         check_flow_amounts(self.deposits, self.withdrawals)
