@@ -19,12 +19,12 @@ PERF = "/api/v1/metrics/performance"
 
 
 async def seed(db: SessionMaker, *, user: str = USER, unknown: bool = True) -> int:
-    """binance (key checked) + coinbase (permissions unknown unless unknown=False) + an excluded one."""
+    """binance (key checked) + gate (permissions unknown unless unknown=False) + an excluded one."""
     async with db() as session:
         main = await create_connection(session, user_uid=user, exchange="binance", label="main")
         main.permissions = ["read", "trade"]
         await create_series(session, main, START, equity_path(DAYS, 10_000, 0.002))
-        cb = await create_connection(session, user_uid=user, exchange="coinbase", label=LABEL)
+        cb = await create_connection(session, user_uid=user, exchange="gate", label=LABEL)
         cb.permissions = ["unknown"] if unknown else ["read"]
         await create_series(session, cb, START, equity_path(DAYS, 5_000, 0.001))
         hidden = await create_connection(session, user_uid=user, exchange="kucoin", label="hidden",
@@ -42,7 +42,7 @@ async def test_signed_report_lists_the_account_and_the_page_warns(client: httpx.
     assert response.status_code == 201, response.text
     report = response.json()
     cov = report["payload"]["coverage"]
-    assert cov["permissions_unknown"] == [{"connection_id": cb_id, "exchange": "coinbase"}]  # excluded: not listed
+    assert cov["permissions_unknown"] == [{"connection_id": cb_id, "exchange": "gate"}]  # excluded: not listed
     assert cov["permissions_warning"] == PERMISSIONS_WARNING
     assert "cb-secret-label" not in response.text
     assert report["report_hash"] == report_hash(report["payload"])
@@ -51,7 +51,7 @@ async def test_signed_report_lists_the_account_and_the_page_warns(client: httpx.
 
     page = await client.get(f"/api/v1/reports/{report['report_id']}", headers={"Accept": "text/html"})
     assert page.status_code == 200
-    assert f'<p class="warn"><b>Key permissions not verified:</b> coinbase (connection {cb_id}).' in page.text
+    assert f'<p class="warn"><b>Key permissions not verified:</b> gate (connection {cb_id}).' in page.text
     assert PERMISSIONS_WARNING.replace("'", "&#x27;") in page.text
     assert "cb-secret-label" not in page.text and "<script" not in page.text
 
@@ -70,7 +70,7 @@ async def test_performance_lists_it_and_connections_show_unknown(client: httpx.A
     await seed(db, user=OTHER_USER, unknown=False)
     flagged = (await client.get(PERF, params={"user_uid": USER})).json()
     plain = (await client.get(PERF, params={"user_uid": OTHER_USER})).json()
-    assert flagged["coverage"]["permissions_unknown"] == [{"connection_id": cb_id, "exchange": "coinbase"}]
+    assert flagged["coverage"]["permissions_unknown"] == [{"connection_id": cb_id, "exchange": "gate"}]
     assert plain["coverage"]["permissions_unknown"] == [] and plain["coverage"]["permissions_warning"] is None
     assert flagged["core"] == plain["core"]  # a disclosure only
     binance_only = (await client.get(PERF, params={"user_uid": USER, "exchange": "binance"})).json()
@@ -95,4 +95,4 @@ async def test_an_unknown_key_makes_a_new_report_not_the_stored_one(
     second = await create(client)
     assert second.status_code == 201, second.text
     assert second.json()["payload"]["coverage"]["permissions_unknown"] == [{"connection_id": cb_id,
-                                                                            "exchange": "coinbase"}]
+                                                                            "exchange": "gate"}]

@@ -17,7 +17,7 @@ from typing import Literal
 FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "none"]
 # Wallets ccxt's fetch_balance does not read: binance Simple Earn, okx Simple Earn + on-chain earn
 EarnStyle = Literal["binance", "okx", "bybit", "none"]
-PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "read_only", "unknown"]
+PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "coinbase", "read_only", "unknown"]
 # Fiat flows outside ccxt's deposit/withdrawal history, read by fiat.py ("none": in that history already)
 FiatStyle = Literal["binance", "none"]
 
@@ -258,6 +258,7 @@ PROFILES: dict[str, VenueProfile] = {
         trades=(TradeScope(None, {}, paginate=True),),
         flows="per_code",
         options={"fetchBalance": "v2PrivateGetAccounts"},
+        permissions="coinbase",
     ),
     "deribit": VenueProfile(
         "deribit",
