@@ -23,6 +23,8 @@ from app.models import ExchangeConnection, Snapshot
 from app.services.benchmark_cache import BenchmarkCache, check_symbol
 
 MAX_YEARS = 5
+PERMISSIONS_WARNING = ("These accounts' API keys were not proven unable to withdraw: their venue does not "
+                       "report a key's permissions, so zka could not refuse a key that can move funds.")
 FLOWS_WARNING = ("Returns for these accounts may include deposits/withdrawals: their venue does not report "
                  "external cash flows, so a transfer cannot be told apart from performance.")
 
@@ -33,6 +35,8 @@ class ConnectionInfo:
     exchange: str
     is_paper: bool
     is_active: bool
+    # the key's withdrawal right was not verified: the venue cannot report a key's permissions
+    permissions_unknown: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,9 @@ class SnapshotSet:
             h.update(f"c{c.id}|{c.is_active}\n".encode())
         for cid, n in sorted(self.flows_unknown.items()):  # only when flagged: existing dedup keys unchanged
             h.update(f"f{cid}|{n}\n".encode())
+        for c in self.connections:  # likewise: a report signed before this field existed is not reused
+            if c.permissions_unknown:
+                h.update(f"p{c.id}\n".encode())
         return h.hexdigest()
 
 
@@ -132,8 +139,8 @@ async def load_snapshots(
                          code="insufficient_data")
     ids = {r.connection_id for r in rows}
     conns = await session.exec(select(ExchangeConnection).where(col(ExchangeConnection.id).in_(ids)))
-    infos = sorted((ConnectionInfo(c.id, c.exchange, c.is_paper, c.is_active) for c in conns.all()
-                    if c.id is not None), key=lambda c: c.id)
+    infos = sorted((ConnectionInfo(c.id, c.exchange, c.is_paper, c.is_active, not_proven_read_only(c.permissions))
+                    for c in conns.all() if c.id is not None), key=lambda c: c.id)
     flows = await _flows_unknown(session, user_uid, exchange, start, end)
     closed = await _market_closed(session, user_uid, exchange, start, end)
     return SnapshotSet(start, end, rows, infos, flows, closed)
@@ -196,6 +203,7 @@ def coverage(data: SnapshotSet, analytics_coverage: dict[str, Any]) -> dict[str,
         "gaps": gaps,
         "connections": conns,
         **flows_unknown(data),
+        **permissions_unknown(data),
         "market_closed": market_closed(data),
     }
 
@@ -215,6 +223,18 @@ def flows_unknown(data: SnapshotSet) -> dict[str, Any]:
     listed = [{"connection_id": cid, "exchange": venue.get(cid, "unknown"), "snapshots": n}
               for cid, n in sorted(data.flows_unknown.items())]
     return {"flows_unknown": listed, "flows_warning": FLOWS_WARNING if listed else None}
+
+
+def not_proven_read_only(permissions: list[str]) -> bool:
+    """A stored key whose venue could not tell its permissions (`unknown`), or with none recorded."""
+    return not permissions or "unknown" in permissions
+
+
+def permissions_unknown(data: SnapshotSet) -> dict[str, Any]:
+    """Accounts whose key was not proven unable to withdraw (venue + connection id, never the label).
+    Always present, so `[]` positively says "every key was checked"."""
+    listed = [{"connection_id": c.id, "exchange": c.exchange} for c in data.connections if c.permissions_unknown]
+    return {"permissions_unknown": listed, "permissions_warning": PERMISSIONS_WARNING if listed else None}
 
 
 def exchanges(data: SnapshotSet) -> list[dict[str, Any]]:

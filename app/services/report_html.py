@@ -424,7 +424,7 @@ def _coverage(payload: Mapping[str, Any], a: Mapping[str, Any]) -> str:
          _e(sum(1 for c in conns if c.get("stale") or c.get("stale_gaps")))),
         ("Exchanges", ", ".join(_exchange_label(x) for x in exchanges) or "—"),
     ])
-    return f"<section><h2>Coverage</h2>{_flows_warning(cov)}{rows}</section>"
+    return f"<section><h2>Coverage</h2>{_flows_warning(cov)}{_permissions_warning(cov)}{rows}</section>"
 
 
 def _unknown_flows(cov: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -441,6 +441,18 @@ def _flows_warning(cov: Mapping[str, Any]) -> str:
     who = ", ".join(f"{_e(f.get('exchange'))} (connection {_e(f.get('connection_id'))})" for f in listed)
     text = cov.get("flows_warning") or "Returns for these accounts may include deposits/withdrawals."
     return f'<p class="warn"><b>Deposits/withdrawals not reported:</b> {who}. {_e(text)}</p>'
+
+
+def _permissions_warning(cov: Mapping[str, Any]) -> str:
+    """Accounts whose key was not proven unable to withdraw (the venue does not report a key's
+    permissions): an investor must see which ones (venue + connection id only, escaped)."""
+    listed = cov.get("permissions_unknown")
+    listed = [p for p in listed if isinstance(p, Mapping)] if isinstance(listed, list) else []
+    if not listed:
+        return ""
+    who = ", ".join(f"{_e(p.get('exchange'))} (connection {_e(p.get('connection_id'))})" for p in listed)
+    text = cov.get("permissions_warning") or "These accounts' API keys were not proven unable to withdraw."
+    return f'<p class="warn"><b>Key permissions not verified:</b> {who}. {_e(text)}</p>'
 
 
 _METHOD_LABELS = (("return", "Return"), ("valuation_time", "Valuation time"), ("currency", "Currency"),

@@ -56,10 +56,14 @@ async def test_coinbase_state() -> None:
     assert (spot.trades, spot.volume, spot.fees) == (1, Decimal("3.920392"), Decimal("0.031363136"))
 
 
-async def test_coinbase_permissions_unknown_and_wrong_secret() -> None:
+async def test_coinbase_permissions_from_key_permissions_and_wrong_secret() -> None:
     sc = scenario()
     with fake_venue("coinbase", sc) as venue:
-        assert await connector(venue.base_url, sc).permissions() == {Permission.UNKNOWN}
+        assert await connector(venue.base_url, sc).permissions() == {Permission.READ}
+        sc.responses["/api/v3/brokerage/key_permissions"] = {"can_view": True, "can_trade": True,
+                                                             "can_transfer": True}
+        assert await connector(venue.base_url, sc).permissions() == {Permission.READ, Permission.TRADE,
+                                                                     Permission.WITHDRAW}
         with pytest.raises(AuthError) as info:
             await connector(venue.base_url, sc, secret="0123456789abcdefwrongwrongwrong0").check_credentials()
     assert "0123456789abcdefwrongwrongwrong0" not in str(info.value) and sc.api_key not in str(info.value)

@@ -810,9 +810,11 @@ def coinbase_scenario(
     *,
     fills: list[dict[str, Any]] | None = None,
     transactions: dict[str, list[dict[str, Any]]] | None = None,
+    key_permissions: dict[str, Any] | None = None,
     **credentials: Any,
 ) -> Scenario:
-    """accounts: /v2/accounts rows (fixture format); transactions: account id -> /v2/accounts/{id}/transactions rows."""
+    """accounts: /v2/accounts rows (fixture format); transactions: account id -> /v2/accounts/{id}/transactions rows;
+    key_permissions: fields of GET /api/v3/brokerage/key_permissions over a view-only key."""
     rows = accounts or []
     responses: dict[str, Any] = {
         "/v2/accounts": {"data": rows, "pagination": {"ending_before": None, "limit": "250",
@@ -820,6 +822,10 @@ def coinbase_scenario(
                                                       "order": "desc", "previous_ending_before": None,
                                                       "previous_uri": None, "starting_after": None}},
         "/api/v3/brokerage/orders/historical/fills": {"fills": fills or [], "cursor": ""},
+        # docs.cdp.coinbase.com Advanced Trade "Get API Key Permissions"
+        "/api/v3/brokerage/key_permissions": {"can_view": True, "can_trade": False, "can_transfer": False,
+                                              "portfolio_uuid": "7e1bd1a2-0000-4c0a-b1a4-000000000000",
+                                              "portfolio_type": "DEFAULT", **(key_permissions or {})},
         # ccxt finds the account of a currency through the v3 list before reading v2 transactions
         "/api/v3/brokerage/accounts": {"accounts": [_coinbase_v3_account(row) for row in rows],
                                        "has_next": False, "cursor": "", "size": len(rows)},

@@ -62,7 +62,7 @@ async def test_connect_and_the_next_scheduled_snapshot(venue: str, settings: Any
                 creds["passphrase"] = sc.passphrase
             response = await app.connect(exchange=venue, credentials=creds)
             assert response.status_code == 201, response.text
-            assert response.json()["connection"]["permissions"] == (["unknown"] if venue == "coinbase" else ["read"])
+            assert response.json()["connection"]["permissions"] == ["read"]
             clock.now = RUN
             assert (await run_daily_sync(app.runtime, now=RUN)).outcomes == {"success": 1}
             async with app.state.sessionmaker() as session:

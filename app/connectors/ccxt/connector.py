@@ -28,6 +28,7 @@ from app.connectors.base import (
     PermissionRefused,
 )
 from app.connectors.ccxt import activity, discovery, extras, fiat, okx
+from app.connectors.ccxt.balance_shape import check_balance_shape
 from app.connectors.ccxt.client import load_markets_cached, new_exchange
 from app.connectors.ccxt.errors import to_connector_error
 from app.connectors.ccxt.holdings import Holding, fetch_wallet, value_holdings
@@ -88,7 +89,9 @@ class CcxtConnector:
 
     async def _probe(self, exchange: Any) -> None:
         await load_markets_cached(exchange, self._profile, self._options)
-        await exchange.fetch_balance(dict(self._profile.wallets[0].params))
+        wallet = self._profile.wallets[0]
+        balance = await exchange.fetch_balance(dict(wallet.params))
+        check_balance_shape(self.venue, wallet, balance.get("info"))
 
     # -- the state --------------------------------------------------------------------------------
 

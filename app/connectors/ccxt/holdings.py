@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.connectors.base import AccountState, ConnectorError, PermissionRefused
+from app.connectors.ccxt.balance_shape import check_balance_shape
 from app.connectors.ccxt.errors import to_connector_error
 from app.connectors.ccxt.pricing import PriceBook, plain
 from app.connectors.ccxt.profiles import Wallet
@@ -72,6 +73,7 @@ async def fetch_wallet(exchange: Any, wallet: Wallet, venue: str, secrets: list[
     error: ConnectorError | None = None
     try:
         balance = await exchange.fetch_balance(dict(wallet.params))
+        check_balance_shape(venue, wallet, balance.get("info"))
         return Holding(wallet.name, wallet.market, amounts_from_balance(exchange, balance, wallet))
     except Exception as exc:  # noqa: BLE001 - mapped below, never re-raised with ccxt's text
         error = to_connector_error(exc, venue, f"fetch_balance[{wallet.name}]", secrets)

@@ -71,6 +71,19 @@ def from_kraken(body: Mapping[str, Any]) -> set[Permission]:
     return perms
 
 
+def from_coinbase(body: Mapping[str, Any]) -> set[Permission]:
+    """GET /api/v3/brokerage/key_permissions: can_view, can_trade, can_transfer (booleans); transfer is
+    coinbase's word for sending funds on or off the platform."""
+    if not isinstance(body, Mapping) or not isinstance(body.get("can_transfer"), bool):
+        raise MalformedResponse("coinbase: key_permissions without can_transfer")
+    perms = {Permission.READ} if body.get("can_view", True) is not False else set()
+    if body.get("can_trade") is True:
+        perms.add(Permission.TRADE)
+    if body["can_transfer"]:
+        perms.add(Permission.WITHDRAW)
+    return perms
+
+
 async def fetch_permissions(exchange: Any, style: PermissionStyle) -> set[Permission]:
     if style == "binance":
         return from_binance(await exchange.sapiGetAccountApiRestrictions())
@@ -80,6 +93,8 @@ async def fetch_permissions(exchange: Any, style: PermissionStyle) -> set[Permis
         return from_bybit(await exchange.privateGetV5UserQueryApi())
     if style == "kraken":
         return from_kraken(await exchange.privatePostGetApiKeyInfo())
+    if style == "coinbase":
+        return from_coinbase(await exchange.v3PrivateGetBrokerageKeyPermissions())
     if style == "read_only":
         return {Permission.READ}  # a public wallet address can't trade or withdraw
     return {Permission.UNKNOWN}

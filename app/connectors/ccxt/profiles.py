@@ -17,7 +17,7 @@ from typing import Literal
 FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "none"]
 # Wallets ccxt's fetch_balance does not read: binance Simple Earn, okx Simple Earn + on-chain earn
 EarnStyle = Literal["binance", "okx", "bybit", "none"]
-PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "read_only", "unknown"]
+PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "coinbase", "read_only", "unknown"]
 # Fiat flows outside ccxt's deposit/withdrawal history, read by fiat.py ("none": in that history already)
 FiatStyle = Literal["binance", "none"]
 
@@ -40,6 +40,10 @@ class Wallet:
     # unrealized PnL (bybit unified: walletBalance excludes it, `equity` includes it).
     equity_field: str | None = None
     optional: bool = False  # account type that many users don't have: a venue error skips it
+    # Where the venue's raw balance response holds the balances (keys / list indexes; () = the body
+    # itself): anything else there is a malformed answer, not an empty account (balance_shape.py).
+    # None: not checked yet for this venue.
+    shape: tuple[str | int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -82,16 +86,17 @@ class VenueProfile:
 
 
 SPOT = Wallet("spot", "spot", {"type": "spot"})
+_BINANCE_SPOT = Wallet("spot", "spot", {"type": "spot"}, shape=("balances",))  # GET /api/v3/account
 _BINANCE_SPOT_SIDE = (
-    SPOT,
-    Wallet("funding", "spot", {"type": "funding"}, optional=True),
-    Wallet("margin", "margin", {"type": "margin"}, optional=True),
+    _BINANCE_SPOT,
+    Wallet("funding", "spot", {"type": "funding"}, optional=True, shape=()),  # a list of assets
+    Wallet("margin", "margin", {"type": "margin"}, optional=True, shape=("userAssets",)),
     # 'earn' is fetched with binance's Simple Earn endpoints (see extras.binance_earn).
 )
 _BINANCE_USDM_PARAMS: dict[str, object] = {"type": "future", "subType": "linear"}
 _BINANCE_COINM_PARAMS: dict[str, object] = {"type": "delivery", "subType": "inverse"}
-_BINANCE_USDM = Wallet("usdm", "swap", {"type": "future"})
-_BINANCE_COINM = Wallet("coinm", "futures", {"type": "delivery"})
+_BINANCE_USDM = Wallet("usdm", "swap", {"type": "future"}, shape=("assets",))
+_BINANCE_COINM = Wallet("coinm", "futures", {"type": "delivery"}, shape=("assets",))
 _BINANCE_TRADES_SPOT = (
     TradeScope("spot", {"type": "spot"}, per_symbol="spot", paginate=True),
     TradeScope("margin", {"type": "margin"}, per_symbol="margin", paginate=True),
@@ -140,8 +145,8 @@ PROFILES: dict[str, VenueProfile] = {
             # Unified trading account: spot, margin and derivatives in one wallet; `equity` per coin
             # includes unrealized PnL (walletBalance, ccxt's total, does not).
             # Unified wallets (bybit UTA, okx trading) are booked under "spot": one balance backs all markets.
-            Wallet("unified", "spot", {"type": "unified"}, equity_field="equity"),
-            Wallet("funding", "spot", {"type": "funding"}, optional=True),
+            Wallet("unified", "spot", {"type": "unified"}, equity_field="equity", shape=("result", "list")),
+            Wallet("funding", "spot", {"type": "funding"}, optional=True, shape=("result", "balance")),
         ),
         trades=(
             TradeScope("spot", {"type": "spot"}, paginate=True),
@@ -162,8 +167,9 @@ PROFILES: dict[str, VenueProfile] = {
     "okx": VenueProfile(
         "okx",
         wallets=(
-            Wallet("trading", "spot", {"type": "trading"}),  # unified: `eq` includes unrealized PnL
-            Wallet("funding", "spot", {"type": "funding"}, optional=True),
+            # unified: `eq` includes unrealized PnL
+            Wallet("trading", "spot", {"type": "trading"}, shape=("data", 0, "details")),
+            Wallet("funding", "spot", {"type": "funding"}, optional=True, shape=("data",)),
         ),
         trades=tuple(
             TradeScope(market, {"type": kind}, paginate=True)
@@ -238,7 +244,7 @@ PROFILES: dict[str, VenueProfile] = {
     "kraken": VenueProfile(
         "kraken",
         # BalanceEx: spot, incl. margin collateral; earn shows as ".F"/".S" assets. It takes no `type`.
-        wallets=(Wallet("spot", "spot", {}),),
+        wallets=(Wallet("spot", "spot", {}, shape=("result",)),),
         trades=(TradeScope("spot"),),  # TradesHistory covers spot and margin fills
         positions=({},),  # ccxt sends docalcs=true and consolidation=market, as kraken documents
         permissions="kraken",
@@ -248,10 +254,11 @@ PROFILES: dict[str, VenueProfile] = {
     "coinbase": VenueProfile(
         "coinbase",
         # v2 accounts list every wallet incl. staked assets and vaults (v3 brokerage omits them)
-        wallets=(Wallet("accounts", "spot", {"v3": False, "method": "v2PrivateGetAccounts"}),),
+        wallets=(Wallet("accounts", "spot", {"v3": False, "method": "v2PrivateGetAccounts"}, shape=("data",)),),
         trades=(TradeScope(None, {}, paginate=True),),
         flows="per_code",
         options={"fetchBalance": "v2PrivateGetAccounts"},
+        permissions="coinbase",
     ),
     "deribit": VenueProfile(
         "deribit",
