@@ -107,15 +107,19 @@ class _Prepared:
         return self.subclass(node)
 
     def object(self, node: dict[Any, Any]) -> dict[str, Any]:
-        keys = list(node)
-        for key in keys:
-            if not isinstance(key, str):
-                raise CanonicalizationError("object keys must be strings")
-        if all(key.isascii() for key in keys):
-            keys.sort()  # code points and UTF-16 code units order ASCII alike
-        else:
-            keys.sort(key=_utf16)
-        return {key: self.value(node[key]) for key in keys}
+        order = _key_order(node)
+        out = {}
+        for key in order:
+            item = node[key]
+            kind = type(item)
+            # Inlined for the common leaves (a report is mostly {"date", "return", "nav"} rows).
+            if kind is str:
+                out[key] = item
+            elif kind is float and _PLAIN_LOW <= abs(item) < _PLAIN_HIGH and not item.is_integer():
+                out[key] = item
+            else:
+                out[key] = self.value(item)
+        return out
 
     def subclass(self, node: Any) -> Any:
         """Subclasses of the JSON types (str/int enums, OrderedDict, named tuples), as rfc8785 reads them."""
@@ -139,6 +143,34 @@ def _utf16(key: str) -> bytes:
         return key.encode("utf-16-be")
     except UnicodeEncodeError as exc:
         raise CanonicalizationError("input contains non-UTF-8 codepoints") from exc
+
+
+_ORDERS: dict[tuple[str, ...], list[str]] = {}  # key set as given → keys in UTF-16 order
+_ORDERS_MAX: Final = 4096  # reports repeat a few shapes; verify inputs are arbitrary, so bounded
+
+
+def _key_order(node: dict[Any, Any]) -> list[str]:
+    """The dict's keys in UTF-16 code-unit order; CanonicalizationError for a key that is not a str."""
+    given = tuple(node)
+    order = _ORDERS.get(given)
+    if order is not None:
+        try:  # a non-str key equal to a cached str key (custom __eq__) still fails here
+            "".join(given)
+        except TypeError:
+            raise CanonicalizationError("object keys must be strings") from None
+        return order
+    keys = list(given)
+    for key in keys:
+        if not isinstance(key, str):
+            raise CanonicalizationError("object keys must be strings")
+    if all(key.isascii() for key in keys):
+        keys.sort()  # code points and UTF-16 code units order ASCII alike
+    else:
+        keys.sort(key=_utf16)
+    if len(_ORDERS) >= _ORDERS_MAX:
+        _ORDERS.clear()
+    _ORDERS[given] = keys
+    return keys
 
 
 def canonical_json(obj: Any) -> bytes:

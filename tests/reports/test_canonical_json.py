@@ -7,6 +7,8 @@ Byte-identical output, or both refuse: a differential fuzz over >= 100,000 rando
 from __future__ import annotations
 
 import math
+import random
+import struct
 import sys
 from typing import Any
 
@@ -26,6 +28,7 @@ BOUNDARY_FLOATS = [1e21, 9.999999999999999e20, 1e-7, 9.999999999999999e-8, 1e-6,
                    1.7976931348623157e308, -0.0, 0.0, float(2**53), float(2**53 + 2), 123456789012345680000.0,
                    0.1 + 0.2, 100.0, -1.0, 1.5e300, 5e-7]
 
+TEXT_CHARS = ["\x00", "\x08", "\t", "\n", "\x0c", "\r", "\x1f", '"', "\\", "/", "\x7f", "\u2028", "\U0001f600", "é"]
 json_floats = (st.floats(allow_nan=False, allow_infinity=False)
                | st.sampled_from(BOUNDARY_FLOATS)
                | st.integers(-(2**70), 2**70).map(float)  # integral floats, both sides of 2^53 and 1e21
@@ -33,16 +36,16 @@ json_floats = (st.floats(allow_nan=False, allow_infinity=False)
                .filter(math.isfinite))
 json_ints = st.integers(-(2**53) + 1, 2**53 - 1) | st.sampled_from([0, -1, 2**53 - 1, -(2**53) + 1])
 texts = st.text(st.characters(exclude_categories=["Cs"]), max_size=12) | st.text(
-    st.sampled_from(["\x00", "\x08", "\t", "\n", "\x0c", "\r", "\x1f", '"', "\\", "/", "\x7f", "\u2028",
-                     "\U0001f600", "é"]), max_size=8)
+    st.sampled_from(TEXT_CHARS), max_size=8)
 keys = st.text(st.sampled_from(KEY_CHARS), max_size=4) | st.text(max_size=6).filter(
     lambda s: not any("\ud800" <= c <= "\udfff" for c in s))
 scalars = st.none() | st.booleans() | json_ints | json_floats | texts
 json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=5)
                            | st.dictionaries(keys, inner, max_size=5), max_leaves=12)
 
-PER_EXAMPLE = 50
-EXAMPLES = 2_100
+PER_EXAMPLE = 20
+EXAMPLES = 300
+BULK_EXAMPLES, BULK_PER_EXAMPLE = 100, 1_000  # hypothesis seeds a fast generator: 100,000 more values
 seen = {"values": 0}
 
 
@@ -65,10 +68,53 @@ def test_differential_fuzz_against_rfc8785(values: list[Any]) -> None:
     seen["values"] += len(values)
 
 
+def random_float(rng: random.Random) -> float:
+    pick = rng.random()
+    if pick < 0.2:
+        return rng.choice(BOUNDARY_FLOATS) * rng.choice([1, -1])
+    if pick < 0.4:
+        return float(rng.randint(-(2**75), 2**75) >> rng.randint(0, 75))  # integral, any size
+    if pick < 0.6:
+        return struct.unpack("<d", struct.pack("<Q", rng.getrandbits(64) & ~(0x7FF << 52) |
+                                               (rng.randint(0, 0x7FE) << 52)))[0]  # any finite bit pattern
+    return rng.uniform(-1, 1) * 10.0 ** rng.randint(-25, 25)
+
+
+def random_text(rng: random.Random, pool: list[str]) -> str:
+    return "".join(rng.choice(pool) if rng.random() < 0.6 else chr(rng.choice(
+        [rng.randint(0, 0x7F), rng.randint(0x80, 0xD7FF), rng.randint(0xE000, 0xFFFF), rng.randint(0x10000, 0x10FFFF)]))
+        for _ in range(rng.randint(0, 6)))
+
+
+def random_value(rng: random.Random, depth: int = 0) -> Any:
+    pick = rng.random() if depth < 3 else rng.random() * 0.8
+    if pick < 0.35:
+        return random_float(rng)
+    if pick < 0.45:
+        return rng.randint(-(2**53) + 1, 2**53 - 1) >> rng.randint(0, 53)
+    if pick < 0.6:
+        return random_text(rng, TEXT_CHARS)
+    if pick < 0.7:
+        return rng.choice([None, True, False])
+    if pick < 0.8:
+        return [random_value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
+    return {random_text(rng, KEY_CHARS): random_value(rng, depth + 1) for _ in range(rng.randint(0, 5))}
+
+
+@settings(max_examples=BULK_EXAMPLES, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example])
+@given(st.integers(0, 2**64))
+def test_bulk_differential_fuzz_against_rfc8785(seed: int) -> None:
+    rng = random.Random(seed)  # hypothesis picks (and reports) the seed; the draws run at native speed
+    for _ in range(BULK_PER_EXAMPLE):
+        same_as_reference(random_value(rng))
+    seen["values"] += BULK_PER_EXAMPLE
+
+
 def test_the_fuzz_covered_at_least_100_000_values() -> None:
-    # Runs after the fuzz in this file (pytest keeps file order; xdist --dist loadfile keeps a file together).
+    # Runs after the fuzz tests in this file (pytest keeps file order; --dist loadfile keeps a file together).
     if seen["values"] == 0:
-        pytest.skip("run together with test_differential_fuzz_against_rfc8785")
+        pytest.skip("run together with the differential fuzz tests above")
     assert seen["values"] >= 100_000
 
 
