@@ -4,8 +4,9 @@ report_hash = SHA-256 hex of the RFC 8785 (JCS) canonical JSON of the payload;
 signature   = ECDSA P-256 / SHA-256 over the 64 ASCII bytes of report_hash, DER, base64;
 public key  = base64 of the SPKI DER.
 
-Canonical JSON is the `rfc8785` library's, unchanged: a second canonicaliser that drifted from
-other verifiers' would reproduce the Go rewrite's bug (reports rejected by their own verifier).
+Canonical JSON is app.services.canonical_json: byte-identical to the `rfc8785` library (held to it by a
+differential fuzz in the tests), because a canonicaliser that drifted from other verifiers' would
+reproduce the Go rewrite's bug (reports rejected by their own verifier).
 """
 
 from __future__ import annotations
@@ -15,17 +16,15 @@ import binascii
 import hashlib
 from typing import Any, Final
 
-import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from app.services.canonical_json import canonical_json
+
+__all__ = ["ALGORITHM", "canonical_json", "load_public_key", "report_hash", "sign_hash", "verify_signature"]
+
 ALGORITHM: Final = "ECDSA-P256-SHA256"
-
-
-def canonical_json(obj: Any) -> bytes:
-    """RFC 8785 (JCS) canonical JSON."""
-    return rfc8785.dumps(obj)
 
 
 def report_hash(payload: Any) -> str:

@@ -98,7 +98,7 @@ def new_report_id() -> str:
 def signed_daily_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per day, what a reader needs: the return and the NAV it compounds to. Absolute values and flows
     are summarised once (metrics.flows); drawdown follows from NAV. Fewer numbers to disclose, and to
-    canonicalise: the signed payload stays inside the 30 ms budget with the rfc8785 library."""
+    canonicalise and to sign."""
     return [{"date": r["date"], "return": r["return"], "nav": r["nav"]} for r in rows]
 
 

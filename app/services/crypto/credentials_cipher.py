@@ -13,11 +13,11 @@ import hashlib
 import hmac
 import os
 
-import rfc8785
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app.connectors.base import Credentials
+from app.services.canonical_json import canonical_json
 from app.services.crypto.codec import CodecError, credentials_from_json, credentials_to_json
 from app.services.crypto.dek import Dek
 from app.services.crypto.errors import CredentialDecryptError
@@ -78,7 +78,7 @@ def credentials_hash(dek: Dek | bytes, credentials: Credentials) -> str:
     Keyed, unlike the original's bare SHA-256, so the hash column cannot be brute-forced offline.
     `extra` is left out: it carries account selectors, not the identity of the key.
     """
-    canonical = rfc8785.dumps(
+    canonical = canonical_json(
         {
             "api_key": credentials.api_key,
             "api_secret": credentials.api_secret,

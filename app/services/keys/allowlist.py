@@ -23,11 +23,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from app.config import KeySettings
+from app.services.canonical_json import CanonicalizationError, canonical_json
 
 LIST_FORMAT: Final = "zka-key-allowlist-v1"
 BUILTIN_PATH: Final = Path(__file__).resolve().parent / "trust" / "builtin.json"
@@ -100,8 +100,8 @@ def verify_signed(
         raise AllowListError("operator-signed allow-list given, but no operator public key is built into the image")
     try:
         signature = base64.b64decode(signed["signature"], validate=True)
-        message = rfc8785.dumps(signed["allowlist"])
-    except (binascii.Error, TypeError, ValueError, rfc8785.CanonicalizationError):
+        message = canonical_json(signed["allowlist"])
+    except (binascii.Error, TypeError, ValueError, CanonicalizationError):
         raise AllowListError("operator-signed allow-list: signature is not base64 or the list is not JSON") from None
     for key in keys:
         try:
@@ -118,7 +118,7 @@ def sign_allowlist(document: Mapping[str, Any], private_key: Ed25519PrivateKey) 
     """What the operator runs (offline, on their own machine) to produce the signed file."""
     parse_document(document, "to sign")
     return {"allowlist": dict(document),
-            "signature": base64.b64encode(private_key.sign(rfc8785.dumps(document))).decode()}
+            "signature": base64.b64encode(private_key.sign(canonical_json(document))).decode()}
 
 
 def parse_document(doc: Any, source: str) -> tuple[list[AllowEntry], dict[str, int]]:
