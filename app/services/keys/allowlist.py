@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from app.config import KeySettings
 from app.services.canonical_json import CanonicalizationError, canonical_json
+from app.services.keys.protocol import hex_of_length
 
 LIST_FORMAT: Final = "zka-key-allowlist-v1"
 BUILTIN_PATH: Final = Path(__file__).resolve().parent / "trust" / "builtin.json"
@@ -163,11 +164,8 @@ def _dev_entries(value: str, own: bytes | None) -> list[AllowEntry]:
 
 
 def _hex(value: Any, source: str) -> bytes:
-    try:
-        raw = bytes.fromhex(value) if isinstance(value, str) else b""
-    except ValueError:
-        raw = b""
-    if len(raw) != MEASUREMENT_LEN:
+    raw = hex_of_length(value, MEASUREMENT_LEN)
+    if raw is None:
         raise AllowListError(f"{source}: a measurement must be {MEASUREMENT_LEN} bytes of hex")
     return raw
 

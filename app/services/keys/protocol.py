@@ -150,11 +150,18 @@ def evidence_from_json(value: Any) -> Evidence:
                     certs={name: unb64(der, f"evidence.certificates.{name}") for name, der in certs.items()})
 
 
-def hex_field(value: Any, name: str, length: int) -> bytes:
+def hex_of_length(value: Any, length: int) -> bytes | None:
+    """`value` as bytes when it is a hex string of exactly `length` bytes, else None (the caller words the
+    refusal: a protocol field and an allow-list entry fail with different errors)."""
     try:
         raw = bytes.fromhex(value) if isinstance(value, str) else b""
     except ValueError:
-        raw = b""
-    if len(raw) != length:
+        return None
+    return raw if len(raw) == length else None
+
+
+def hex_field(value: Any, name: str, length: int) -> bytes:
+    raw = hex_of_length(value, length)
+    if raw is None:
         raise ProtocolError(f"{name} must be {length} bytes of hex")
     return raw
