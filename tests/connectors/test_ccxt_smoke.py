@@ -10,7 +10,7 @@ from typing import Any
 
 import ccxt.async_support as ccxt_async
 
-from app.connectors.ccxt.client import rewrite_urls
+from app.connectors.ccxt.client import rewrite_urls, strictly_increasing_nonces
 from tests.connectors.test_ccxt_binance import COINM_POSITION, USDM_POSITION
 from tests.connectors.test_ccxt_binance import PRICES as BINANCE_PRICES
 from tests.connectors.test_ccxt_bybit import scenario as bybit_full
@@ -37,6 +37,9 @@ def plain(venue: str, base_url: str, sc: Scenario) -> Any:
     exchange.has["fetchCurrencies"] = False  # a private currency list these fakes do not serve
     exchange.urls["api"] = rewrite_urls(exchange.urls["api"], base_url)
     exchange.timeout_on_exit = 0
+    # ccxt's kraken nonce is the clock in ms: two calls in one ms sign the same nonce and kraken (and its
+    # fake) refuses the second. Kraken's docs ask clients for strictly increasing nonces; so does zka.
+    strictly_increasing_nonces(exchange, sc.api_key)
     return exchange
 
 

@@ -384,6 +384,19 @@ ADAPTERS: dict[str, Callable[[], Adapter]] = {
 }
 
 
+def adapter_for(venue: str) -> Adapter:
+    """The venue's adapter: one of the five above, or `ADAPTER` of `tests/fakes/venues/<venue>.py`."""
+    if venue in ADAPTERS:
+        return ADAPTERS[venue]()
+    from tests.fakes.venues import venue_modules  # the venue modules import this one
+
+    module = venue_modules().get(venue)
+    if module is None:
+        raise KeyError(f"no fake for venue {venue!r}")
+    adapter: Adapter = module.ADAPTER()
+    return adapter
+
+
 # -- the server -----------------------------------------------------------------------------------
 
 
@@ -444,7 +457,7 @@ def _answer(scenario: Scenario, adapter: Adapter, request: Request, path: str, q
 def start_fake_venue(venue: str, scenario: Scenario) -> FakeVenue:
     """Serve `scenario` on 127.0.0.1:<ephemeral> in a background thread; returns once listening."""
     fake = FakeVenue(venue, scenario)
-    config = uvicorn.Config(build_app(fake, ADAPTERS[venue]()), host="127.0.0.1", port=0,
+    config = uvicorn.Config(build_app(fake, adapter_for(venue)), host="127.0.0.1", port=0,
                             log_level="warning", access_log=False, lifespan="off", backlog=4096)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"fake-{venue}", daemon=True)

@@ -24,6 +24,7 @@ from tests.fakes.ccxt_venues import (
     kraken_scenario,
     okx_scenario,
 )
+from tests.fakes.venues import table
 from tests.sync.conftest import running_app, sync_settings
 
 CONNECTED = datetime(2024, 5, 5, 14, 30, tzinfo=UTC)
@@ -38,6 +39,7 @@ VENUES: dict[str, tuple[Callable[[], Scenario], str]] = {
     "bybit": (lambda: bybit_scenario({"BTC": "0.5", "USDT": "1000"}, {"BTC/USDT": "50000"}), "26000"),
     "kraken": (lambda: kraken_scenario({"XXBT": "0.5", "ZUSD": "100"}, {"BTC/USD": "50000"}), "25100"),
     "coinbase": (coinbase_full, "52.276222"),  # tests/connectors/test_ccxt_coinbase.py's account
+    **table("E2E"),  # tests/fakes/venues/<venue>.py
 }
 
 

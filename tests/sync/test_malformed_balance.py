@@ -25,6 +25,7 @@ from tests.fakes.ccxt_venues import (
     kraken_scenario,
     okx_scenario,
 )
+from tests.fakes.venues import table
 from tests.sync.conftest import SyncApp, running_app, sync_settings
 
 CONNECTED = datetime(2024, 5, 5, 14, 30, tzinfo=UTC)
@@ -37,6 +38,7 @@ VENUES: dict[str, tuple[Callable[[], Scenario], str]] = {
     "bybit": (lambda: bybit_scenario({"BTC": "0.5"}, {"BTC/USDT": "50000"}), "/v5/account/wallet-balance"),
     "kraken": (lambda: kraken_scenario({"XXBT": "0.5"}, {"BTC/USD": "50000"}), "POST /0/private/BalanceEx"),
     "coinbase": (coinbase_full, "/v2/accounts"),
+    **table("MALFORMED"),  # tests/fakes/venues/<venue>.py
 }
 # 200 answers that are JSON but not a balance: a bare object, a list, and the venue's own success
 # envelope around unrelated data (what a wrong endpoint or a misrouted proxy returns)
