@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Float, cast, func
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -128,8 +128,11 @@ async def load_snapshots(
 ) -> SnapshotSet:
     check_exchange(exchange)
     start, end = await resolve_period(session, user_uid, start=start, end=end, exchange=exchange)
-    stmt = (sa_select(col(Snapshot.connection_id), col(Snapshot.day), col(Snapshot.total_equity),
-                   col(Snapshot.deposits), col(Snapshot.withdrawals))
+    # Money as float from the database: analytics work in float64 anyway (returns are ratios), and
+    # converting 18,000 Decimals in Python cost a fifth of a 5-year report.
+    stmt = (sa_select(col(Snapshot.connection_id), col(Snapshot.day),
+                      *(cast(col(c), Float).label(c.key) for c in (Snapshot.total_equity, Snapshot.deposits,
+                                                                   Snapshot.withdrawals)))
             .join(ExchangeConnection, col(ExchangeConnection.id) == col(Snapshot.connection_id))
             .where(*_scope(user_uid, exchange), col(Snapshot.day) >= start, col(Snapshot.day) <= end)
             .order_by(col(Snapshot.connection_id), col(Snapshot.day)))
@@ -245,7 +248,8 @@ def exchanges(data: SnapshotSet) -> list[dict[str, Any]]:
     return [{"exchange": e, "is_paper": p, "accounts": n} for (e, p), n in sorted(out.items())]
 
 
-def analyse(data: SnapshotSet, symbol: str | None = None, closes: Mapping[date, Any] | None = None) -> dict[str, Any]:
+def analyse(data: SnapshotSet, symbol: str | None = None, closes: Mapping[date, Any] | None = None, *,
+            daily_columns: tuple[str, ...] | None = None) -> dict[str, Any]:
     """Every figure of /metrics/performance and of a report, from one place (CPU-bound: run it in a
     thread): the analytics, the coverage over the requested period, and the methodology they follow.
     Deposits/withdrawals count as unknown when any account in the period cannot report them."""
@@ -255,7 +259,7 @@ def analyse(data: SnapshotSet, symbol: str | None = None, closes: Mapping[date, 
         methodology,
     )
 
-    o = AnalyticsOptions()
+    o = AnalyticsOptions(daily_columns=daily_columns)
     a = analyse_snapshots(data.rows, still_active=data.still_active, benchmark_symbol=symbol,
                           benchmark_closes=closes, options=o, flows_unknown=bool(data.flows_unknown))
     a["coverage"] = coverage(data, a["coverage"])

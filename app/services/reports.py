@@ -95,11 +95,10 @@ def new_report_id() -> str:
     return REPORT_ID_PREFIX + secrets.token_hex(16)
 
 
-def signed_daily_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per day, what a reader needs: the return and the NAV it compounds to. Absolute values and flows
-    are summarised once (metrics.flows); drawdown follows from NAV. Fewer numbers to disclose, and to
-    canonicalise and to sign."""
-    return [{"date": r["date"], "return": r["return"], "nav": r["nav"]} for r in rows]
+# Per day, what a reader needs: the return and the NAV it compounds to. Absolute values and flows are
+# summarised once (metrics.flows); drawdown follows from NAV. Fewer numbers to disclose, and to
+# canonicalise and to sign.
+SIGNED_DAILY_COLUMNS = ("date", "return", "nav")
 
 
 def build_payload(
@@ -109,10 +108,11 @@ def build_payload(
     """What is signed. No user id: reports are read by anyone holding the link (signed_reports keeps
     the owner)."""
     available = bench is not None and bench.available
-    a = analyse(data, bench.symbol if bench and available else None, bench.closes if bench and available else None)
+    a = analyse(data, bench.symbol if bench and available else None, bench.closes if bench and available else None,
+                daily_columns=SIGNED_DAILY_COLUMNS)
     metrics = {k: a[k] for k in ("period", "core", "trading", "flows", "monthly_returns", "yearly_returns",
                                  "depends_on_unknown_flows")}
-    metrics["daily"] = signed_daily_rows(a["daily"])
+    metrics["daily"] = a["daily"]
     if spec.include_risk_metrics:
         metrics["risk"] = a["risk"]
     if spec.include_drawdown:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import statistics
 import time
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -15,7 +14,8 @@ from .report import compute_analytics, portfolio_from_rows
 
 
 def synthetic_rows(connections: int = 10, days: int = 1825, seed: int = 7) -> list[SnapshotRow]:
-    """Decimal money like rows read from the database, with some deposits and withdrawals."""
+    """Rows as `load_snapshots` reads them (money stored with 8 decimals, read as float), with some
+    deposits and withdrawals."""
     rng = np.random.default_rng(seed)
     start = date(2020, 1, 1)
     rows = []
@@ -25,8 +25,8 @@ def synthetic_rows(connections: int = 10, days: int = 1825, seed: int = 7) -> li
             flow = float(rng.choice([0.0, 500.0, -300.0], p=[0.96, 0.02, 0.02]))
             equity = max(equity * (1 + rng.normal(0.0004, 0.02)) + flow, 0.0)
             rows.append(SnapshotRow(
-                c + 1, start + timedelta(days=d), Decimal(f"{equity:.8f}"),
-                Decimal(f"{max(flow, 0):.8f}"), Decimal(f"{max(-flow, 0):.8f}"),
+                c + 1, start + timedelta(days=d), float(f"{equity:.8f}"),
+                float(f"{max(flow, 0):.8f}"), float(f"{max(-flow, 0):.8f}"),
             ))
     return rows
 
