@@ -27,7 +27,7 @@ from app.connectors.base import (
     Permission,
     PermissionRefused,
 )
-from app.connectors.ccxt import activity, deribit, discovery, extras, fiat, okx
+from app.connectors.ccxt import activity, deribit, discovery, extras, fiat, hyperliquid, okx
 from app.connectors.ccxt.balance_shape import check_balance_shape
 from app.connectors.ccxt.client import load_markets_cached, new_exchange
 from app.connectors.ccxt.errors import to_connector_error
@@ -145,6 +145,8 @@ class CcxtConnector:
             holdings.append(Holding("earn", "earn", earn))
         elif self._profile.earn == "okx":
             holdings.append(Holding("earn", "earn", await okx.okx_earn(exchange)))
+        elif self._profile.flows == "hyperliquid":
+            holdings += await hyperliquid.hyperliquid_holdings(exchange, self._credentials.api_key)
         elif self._profile.earn == "bybit":
             staked = await self._optional_wallet("earn", extras.bybit_earn(exchange))
             if staked is not None:
@@ -185,6 +187,8 @@ class CcxtConnector:
             return await okx.okx_flows(exchange, window)
         if profile.flows == "deribit":
             return await deribit.deribit_flows(exchange, window, held)
+        if profile.flows == "hyperliquid":
+            return await hyperliquid.hyperliquid_flows(exchange, window, self._credentials.api_key)
         if profile.flows == "futures_transfers":
             return await extras.binance_futures_transfers(exchange, window)
         calls = []
@@ -208,6 +212,8 @@ class CcxtConnector:
     async def _funding(self, exchange: Any, window: DayWindow) -> list[dict[str, Any]]:
         if self._profile.flows == "okx":
             return await okx.okx_funding(exchange, window)
+        if self._profile.flows == "hyperliquid":
+            return await hyperliquid.hyperliquid_funding(exchange, window, self._credentials.api_key)
         out: list[dict[str, Any]] = []
         for params in self._profile.funding:
             for piece in window.split(self._profile.funding_max_span):
@@ -235,6 +241,8 @@ class CcxtConnector:
                       window: DayWindow) -> list[dict[str, Any]]:
         if self._profile.flows == "deribit":
             return await deribit.deribit_trades(exchange, str(scope.params["code"]), window)
+        if self._profile.flows == "hyperliquid":
+            return await hyperliquid.hyperliquid_trades(exchange, window, self._credentials.api_key)
         calls = [exchange.fetch_my_trades(symbol, piece.start_ms, None,
                                           {**scope.params,
                                            **activity.window_params(piece, scope.paginate, self._profile.page_size)})

@@ -15,7 +15,8 @@ from typing import Literal
 # okx: okx.py reads deposits/withdrawals and funding bills itself (documented paging and states)
 # futures_transfers: a binance futures-only connection; its flows are transfers in/out of that wallet
 # deribit: deribit.py reads deposits, withdrawals, transfers and trades per currency, and prices per currency
-FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "deribit", "none"]
+# hyperliquid: hyperliquid.py reads the ledger, funding and fills of the address, paged, and its other wallets
+FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "deribit", "hyperliquid", "none"]
 # Wallets ccxt's fetch_balance does not read: binance Simple Earn, okx Simple Earn + on-chain earn
 EarnStyle = Literal["binance", "okx", "bybit", "none"]
 PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "coinbase", "deribit", "read_only", "unknown"]
@@ -284,11 +285,13 @@ PROFILES: dict[str, VenueProfile] = {
     ),
     "hyperliquid": VenueProfile(
         "hyperliquid",
-        wallets=(SPOT, Wallet("perp", "swap", {"type": "swap"})),
-        trades=(TradeScope(None, {}),),
-        market_types=("spot", "swap"),
-        funding=({},),
-        positions=({},),
+        # spot balances (`spotClearinghouseState`); the perp account, vaults and staking: hyperliquid.py.
+        # enableUnifiedMargin False: ccxt would otherwise read spot again for the perp wallet.
+        wallets=(Wallet("spot", "spot", {"type": "spot", "enableUnifiedMargin": False}, shape=("balances",)),),
+        trades=(TradeScope(None, {}),),  # userFillsByTime, paged (hyperliquid.py)
+        market_types=("spot", "swap"),  # HIP-3 builder dexes are not read (see README)
+        flows="hyperliquid",
+        positions=({},),  # clearinghouseState: shared with the perp wallet, asked once
         permissions="read_only",
         wallet_address=True,
         load_currencies=False,
