@@ -83,7 +83,7 @@ async def hyperliquid_holdings(exchange: Any, address: str) -> list[Holding]:
         from app.connectors.base import MalformedResponse  # noqa: PLC0415
 
         raise MalformedResponse("hyperliquid: the perp account response has no marginSummary")
-    if str(mode) in UNIFIED:
+    if str(mode).strip("\"") in UNIFIED:  # a bare JSON string; ccxt may hand it over still quoted
         perp_usdc = sum((to_decimal((row.get("position") or {}).get("unrealizedPnl"))
                          for row in perp.get("assetPositions") or [] if isinstance(row, Mapping)), ZERO)
     else:
