@@ -34,7 +34,7 @@ LEDGER = [
     ledger(3, IN_WINDOW_MS, type="internalTransfer", usdc="300.0", user=OTHER, destination=ADDRESS, fee="1.0"),
     ledger(4, IN_WINDOW_MS, type="internalTransfer", usdc="200.0", user=ADDRESS, destination=OTHER, fee="1.0"),
     ledger(5, IN_WINDOW_MS, type="spotTransfer", token="HYPE", amount="5.0", usdcValue="100.0", user=ADDRESS,
-           destination=OTHER, fee="0.0", nativeTokenFee="0.0", nonce=2),
+           destination=OTHER, fee="1.0", nativeTokenFee="0.0", nonce=2),  # fee in USDC
     ledger(6, IN_WINDOW_MS, type="spotTransfer", token="UBTC", amount="0.01", usdcValue="500.0", user=OTHER,
            destination=ADDRESS, fee="0.0", nativeTokenFee="0.0", nonce=3),
     ledger(7, IN_WINDOW_MS, type="subAccountTransfer", usdc="1000.0", user=ADDRESS, destination=OTHER),
@@ -94,9 +94,10 @@ async def test_hyperliquid_state_per_field() -> None:
     assert state.unrealized_pnl == Decimal("100")  # 150 - 50, already in accountValue
     # in: 2,000 bridge deposit + 300 from another user + 0.01 BTC from another user (500)
     assert state.deposits == Decimal("2800")
-    # out: 501 withdrawn (1 of it the bridge fee) + (200 + 1 fee) to another user + 5 HYPE (100) to another
-    # user + 1,000 to a subaccount; spot<->perp, vault, staking, own-dex sends and rewards are no flows
-    assert state.withdrawals == Decimal("1802")
+    # out: 501 withdrawn (1 of it the bridge fee) + (200 + 1 fee) to another user + 5 HYPE (100) and its
+    # 1 USDC fee to another user + 1,000 to a subaccount; spot<->perp, vault, staking, own-dex sends and
+    # rewards are no flows
+    assert state.withdrawals == Decimal("1803")
     swap, spot = state.markets["swap"], state.markets["spot"]
     assert (swap.trades, swap.volume, swap.fees, swap.funding) == (1, Decimal("5000"), Decimal("2.5"), Decimal("-1"))
     # 200 + 500 + 1,000; fees 0.2 + 0.5 + (0.1 + 0.05 builder fee)

@@ -133,13 +133,15 @@ async def hyperliquid_flows(exchange: Any, window: DayWindow, address: str) -> l
         return []
     request = {"type": "userNonFundingLedgerUpdates", "user": address}
     rows = await _ranged(exchange, request, window, LEDGER_PAGE, _ledger_key)
-    return [flow for row in rows if (flow := _flow(exchange, row, address.lower())) is not None]
+    return [flow for row in rows for flow in _flows(exchange, row, address.lower())]
 
 
-def _flow(exchange: Any, row: Mapping[str, Any], me: str) -> dict[str, Any] | None:
+def _flows(exchange: Any, row: Mapping[str, Any], me: str) -> list[dict[str, Any]]:
+    """The flow(s) of one ledger row: none for own-wallet moves and income; a token sent to another address
+    whose fee is charged in USDC is two withdrawals (the token, and the fee)."""
     delta = row.get("delta")
     if not isinstance(delta, Mapping):
-        return None
+        return []
     kind = delta.get("type")
     fee = to_decimal(delta.get("fee"))
     if kind == "deposit":
@@ -149,17 +151,23 @@ def _flow(exchange: Any, row: Mapping[str, Any], me: str) -> dict[str, Any] | No
     elif kind in TRANSFERS:
         sender, receiver = str(delta.get("user", "")).lower(), str(delta.get("destination", "")).lower()
         if sender == receiver or me not in (sender, receiver):
-            return None  # between this address's own dexes, or not this address's money
+            return []  # between this address's own dexes, or not this address's money
         direction = "deposit" if receiver == me else "withdrawal"
         code = _code(exchange, delta.get("token", "USDC"))
         amount = to_decimal(delta.get("amount", delta.get("usdc")))
         if direction == "deposit":
             fee = ZERO  # the sender paid it
     else:
-        return None  # own wallets (accountClassTransfer, vault*, cStakingTransfer) or income (rewards)
-    return {"type": direction, "currency": code, "amount": abs(amount),
-            "fee": {"cost": fee, "currency": code} if fee else None, "status": "ok",
-            "timestamp": int(row.get("time") or 0), "id": _ledger_key(row), "txid": row.get("hash")}
+        return []  # own wallets (accountClassTransfer, vault*, cStakingTransfer) or income (rewards)
+    key = _ledger_key(row)
+    flow = {"type": direction, "currency": code, "amount": abs(amount), "fee": None, "status": "ok",
+            "timestamp": int(row.get("time") or 0), "id": key, "txid": row.get("hash")}
+    if not fee:
+        return [flow]
+    if code == "USDC":
+        return [{**flow, "fee": {"cost": fee, "currency": code}}]
+    # token transfers (spotTransfer, send) charge their fee in USDC
+    return [flow, {**flow, "currency": "USDC", "amount": abs(fee), "id": f"{key}|fee"}]
 
 
 async def hyperliquid_funding(exchange: Any, window: DayWindow, address: str) -> list[dict[str, Any]]:
