@@ -48,7 +48,11 @@ def new_exchange(profile: VenueProfile, credentials: Credentials, options: Conne
         if credentials.passphrase:
             config["password"] = credentials.passphrase
     exchange = getattr(ccxt_async, profile.ccxt_id)(config)
-    if not profile.wallet_address:
+    if profile.wallet_address:
+        from app.connectors.ccxt.hyperliquid import share_identical_reads  # noqa: PLC0415 - the one such venue
+
+        share_identical_reads(exchange)
+    else:
         strictly_increasing_nonces(exchange, credentials.api_key)
     if profile.serial_private_calls:
         serialize_private_calls(exchange, credentials.api_key)

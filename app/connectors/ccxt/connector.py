@@ -27,7 +27,7 @@ from app.connectors.base import (
     Permission,
     PermissionRefused,
 )
-from app.connectors.ccxt import activity, discovery, extras, fiat, okx
+from app.connectors.ccxt import activity, deribit, discovery, extras, fiat, hyperliquid, okx
 from app.connectors.ccxt.balance_shape import check_balance_shape
 from app.connectors.ccxt.client import load_markets_cached, new_exchange
 from app.connectors.ccxt.errors import to_connector_error
@@ -99,7 +99,7 @@ class CcxtConnector:
         profile = self._profile
         await load_markets_cached(exchange, profile, self._options)
         holdings, tickers = await gather_all(
-            self._holdings(exchange), exchange.fetch_tickers(None, dict(profile.tickers_params))
+            self._holdings(exchange), self._tickers(exchange)
         )
         book = PriceBook(tickers)
         state = AccountState(total_equity=ZERO)
@@ -128,6 +128,12 @@ class CcxtConnector:
             log.warning("trades with unpriced volume or fee", extra={"venue": self.venue, "count": unvalued})
         return state
 
+    async def _tickers(self, exchange: Any) -> dict[str, Any]:
+        if self._profile.flows == "deribit":
+            return await deribit.deribit_tickers(exchange)  # one currency per call
+        tickers: dict[str, Any] = await exchange.fetch_tickers(None, dict(self._profile.tickers_params))
+        return tickers
+
     async def _holdings(self, exchange: Any) -> list[Holding]:
         secrets = self._secrets()
         tasks = [fetch_wallet(exchange, wallet, self.venue, secrets) for wallet in self._profile.wallets]
@@ -139,6 +145,8 @@ class CcxtConnector:
             holdings.append(Holding("earn", "earn", earn))
         elif self._profile.earn == "okx":
             holdings.append(Holding("earn", "earn", await okx.okx_earn(exchange)))
+        elif self._profile.flows == "hyperliquid":
+            holdings += await hyperliquid.hyperliquid_holdings(exchange, self._credentials.api_key)
         elif self._profile.earn == "bybit":
             staked = await self._optional_wallet("earn", extras.bybit_earn(exchange))
             if staked is not None:
@@ -177,6 +185,10 @@ class CcxtConnector:
             return []
         if profile.flows == "okx":
             return await okx.okx_flows(exchange, window)
+        if profile.flows == "deribit":
+            return await deribit.deribit_flows(exchange, window, held)
+        if profile.flows == "hyperliquid":
+            return await hyperliquid.hyperliquid_flows(exchange, window, self._credentials.api_key)
         if profile.flows == "futures_transfers":
             return await extras.binance_futures_transfers(exchange, window)
         calls = []
@@ -200,6 +212,8 @@ class CcxtConnector:
     async def _funding(self, exchange: Any, window: DayWindow) -> list[dict[str, Any]]:
         if self._profile.flows == "okx":
             return await okx.okx_funding(exchange, window)
+        if self._profile.flows == "hyperliquid":
+            return await hyperliquid.hyperliquid_funding(exchange, window, self._credentials.api_key)
         out: list[dict[str, Any]] = []
         for params in self._profile.funding:
             for piece in window.split(self._profile.funding_max_span):
@@ -225,6 +239,10 @@ class CcxtConnector:
 
     async def _trades(self, exchange: Any, scope: TradeScope, symbols: list[str | None],
                       window: DayWindow) -> list[dict[str, Any]]:
+        if self._profile.flows == "deribit":
+            return await deribit.deribit_trades(exchange, str(scope.params["code"]), window)
+        if self._profile.flows == "hyperliquid":
+            return await hyperliquid.hyperliquid_trades(exchange, window, self._credentials.api_key)
         calls = [exchange.fetch_my_trades(symbol, piece.start_ms, None,
                                           {**scope.params,
                                            **activity.window_params(piece, scope.paginate, self._profile.page_size)})

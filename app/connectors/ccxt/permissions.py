@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.connectors.base import MalformedResponse, Permission
+from app.connectors.ccxt.deribit import client_signature
 from app.connectors.ccxt.profiles import PermissionStyle
 
 _BYBIT_TRADE_GROUPS = ("ContractTrade", "Spot", "Options", "Derivatives", "CopyTrading", "BlockTrade")
@@ -84,6 +85,22 @@ def from_coinbase(body: Mapping[str, Any]) -> set[Permission]:
     return perms
 
 
+def from_deribit(body: Mapping[str, Any]) -> set[Permission]:
+    """GET /api/v2/public/auth: result.scope, e.g. "account:read trade:read wallet:read_write mainaccount".
+    A token asked without a scope gets the key's maximum scope (docs.deribit.com "Access Scope"); withdrawals
+    need wallet:read_write, orders trade:read_write."""
+    result = body.get("result") if isinstance(body, Mapping) else None
+    if not isinstance(result, Mapping) or not isinstance(result.get("scope"), str):
+        raise MalformedResponse("deribit: auth without scope")
+    words = set(result["scope"].split())
+    perms = {Permission.READ}
+    if "trade:read_write" in words:
+        perms.add(Permission.TRADE)
+    if "wallet:read_write" in words:
+        perms.add(Permission.WITHDRAW)
+    return perms
+
+
 async def fetch_permissions(exchange: Any, style: PermissionStyle) -> set[Permission]:
     if style == "binance":
         return from_binance(await exchange.sapiGetAccountApiRestrictions())
@@ -95,6 +112,8 @@ async def fetch_permissions(exchange: Any, style: PermissionStyle) -> set[Permis
         return from_kraken(await exchange.privatePostGetApiKeyInfo())
     if style == "coinbase":
         return from_coinbase(await exchange.v3PrivateGetBrokerageKeyPermissions())
+    if style == "deribit":
+        return from_deribit(await exchange.publicGetAuth(client_signature(exchange.apiKey, exchange.secret)))
     if style == "read_only":
         return {Permission.READ}  # a public wallet address can't trade or withdraw
     return {Permission.UNKNOWN}

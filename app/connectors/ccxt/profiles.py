@@ -14,10 +14,12 @@ from typing import Literal
 # (coinbase keeps transactions per account and ccxt needs a code); none: flows live on another venue id
 # okx: okx.py reads deposits/withdrawals and funding bills itself (documented paging and states)
 # futures_transfers: a binance futures-only connection; its flows are transfers in/out of that wallet
-FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "none"]
+# deribit: deribit.py reads deposits, withdrawals, transfers and trades per currency, and prices per currency
+# hyperliquid: hyperliquid.py reads the ledger, funding and fills of the address, paged, and its other wallets
+FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "deribit", "hyperliquid", "none"]
 # Wallets ccxt's fetch_balance does not read: binance Simple Earn, okx Simple Earn + on-chain earn
 EarnStyle = Literal["binance", "okx", "bybit", "none"]
-PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "coinbase", "read_only", "unknown"]
+PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "coinbase", "deribit", "read_only", "unknown"]
 # Fiat flows outside ccxt's deposit/withdrawal history, read by fiat.py ("none": in that history already)
 FiatStyle = Literal["binance", "none"]
 
@@ -262,10 +264,14 @@ PROFILES: dict[str, VenueProfile] = {
     ),
     "deribit": VenueProfile(
         "deribit",
-        wallets=(Wallet("summaries", "swap", {}),),  # equity per currency incl. options/futures PnL
-        trades=(TradeScope(None, {"code": "BTC"}), TradeScope(None, {"code": "ETH"}),
-                TradeScope(None, {"code": "USDC"})),
-        positions=({},),
+        # One summary per currency (BTC, ETH, USDC, USDT, EURR, ...): `equity` = balance + futures session
+        # PnL + options value, so futures and options positions are in it (positions only give unrealized).
+        wallets=(Wallet("summaries", "swap", {}, shape=("summaries",)),),
+        # deribit.py: trades per currency with start/end timestamps, amounts turned into contracts
+        trades=tuple(TradeScope(None, {"code": code}) for code in ("BTC", "ETH", "USDC", "USDT", "EURR")),
+        flows="deribit",
+        positions=({},),  # get_positions without a currency: every currency and kind
+        permissions="deribit",
     ),
     "bingx": VenueProfile(
         "bingx",
@@ -279,11 +285,13 @@ PROFILES: dict[str, VenueProfile] = {
     ),
     "hyperliquid": VenueProfile(
         "hyperliquid",
-        wallets=(SPOT, Wallet("perp", "swap", {"type": "swap"})),
-        trades=(TradeScope(None, {}),),
-        market_types=("spot", "swap"),
-        funding=({},),
-        positions=({},),
+        # spot balances (`spotClearinghouseState`); the perp account, vaults and staking: hyperliquid.py.
+        # enableUnifiedMargin False: ccxt would otherwise read spot again for the perp wallet.
+        wallets=(Wallet("spot", "spot", {"type": "spot", "enableUnifiedMargin": False}, shape=("balances",)),),
+        trades=(TradeScope(None, {}),),  # userFillsByTime, paged (hyperliquid.py)
+        market_types=("spot", "swap"),  # HIP-3 builder dexes are not read (see README)
+        flows="hyperliquid",
+        positions=({},),  # clearinghouseState: shared with the perp wallet, asked once
         permissions="read_only",
         wallet_address=True,
         load_currencies=False,
