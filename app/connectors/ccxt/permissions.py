@@ -84,6 +84,31 @@ def from_coinbase(body: Mapping[str, Any]) -> set[Permission]:
     return perms
 
 
+def from_htx(body: Mapping[str, Any], access_key: str) -> set[Permission]:
+    """GET /v2/user/api-key?uid=&accessKey=: data[].permission = "readOnly,trade,withdraw" (comma-separated)."""
+    data = body.get("data")
+    rows = [row for row in data if isinstance(row, Mapping)] if isinstance(data, list) else []
+    row = next((row for row in rows if row.get("accessKey") == access_key), None)
+    if row is None or not isinstance(row.get("permission"), str):
+        raise MalformedResponse("htx: api-key answer without this key's permission")
+    words = {word.strip() for word in row["permission"].split(",")}
+    perms = {Permission.READ}
+    if "trade" in words:
+        perms.add(Permission.TRADE)
+    if "withdraw" in words:
+        perms.add(Permission.WITHDRAW)
+    return perms
+
+
+async def _htx_permissions(exchange: Any) -> set[Permission]:
+    """htx lists a key's permissions per user id: the key's own uid first (GET /v2/user/uid)."""
+    uid = await exchange.spotPrivateGetV2UserUid()
+    if not isinstance(uid, Mapping) or not str(uid.get("data", "")).isdigit():
+        raise MalformedResponse("htx: uid answer without a uid")
+    body = await exchange.spotPrivateGetV2UserApiKey({"uid": uid["data"], "accessKey": exchange.apiKey})
+    return from_htx(body, exchange.apiKey)
+
+
 async def fetch_permissions(exchange: Any, style: PermissionStyle) -> set[Permission]:
     if style == "binance":
         return from_binance(await exchange.sapiGetAccountApiRestrictions())
@@ -95,6 +120,8 @@ async def fetch_permissions(exchange: Any, style: PermissionStyle) -> set[Permis
         return from_kraken(await exchange.privatePostGetApiKeyInfo())
     if style == "coinbase":
         return from_coinbase(await exchange.v3PrivateGetBrokerageKeyPermissions())
+    if style == "htx":
+        return await _htx_permissions(exchange)
     if style == "read_only":
         return {Permission.READ}  # a public wallet address can't trade or withdraw
     return {Permission.UNKNOWN}

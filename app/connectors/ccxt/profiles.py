@@ -6,18 +6,23 @@ A wallet's equity is booked into the AccountState market named by `Wallet.market
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Literal
+from decimal import Decimal
+from typing import Any, Literal
+
+from app.connectors.ccxt import htx
 
 # split: fetch_deposits + fetch_withdrawals; per_code: fetch_deposits_withdrawals per held currency
 # (coinbase keeps transactions per account and ccxt needs a code); none: flows live on another venue id
 # okx: okx.py reads deposits/withdrawals and funding bills itself (documented paging and states)
 # futures_transfers: a binance futures-only connection; its flows are transfers in/out of that wallet
-FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "none"]
+# htx: htx.py pages the deposit/withdraw history itself (ccxt reads one page of 100, no time filter)
+FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "htx", "none"]
 # Wallets ccxt's fetch_balance does not read: binance Simple Earn, okx Simple Earn + on-chain earn
 EarnStyle = Literal["binance", "okx", "bybit", "none"]
-PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "coinbase", "read_only", "unknown"]
+PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "coinbase", "htx", "read_only", "unknown"]
 # Fiat flows outside ccxt's deposit/withdrawal history, read by fiat.py ("none": in that history already)
 FiatStyle = Literal["binance", "none"]
 
@@ -44,6 +49,8 @@ class Wallet:
     # itself): anything else there is a malformed answer, not an empty account (balance_shape.py).
     # None: not checked yet for this venue.
     shape: tuple[str | int, ...] | None = None
+    # (exchange, raw response) -> amount per asset, where ccxt's totals are wrong for the venue (htx.py)
+    amounts: Callable[[Any, Any], dict[str, Decimal]] | None = None
 
 
 @dataclass(frozen=True)
@@ -237,9 +244,33 @@ PROFILES: dict[str, VenueProfile] = {
     ),
     "htx": VenueProfile(
         "htx",
-        wallets=(SPOT, Wallet("usdt-swap", "swap", {"type": "swap", "subType": "linear"}, optional=True)),
-        trades=(TradeScope("spot", {"type": "spot"}, paginate=True),),
-        market_types=("spot", "linear"),
+        wallets=(
+            # every documented balance type counted, loans and interest subtracted (htx.net_amounts)
+            Wallet("spot", "spot", {"type": "spot"}, shape=("data", "list"), amounts=htx.net_amounts),
+            Wallet("cross-margin", "margin", {"type": "margin", "marginMode": "cross"}, optional=True,
+                   shape=("data", "list"), amounts=htx.net_amounts),
+            Wallet("isolated-margin", "margin", {"type": "margin", "marginMode": "isolated"}, optional=True,
+                   shape=("data",), amounts=htx.net_amounts),
+            # USDT-margined (v5 account): `equity` per margin currency incl. unrealized PnL (ccxt's total)
+            Wallet("usdt-m", "swap", {"type": "swap", "subType": "linear"}, optional=True,
+                   shape=("data", "details")),
+            # ccxt's fetch_balance takes the sub-type from `defaultSubType` (its option: linear) before
+            # `subType`, so {"subType": "inverse"} read the USDT-margined account again: name it that way
+            Wallet("coin-m-futures", "futures", {"type": "future", "defaultSubType": "inverse"}, optional=True,
+                   shape=("data",), amounts=htx.margin_balances),
+            Wallet("coin-m-swaps", "swap", {"type": "swap", "defaultSubType": "inverse"}, optional=True,
+                   shape=("data",), amounts=htx.margin_balances),
+        ),
+        # GET /v1/order/matchresults: at most 48 hours per request, pages of at most 500
+        trades=(TradeScope("spot", {"type": "spot"}, paginate=True, max_span=timedelta(days=2)),),
+        page_size=500,
+        # ccxt's htx takes {"spot": True, ...}, not a list (a list made every market load fail)
+        options={"fetchMarkets": {"types": {"spot": True, "linear": True, "inverse": True}}},
+        flows="htx",
+        positions=({"subType": "linear"}, {"type": "future", "subType": "inverse"},
+                   {"type": "swap", "subType": "inverse"}),
+        permissions="htx",
+        load_currencies=False,  # public chain list; flows are read by htx.py, which needs no network names
     ),
     "kraken": VenueProfile(
         "kraken",
