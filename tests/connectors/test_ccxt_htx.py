@@ -160,16 +160,20 @@ async def test_htx_wrong_secret_is_an_auth_error_without_secrets() -> None:
 
 async def test_more_flows_than_one_page_are_read_whole() -> None:
     """htx's history has no time filter and pages of at most 500 (the fake refuses more); ccxt reads one
-    page of 100. 1,234 deposits of one day and 3 withdrawals are all counted."""
+    page of 100. 1,234 deposits of one day and 3 withdrawals are all counted; so are 1,300 spot fills
+    (match results: at most 500 a page and 48 hours a request)."""
     deposits = [record(20_000 - n, "deposit", "usdt", "1", "safe", created=IN_WINDOW_MS - n * 1000)
                 for n in range(1234)]
     older = [record(5_000 - n, "deposit", "usdt", "1000", "safe", created=OUT_OF_WINDOW_MS - n * DAY_MS)
              for n in range(600)]  # before the window: paging stops a week before it
     withdrawals = [record(90_000 + n, "withdraw", "usdt", "2", "confirmed", fee="0.5") for n in range(3)]
-    sc = scenario({"USDT": "10"}, PRICES, records=deposits + older + withdrawals)
+    fills = [_trade(n, IN_WINDOW_MS - n * 1000) for n in range(1, 1301)]
+    sc = scenario({"USDT": "10"}, PRICES, records=deposits + older + withdrawals, trades=fills)
     with fake_venue("htx", sc) as venue:
         state = await connector(venue.base_url, sc).fetch_account_state(WINDOW)
     assert venue.unknown == []
+    assert state.markets["spot"].trades == 1300
+    assert venue.paths().count("/v1/order/matchresults") == 4  # ccxt's paginator, pages of at most 500
     assert state.deposits == Decimal("1234")
     assert state.withdrawals == Decimal("7.5")
     # deposits: pages of 500 from the newest id (each next page starts at the last one's oldest id), until
