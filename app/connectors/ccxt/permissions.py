@@ -109,6 +109,26 @@ async def _htx_permissions(exchange: Any) -> set[Permission]:
     return from_htx(body, exchange.apiKey)
 
 
+_BINGX_TRADE = {1, 3}  # 1 spot trading, 3 perpetual futures trading
+_BINGX_WITHDRAW = 5
+
+
+def from_bingx(body: Mapping[str, Any]) -> set[Permission]:
+    """GET /openApi/v1/account/apiPermissions: data.permissions = [1 spot trading, 2 read, 3 perpetual futures
+    trading, 4 universal transfer (between this account's own wallets), 5 withdraw, 7 sub-account transfer]."""
+    data = body.get("data") if isinstance(body, Mapping) else None
+    words = data.get("permissions") if isinstance(data, Mapping) else None
+    if not isinstance(words, list):
+        raise MalformedResponse("bingx: apiPermissions without permissions")
+    codes = {int(word) for word in words if str(word).isdigit()}
+    perms = {Permission.READ}
+    if codes & _BINGX_TRADE:
+        perms.add(Permission.TRADE)
+    if _BINGX_WITHDRAW in codes:
+        perms.add(Permission.WITHDRAW)
+    return perms
+
+
 async def fetch_permissions(exchange: Any, style: PermissionStyle) -> set[Permission]:
     if style == "binance":
         return from_binance(await exchange.sapiGetAccountApiRestrictions())
@@ -122,6 +142,8 @@ async def fetch_permissions(exchange: Any, style: PermissionStyle) -> set[Permis
         return from_coinbase(await exchange.v3PrivateGetBrokerageKeyPermissions())
     if style == "htx":
         return await _htx_permissions(exchange)
+    if style == "bingx":
+        return from_bingx(await exchange.accountV1PrivateGetAccountApiPermissions())
     if style == "read_only":
         return {Permission.READ}  # a public wallet address can't trade or withdraw
     return {Permission.UNKNOWN}

@@ -19,10 +19,11 @@ from app.connectors.ccxt import htx
 # okx: okx.py reads deposits/withdrawals and funding bills itself (documented paging and states)
 # futures_transfers: a binance futures-only connection; its flows are transfers in/out of that wallet
 # htx: htx.py pages the deposit/withdraw history itself (ccxt reads one page of 100, no time filter)
-FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "htx", "none"]
+# bingx: bingx.py pages both histories itself and types rows by endpoint (ccxt: one page, type by transferType)
+FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "htx", "bingx", "none"]
 # Wallets ccxt's fetch_balance does not read: binance Simple Earn, okx Simple Earn + on-chain earn
 EarnStyle = Literal["binance", "okx", "bybit", "none"]
-PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "coinbase", "htx", "read_only", "unknown"]
+PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "coinbase", "htx", "bingx", "read_only", "unknown"]
 # Fiat flows outside ccxt's deposit/withdrawal history, read by fiat.py ("none": in that history already)
 FiatStyle = Literal["binance", "none"]
 
@@ -90,6 +91,9 @@ class VenueProfile:
     wallet_address: bool = False  # api_key is a public wallet address (hyperliquid)
     load_currencies: bool = True  # False: skip fetch_currencies (private or not needed for parsing)
     serial_private_calls: bool = False  # venue checks nonce order on arrival (kraken): one at a time
+    # venue error codes that mean "wrong key" but that ccxt leaves unmapped (a generic error, so a typo'd
+    # key was reported as the venue failing): mapped to an authentication error
+    auth_error_codes: tuple[str, ...] = ()
 
 
 SPOT = Wallet("spot", "spot", {"type": "spot"})
@@ -300,13 +304,26 @@ PROFILES: dict[str, VenueProfile] = {
     ),
     "bingx": VenueProfile(
         "bingx",
-        wallets=(SPOT, Wallet("perp", "swap", {"type": "swap"}, optional=True),
-                 Wallet("funding", "spot", {"type": "funding"}, optional=True)),
+        wallets=(
+            Wallet("spot", "spot", {"type": "spot"}, shape=("data", "balances")),
+            # perpetual accounts: `equity` (balance + unrealized PnL). ccxt's total is maxWithdrawAmount,
+            # absent from the v3 answer, so it fell back to available + used margin (no PnL, no frozen margin)
+            Wallet("perp", "swap", {"type": "swap"}, optional=True, equity_field="equity", shape=("data",)),
+            Wallet("coin-m-perp", "swap", {"type": "swap", "subType": "inverse"}, optional=True,
+                   equity_field="equity", shape=("data",)),
+            Wallet("funding", "spot", {"type": "funding"}, optional=True, shape=("data", "assets")),
+        ),
         trades=(TradeScope("spot", {"type": "spot"}, per_symbol="spot"),
                 TradeScope(None, {"type": "swap"}, per_symbol="linear")),
         market_types=("spot", "swap"),
-        funding=({"type": "swap"},),
-        positions=({"type": "swap"},),
+        flows="bingx",
+        # income history: `limit` default 100, at most 1,000: one day per request, asked at the maximum
+        funding=({"limit": 1000},),
+        funding_max_span=timedelta(days=1),
+        positions=({"type": "swap"}, {"type": "swap", "subType": "inverse"}),
+        permissions="bingx",
+        auth_error_codes=("100413",),  # "Incorrect apiKey"
+        load_currencies=False,  # a private call (capital/config/getall) nothing here needs
     ),
     "hyperliquid": VenueProfile(
         "hyperliquid",
