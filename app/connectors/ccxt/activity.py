@@ -87,7 +87,7 @@ def add_trades(state: AccountState, trades: Iterable[Mapping[str, Any]], scope: 
     seen: set[str] = set()
     unvalued = 0
     for trade in trades:
-        key = f"{trade.get('symbol')}|{trade.get('id')}"
+        key = _trade_key(trade)
         if not in_window(trade, window) or key in seen:
             continue
         seen.add(key)
@@ -100,6 +100,15 @@ def add_trades(state: AccountState, trades: Iterable[Mapping[str, Any]], scope: 
         stats.fees += fees
         unvalued += int(volume is None or not complete)
     return unvalued
+
+
+def _trade_key(trade: Mapping[str, Any]) -> str:
+    """A fill's identity for de-duplicating overlapping pages. Some venues' fills carry no id (bingx
+    perpetual fills): then the order, instant, side, amount and price name it, or every fill of a market
+    would collapse into one."""
+    if trade.get("id") is not None:
+        return f"{trade.get('symbol')}|{trade.get('id')}"
+    return "|".join(str(trade.get(field)) for field in ("symbol", "order", "timestamp", "side", "amount", "price"))
 
 
 def flow_usd(tx: Mapping[str, Any], book: PriceBook) -> Decimal | None:

@@ -56,6 +56,9 @@ def new_exchange(profile: VenueProfile, credentials: Credentials, options: Conne
         strictly_increasing_nonces(exchange, credentials.api_key)
     if profile.serial_private_calls:
         serialize_private_calls(exchange, credentials.api_key)
+    if profile.auth_error_codes:
+        exact = exchange.exceptions.setdefault("exact", {})
+        exact.update(dict.fromkeys(profile.auth_error_codes, ccxt_async.AuthenticationError))
     if not profile.load_currencies:
         # load_markets() calls fetch_currencies() when has['fetchCurrencies'] is True; on these venues
         # that is a private, slow call we don't need for balances (ccxt maps codes without it).

@@ -27,7 +27,7 @@ from app.connectors.base import (
     Permission,
     PermissionRefused,
 )
-from app.connectors.ccxt import activity, deribit, discovery, extras, fiat, hyperliquid, okx
+from app.connectors.ccxt import activity, bingx, deribit, discovery, extras, fiat, htx, hyperliquid, okx
 from app.connectors.ccxt.balance_shape import check_balance_shape
 from app.connectors.ccxt.client import load_markets_cached, new_exchange
 from app.connectors.ccxt.errors import to_connector_error
@@ -191,6 +191,10 @@ class CcxtConnector:
             return await hyperliquid.hyperliquid_flows(exchange, window, self._credentials.api_key)
         if profile.flows == "futures_transfers":
             return await extras.binance_futures_transfers(exchange, window)
+        if profile.flows == "htx":
+            return await htx.htx_flows(exchange, window)
+        if profile.flows == "bingx":
+            return await bingx.bingx_flows(exchange, window)
         calls = []
         for piece in window.split(profile.flow_max_span):
             params = activity.window_params(piece, profile.flow_paginate)

@@ -29,7 +29,10 @@ class Holding:
 
 
 def amounts_from_balance(exchange: Any, balance: Mapping[str, Any], wallet: Wallet) -> dict[str, Decimal]:
-    """Net amount per asset: ccxt `total` minus `debt` (margin loans), or the raw equity field."""
+    """Net amount per asset: ccxt `total` minus `debt` (margin loans), the raw equity field, or the
+    venue's own reading of the raw response (`Wallet.amounts`)."""
+    if wallet.amounts is not None:
+        return wallet.amounts(exchange, balance.get("info"))
     if wallet.equity_field:
         return _raw_equity(exchange, balance.get("info"), wallet.equity_field)
     totals = balance.get("total") or {}

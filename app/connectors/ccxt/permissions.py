@@ -101,6 +101,51 @@ def from_deribit(body: Mapping[str, Any]) -> set[Permission]:
     return perms
 
 
+def from_htx(body: Mapping[str, Any], access_key: str) -> set[Permission]:
+    """GET /v2/user/api-key?uid=&accessKey=: data[].permission = "readOnly,trade,withdraw" (comma-separated)."""
+    data = body.get("data")
+    rows = [row for row in data if isinstance(row, Mapping)] if isinstance(data, list) else []
+    row = next((row for row in rows if row.get("accessKey") == access_key), None)
+    if row is None or not isinstance(row.get("permission"), str):
+        raise MalformedResponse("htx: api-key answer without this key's permission")
+    words = {word.strip() for word in row["permission"].split(",")}
+    perms = {Permission.READ}
+    if "trade" in words:
+        perms.add(Permission.TRADE)
+    if "withdraw" in words:
+        perms.add(Permission.WITHDRAW)
+    return perms
+
+
+async def _htx_permissions(exchange: Any) -> set[Permission]:
+    """htx lists a key's permissions per user id: the key's own uid first (GET /v2/user/uid)."""
+    uid = await exchange.spotPrivateGetV2UserUid()
+    if not isinstance(uid, Mapping) or not str(uid.get("data", "")).isdigit():
+        raise MalformedResponse("htx: uid answer without a uid")
+    body = await exchange.spotPrivateGetV2UserApiKey({"uid": uid["data"], "accessKey": exchange.apiKey})
+    return from_htx(body, exchange.apiKey)
+
+
+_BINGX_TRADE = {1, 3}  # 1 spot trading, 3 perpetual futures trading
+_BINGX_WITHDRAW = 5
+
+
+def from_bingx(body: Mapping[str, Any]) -> set[Permission]:
+    """GET /openApi/v1/account/apiPermissions: data.permissions = [1 spot trading, 2 read, 3 perpetual futures
+    trading, 4 universal transfer (between this account's own wallets), 5 withdraw, 7 sub-account transfer]."""
+    data = body.get("data") if isinstance(body, Mapping) else None
+    words = data.get("permissions") if isinstance(data, Mapping) else None
+    if not isinstance(words, list):
+        raise MalformedResponse("bingx: apiPermissions without permissions")
+    codes = {int(word) for word in words if str(word).isdigit()}
+    perms = {Permission.READ}
+    if codes & _BINGX_TRADE:
+        perms.add(Permission.TRADE)
+    if _BINGX_WITHDRAW in codes:
+        perms.add(Permission.WITHDRAW)
+    return perms
+
+
 async def fetch_permissions(exchange: Any, style: PermissionStyle) -> set[Permission]:
     if style == "binance":
         return from_binance(await exchange.sapiGetAccountApiRestrictions())
@@ -114,6 +159,10 @@ async def fetch_permissions(exchange: Any, style: PermissionStyle) -> set[Permis
         return from_coinbase(await exchange.v3PrivateGetBrokerageKeyPermissions())
     if style == "deribit":
         return from_deribit(await exchange.publicGetAuth(client_signature(exchange.apiKey, exchange.secret)))
+    if style == "htx":
+        return await _htx_permissions(exchange)
+    if style == "bingx":
+        return from_bingx(await exchange.accountV1PrivateGetAccountApiPermissions())
     if style == "read_only":
         return {Permission.READ}  # a public wallet address can't trade or withdraw
     return {Permission.UNKNOWN}

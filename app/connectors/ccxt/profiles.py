@@ -6,9 +6,13 @@ A wallet's equity is booked into the AccountState market named by `Wallet.market
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Literal
+from decimal import Decimal
+from typing import Any, Literal
+
+from app.connectors.ccxt import htx
 
 # split: fetch_deposits + fetch_withdrawals; per_code: fetch_deposits_withdrawals per held currency
 # (coinbase keeps transactions per account and ccxt needs a code); none: flows live on another venue id
@@ -16,10 +20,13 @@ from typing import Literal
 # futures_transfers: a binance futures-only connection; its flows are transfers in/out of that wallet
 # deribit: deribit.py reads deposits, withdrawals, transfers and trades per currency, and prices per currency
 # hyperliquid: hyperliquid.py reads the ledger, funding and fills of the address, paged, and its other wallets
-FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "deribit", "hyperliquid", "none"]
+# htx: htx.py pages the deposit/withdraw history itself (ccxt reads one page of 100, no time filter)
+# bingx: bingx.py pages both histories itself and types rows by endpoint (ccxt: one page, type by transferType)
+FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "deribit", "hyperliquid", "htx", "bingx", "none"]
 # Wallets ccxt's fetch_balance does not read: binance Simple Earn, okx Simple Earn + on-chain earn
 EarnStyle = Literal["binance", "okx", "bybit", "none"]
-PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "coinbase", "deribit", "read_only", "unknown"]
+PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "coinbase", "deribit", "htx", "bingx", "read_only",
+                          "unknown"]
 # Fiat flows outside ccxt's deposit/withdrawal history, read by fiat.py ("none": in that history already)
 FiatStyle = Literal["binance", "none"]
 
@@ -46,6 +53,8 @@ class Wallet:
     # itself): anything else there is a malformed answer, not an empty account (balance_shape.py).
     # None: not checked yet for this venue.
     shape: tuple[str | int, ...] | None = None
+    # (exchange, raw response) -> amount per asset, where ccxt's totals are wrong for the venue (htx.py)
+    amounts: Callable[[Any, Any], dict[str, Decimal]] | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,9 @@ class VenueProfile:
     wallet_address: bool = False  # api_key is a public wallet address (hyperliquid)
     load_currencies: bool = True  # False: skip fetch_currencies (private or not needed for parsing)
     serial_private_calls: bool = False  # venue checks nonce order on arrival (kraken): one at a time
+    # venue error codes that mean "wrong key" but that ccxt leaves unmapped (a generic error, so a typo'd
+    # key was reported as the venue failing): mapped to an authentication error
+    auth_error_codes: tuple[str, ...] = ()
 
 
 SPOT = Wallet("spot", "spot", {"type": "spot"})
@@ -239,9 +251,33 @@ PROFILES: dict[str, VenueProfile] = {
     ),
     "htx": VenueProfile(
         "htx",
-        wallets=(SPOT, Wallet("usdt-swap", "swap", {"type": "swap", "subType": "linear"}, optional=True)),
-        trades=(TradeScope("spot", {"type": "spot"}, paginate=True),),
-        market_types=("spot", "linear"),
+        wallets=(
+            # every documented balance type counted, loans and interest subtracted (htx.net_amounts)
+            Wallet("spot", "spot", {"type": "spot"}, shape=("data", "list"), amounts=htx.net_amounts),
+            Wallet("cross-margin", "margin", {"type": "margin", "marginMode": "cross"}, optional=True,
+                   shape=("data", "list"), amounts=htx.net_amounts),
+            Wallet("isolated-margin", "margin", {"type": "margin", "marginMode": "isolated"}, optional=True,
+                   shape=("data",), amounts=htx.net_amounts),
+            # USDT-margined (v5 account): `equity` per margin currency incl. unrealized PnL (ccxt's total)
+            Wallet("usdt-m", "swap", {"type": "swap", "subType": "linear"}, optional=True,
+                   shape=("data", "details")),
+            # ccxt's fetch_balance takes the sub-type from `defaultSubType` (its option: linear) before
+            # `subType`, so {"subType": "inverse"} read the USDT-margined account again: name it that way
+            Wallet("coin-m-futures", "futures", {"type": "future", "defaultSubType": "inverse"}, optional=True,
+                   shape=("data",), amounts=htx.margin_balances),
+            Wallet("coin-m-swaps", "swap", {"type": "swap", "defaultSubType": "inverse"}, optional=True,
+                   shape=("data",), amounts=htx.margin_balances),
+        ),
+        # GET /v1/order/matchresults: at most 48 hours per request, pages of at most 500
+        trades=(TradeScope("spot", {"type": "spot"}, paginate=True, max_span=timedelta(days=2)),),
+        page_size=500,
+        # ccxt's htx takes {"spot": True, ...}, not a list (a list made every market load fail)
+        options={"fetchMarkets": {"types": {"spot": True, "linear": True, "inverse": True}}},
+        flows="htx",
+        positions=({"subType": "linear"}, {"type": "future", "subType": "inverse"},
+                   {"type": "swap", "subType": "inverse"}),
+        permissions="htx",
+        load_currencies=False,  # public chain list; flows are read by htx.py, which needs no network names
     ),
     "kraken": VenueProfile(
         "kraken",
@@ -275,13 +311,26 @@ PROFILES: dict[str, VenueProfile] = {
     ),
     "bingx": VenueProfile(
         "bingx",
-        wallets=(SPOT, Wallet("perp", "swap", {"type": "swap"}, optional=True),
-                 Wallet("funding", "spot", {"type": "funding"}, optional=True)),
+        wallets=(
+            Wallet("spot", "spot", {"type": "spot"}, shape=("data", "balances")),
+            # perpetual accounts: `equity` (balance + unrealized PnL). ccxt's total is maxWithdrawAmount,
+            # absent from the v3 answer, so it fell back to available + used margin (no PnL, no frozen margin)
+            Wallet("perp", "swap", {"type": "swap"}, optional=True, equity_field="equity", shape=("data",)),
+            Wallet("coin-m-perp", "swap", {"type": "swap", "subType": "inverse"}, optional=True,
+                   equity_field="equity", shape=("data",)),
+            Wallet("funding", "spot", {"type": "funding"}, optional=True, shape=("data", "assets")),
+        ),
         trades=(TradeScope("spot", {"type": "spot"}, per_symbol="spot"),
                 TradeScope(None, {"type": "swap"}, per_symbol="linear")),
         market_types=("spot", "swap"),
-        funding=({"type": "swap"},),
-        positions=({"type": "swap"},),
+        flows="bingx",
+        # income history: `limit` default 100, at most 1,000: one day per request, asked at the maximum
+        funding=({"limit": 1000},),
+        funding_max_span=timedelta(days=1),
+        positions=({"type": "swap"}, {"type": "swap", "subType": "inverse"}),
+        permissions="bingx",
+        auth_error_codes=("100413",),  # "Incorrect apiKey"
+        load_currencies=False,  # a private call (capital/config/getall) nothing here needs
     ),
     "hyperliquid": VenueProfile(
         "hyperliquid",
