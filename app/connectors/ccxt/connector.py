@@ -11,6 +11,7 @@ fetch_account_state(window):
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
@@ -27,7 +28,7 @@ from app.connectors.base import (
     Permission,
     PermissionRefused,
 )
-from app.connectors.ccxt import activity, discovery, extras, fiat, okx
+from app.connectors.ccxt import activity, discovery, extras, fiat, gate, okx
 from app.connectors.ccxt.balance_shape import check_balance_shape
 from app.connectors.ccxt.client import load_markets_cached, new_exchange
 from app.connectors.ccxt.errors import to_connector_error
@@ -139,8 +140,9 @@ class CcxtConnector:
             holdings.append(Holding("earn", "earn", earn))
         elif self._profile.earn == "okx":
             holdings.append(Holding("earn", "earn", await okx.okx_earn(exchange)))
-        elif self._profile.earn == "bybit":
-            staked = await self._optional_wallet("earn", extras.bybit_earn(exchange))
+        elif self._profile.earn in ("bybit", "gate"):  # the key may lack the venue's earn permission
+            read = extras.bybit_earn(exchange) if self._profile.earn == "bybit" else gate.gate_earn(exchange)
+            staked = await self._optional_wallet("earn", read)
             if staked is not None:
                 holdings.append(Holding("earn", "earn", staked))
         return holdings
@@ -177,6 +179,8 @@ class CcxtConnector:
             return []
         if profile.flows == "okx":
             return await okx.okx_flows(exchange, window)
+        if profile.flows == "gate":
+            return await gate.gate_flows(exchange, window)
         if profile.flows == "futures_transfers":
             return await extras.binance_futures_transfers(exchange, window)
         calls = []
@@ -200,6 +204,8 @@ class CcxtConnector:
     async def _funding(self, exchange: Any, window: DayWindow) -> list[dict[str, Any]]:
         if self._profile.flows == "okx":
             return await okx.okx_funding(exchange, window)
+        if self._profile.flows == "gate":
+            return await gate.gate_funding(exchange, window)
         out: list[dict[str, Any]] = []
         for params in self._profile.funding:
             for piece in window.split(self._profile.funding_max_span):
@@ -225,10 +231,16 @@ class CcxtConnector:
 
     async def _trades(self, exchange: Any, scope: TradeScope, symbols: list[str | None],
                       window: DayWindow) -> list[dict[str, Any]]:
-        calls = [exchange.fetch_my_trades(symbol, piece.start_ms, None,
-                                          {**scope.params,
-                                           **activity.window_params(piece, scope.paginate, self._profile.page_size)})
-                 for symbol in symbols for piece in window.split(scope.max_span)]
+        pieces = [(symbol, piece) for symbol in symbols for piece in window.split(scope.max_span)]
+        if scope.offset_page:
+            calls = [_offset_pages(functools.partial(_for_symbol, exchange.fetch_my_trades, symbol), piece.start_ms,
+                                   {**scope.params, **activity.window_params(piece, False)}, scope.offset_page,
+                                   scope.page_cursor) for symbol, piece in pieces]
+        else:
+            size = self._profile.page_size
+            calls = [exchange.fetch_my_trades(symbol, piece.start_ms, None,
+                                              {**scope.params, **activity.window_params(piece, scope.paginate, size)})
+                     for symbol, piece in pieces]
         pages = await gather_all(*calls)
         return [trade for page in pages for trade in page]
 
@@ -237,16 +249,24 @@ MAX_OFFSET_PAGES = 50
 
 
 async def _offset_pages(fetch: Callable[..., Awaitable[list[dict[str, Any]]]], since: int, params: dict[str, object],
-                        page: int) -> list[dict[str, Any]]:
-    """`limit` = the venue's maximum and `offset` on, until a short page (binance deposit and withdrawal
-    history: 1,000 rows a request; without paging a busier range lost the rest without a word)."""
+                        page: int, cursor: str = "offset") -> list[dict[str, Any]]:
+    """`limit` = the venue's maximum and `offset` (or a 1-based `page`) on, until a short page (binance
+    deposit and withdrawal history: 1,000 rows a request; without paging a busier range lost the rest
+    without a word)."""
     rows: list[dict[str, Any]] = []
     for number in range(MAX_OFFSET_PAGES):
-        batch = await fetch(None, since, page, {**params, "offset": number * page})
+        position = number * page if cursor == "offset" else number + 1
+        batch = await fetch(None, since, page, {**params, cursor: position})
         rows += batch
         if len(batch) < page:
             return rows
-    raise ConnectorError(f"more than {MAX_OFFSET_PAGES * page} deposits or withdrawals in one request range")
+    raise ConnectorError(f"more than {MAX_OFFSET_PAGES * page} history rows in one request range")
+
+
+async def _for_symbol(fetch: Callable[..., Awaitable[list[dict[str, Any]]]], symbol: str | None, _code: None,
+                      since: int, limit: int, params: dict[str, object]) -> list[dict[str, Any]]:
+    """fetch_my_trades(symbol, ...) in the (code, since, limit, params) form _offset_pages calls."""
+    return await fetch(symbol, since, limit, params)
 
 
 async def gather_all(*aws: Awaitable[Any]) -> list[Any]:

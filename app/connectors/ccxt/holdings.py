@@ -32,6 +32,8 @@ def amounts_from_balance(exchange: Any, balance: Mapping[str, Any], wallet: Wall
     """Net amount per asset: ccxt `total` minus `debt` (margin loans), or the raw equity field."""
     if wallet.equity_field:
         return _raw_equity(exchange, balance.get("info"), wallet.equity_field)
+    if wallet.sum_fields:
+        return _raw_sum(exchange, balance.get("info"), wallet.sum_fields)
     totals = balance.get("total") or {}
     debts = balance.get("debt") or {}
     out: dict[str, Decimal] = {}
@@ -52,6 +54,21 @@ def _raw_equity(exchange: Any, info: Any, equity_field: str) -> dict[str, Decima
         if code_id is None or row.get(equity_field) in (None, ""):
             continue
         amount = to_decimal(row[equity_field])
+        if amount != ZERO:
+            code = exchange.safe_currency_code(code_id)
+            out[code] = out.get(code, ZERO) + amount
+    return out
+
+
+def _raw_sum(exchange: Any, info: Any, fields: tuple[str, ...]) -> dict[str, Decimal]:
+    """Per coin row of the raw response: the sum of `fields` ("-name" subtracted), rows without any skipped."""
+    out: dict[str, Decimal] = {}
+    for row in _rows(info):
+        code_id = next((row[key] for key in _CODE_FIELDS if isinstance(row.get(key), str)), None)
+        if code_id is None or not any(field.lstrip("-") in row for field in fields):
+            continue
+        amount = sum((-to_decimal(row.get(field[1:])) if field.startswith("-") else to_decimal(row.get(field))
+                      for field in fields), ZERO)
         if amount != ZERO:
             code = exchange.safe_currency_code(code_id)
             out[code] = out.get(code, ZERO) + amount

@@ -14,10 +14,11 @@ from typing import Literal
 # (coinbase keeps transactions per account and ccxt needs a code); none: flows live on another venue id
 # okx: okx.py reads deposits/withdrawals and funding bills itself (documented paging and states)
 # futures_transfers: a binance futures-only connection; its flows are transfers in/out of that wallet
-FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "none"]
+# gate: gate.py reads deposits/withdrawals and funding (types, DEP_CREDITED, 30-day pieces, offset paging)
+FlowMode = Literal["split", "per_code", "okx", "gate", "futures_transfers", "none"]
 # Wallets ccxt's fetch_balance does not read: binance Simple Earn, okx Simple Earn + on-chain earn
-EarnStyle = Literal["binance", "okx", "bybit", "none"]
-PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "coinbase", "read_only", "unknown"]
+EarnStyle = Literal["binance", "okx", "bybit", "gate", "none"]
+PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "coinbase", "gate", "read_only", "unknown"]
 # Fiat flows outside ccxt's deposit/withdrawal history, read by fiat.py ("none": in that history already)
 FiatStyle = Literal["binance", "none"]
 
@@ -44,6 +45,12 @@ class Wallet:
     # itself): anything else there is a malformed answer, not an empty account (balance_shape.py).
     # None: not checked yet for this venue.
     shape: tuple[str | int, ...] | None = None
+    # A field every row there must carry (a list's items, an object's values), so a list or object of
+    # something else is malformed too; None: any list or object passes.
+    row_key: str | None = None
+    # Raw fields of each coin row summed instead of ccxt's total ("-field" subtracts), where ccxt's total
+    # leaves something out (gate futures: `total` excludes `unrealised_pnl`; margin: interest owed).
+    sum_fields: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,12 @@ class TradeScope:
     per_symbol: str | None = None
     paginate: bool = False  # ccxt implements params.paginate for this venue's fetch_my_trades
     max_span: timedelta = MAX_SPAN  # per request; longer windows are fetched in pieces
+    # The venue pages this history by `limit` (this many, its documented maximum) and `offset` (or a
+    # 1-based `page`), with `from`/`to` in whole seconds: zka walks those pages itself. ccxt's dynamic
+    # paginator moves `until` back 1 ms from the oldest row, which a seconds-only `to` rounds back to the
+    # same second: it re-reads that second until paginationCalls runs out (gate).
+    offset_page: int | None = None
+    page_cursor: Literal["offset", "page"] = "offset"
 
 
 @dataclass(frozen=True)
@@ -105,6 +118,10 @@ _BINANCE_TRADES_USDM = (TradeScope(None, {}, per_symbol="linear", paginate=True)
 _BINANCE_TRADES_COINM = (TradeScope(None, {}, per_symbol="inverse", paginate=True),)
 # fetchMargins would add two private margin-pair calls to every market load; exchangeInfo has the flag.
 _BINANCE_OPTIONS: dict[str, object] = {"fetchCurrencies": False, "fetchMargins": False}
+
+_GATE_MARGIN = ("available", "freeze", "-borrowed", "-interest")
+_GATE_ISOLATED = ("available", "locked", "-borrowed", "-interest")
+_GATE_CONTRACT = ("total", "unrealised_pnl")
 
 PROFILES: dict[str, VenueProfile] = {
     # One binance key sees the whole account, so `binance` covers every wallet (SPEC §7 "count every
@@ -212,19 +229,47 @@ PROFILES: dict[str, VenueProfile] = {
     ),
     "gate": VenueProfile(
         "gate",
+        # Classic account. Legacy unified keys (mode 2) are not read: ccxt would read the one unified
+        # account once per wallet below; `unifiedAccount: False` keeps every wallet on its own endpoint.
         wallets=(
-            SPOT,
-            Wallet("usdt-perp", "swap", {"type": "swap", "settle": "usdt"}, optional=True),
-            Wallet("btc-perp", "futures", {"type": "swap", "settle": "btc"}, optional=True),
-            Wallet("margin", "margin", {"type": "margin", "marginMode": "cross"}, optional=True),
-            Wallet("funding", "spot", {"type": "funding"}, optional=True),
+            Wallet("spot", "spot", {"type": "spot"}, shape=(), row_key="currency"),  # GET /spot/accounts
+            # GET /margin/cross/accounts: balances {coin: {available, freeze, borrowed, interest}}
+            Wallet("cross-margin", "margin", {"type": "spot", "marginMode": "cross"}, optional=True,
+                   shape=("balances",), row_key="available", sum_fields=_GATE_MARGIN),
+            # GET /margin/accounts: per pair {base: {...}, quote: {...}} with `locked` for frozen
+            Wallet("isolated-margin", "margin", {"type": "spot", "marginMode": "isolated"}, optional=True,
+                   shape=(), row_key="currency_pair", sum_fields=_GATE_ISOLATED),
+            # GET /futures/{settle}/accounts, /delivery/usdt/accounts, /options/accounts: one object each
+            # (ccxt wraps it in a list); `total` is the balance without open positions' PnL
+            Wallet("usdt-perp", "swap", {"type": "swap", "settle": "usdt"}, optional=True, shape=(),
+                   row_key="unrealised_pnl", sum_fields=_GATE_CONTRACT),
+            Wallet("btc-perp", "swap", {"type": "swap", "settle": "btc"}, optional=True, shape=(),
+                   row_key="unrealised_pnl", sum_fields=_GATE_CONTRACT),
+            Wallet("usdt-delivery", "futures", {"type": "future", "settle": "usdt"}, optional=True, shape=(),
+                   row_key="unrealised_pnl", sum_fields=_GATE_CONTRACT),
+            Wallet("options", "options", {"type": "option"}, optional=True, shape=(),
+                   row_key="unrealised_pnl", sum_fields=_GATE_CONTRACT),
         ),
-        trades=(TradeScope("spot", {"type": "spot"}, paginate=True),
-                TradeScope(None, {"type": "swap", "settle": "usdt"}, paginate=True)),
-        market_types=("spot", "swap"),
-        flow_paginate=True,
-        funding=({"type": "swap"},),
-        positions=({"type": "swap"},),
+        # GET /spot/my_trades (account spot | cross_margin | margin: `page`), /futures/{settle}/
+        # my_trades_timerange and /delivery/usdt/my_trades (`offset`): `limit` at most 1,000
+        trades=(TradeScope("spot", {"type": "spot"}, offset_page=1000, page_cursor="page"),
+                TradeScope("margin", {"type": "spot", "marginMode": "cross"}, offset_page=1000, page_cursor="page"),
+                TradeScope("margin", {"type": "spot", "marginMode": "isolated"}, offset_page=1000,
+                           page_cursor="page"),
+                TradeScope(None, {"type": "swap", "settle": "usdt"}, offset_page=1000),
+                TradeScope(None, {"type": "swap", "settle": "btc"}, offset_page=1000),
+                TradeScope(None, {"type": "future", "settle": "usdt"}, offset_page=1000)),
+        market_types=("spot", "swap", "future"),
+        flows="gate",  # and funding: gate.py (type by endpoint, DEP_CREDITED, 30-day pieces, offset paging)
+        earn="gate",
+        page_size=100,
+        positions=({"type": "swap", "settle": "usdt"}, {"type": "swap", "settle": "btc"},
+                   {"type": "future", "settle": "usdt"}),
+        permissions="gate",
+        # markets: ccxt's defaults load usdt and btc perpetuals and usdt delivery contracts
+        options={"unifiedAccount": False},
+        tickers_params={"type": "spot"},
+        load_currencies=False,
     ),
     "mexc": VenueProfile(
         "mexc",
