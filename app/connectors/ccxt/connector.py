@@ -28,7 +28,7 @@ from app.connectors.base import (
     Permission,
     PermissionRefused,
 )
-from app.connectors.ccxt import activity, discovery, extras, fiat, gate, okx
+from app.connectors.ccxt import activity, discovery, extras, fiat, gate, mexc, okx
 from app.connectors.ccxt.balance_shape import check_balance_shape
 from app.connectors.ccxt.client import load_markets_cached, new_exchange
 from app.connectors.ccxt.errors import to_connector_error
@@ -114,6 +114,7 @@ class CcxtConnector:
             self._commission_symbols(exchange, window),
         )
         self._add_positions(state, positions, markets, book)
+        state.unrealized_pnl += _wallet_upl(holdings, book)
         activity.add_flows(state, txs, book, window, self._options.flow_memory)
         activity.add_funding(state, funding, markets, book, window, profile.funding_sign)
         hints = [p.get("symbol") for p in positions] + [f.get("symbol") for f in funding] + commission
@@ -181,6 +182,8 @@ class CcxtConnector:
             return await okx.okx_flows(exchange, window)
         if profile.flows == "gate":
             return await gate.gate_flows(exchange, window)
+        if profile.flows == "mexc":
+            return await mexc.mexc_flows(exchange, window)
         if profile.flows == "futures_transfers":
             return await extras.binance_futures_transfers(exchange, window)
         calls = []
@@ -206,6 +209,8 @@ class CcxtConnector:
             return await okx.okx_funding(exchange, window)
         if self._profile.flows == "gate":
             return await gate.gate_funding(exchange, window)
+        if self._profile.flows == "mexc":
+            return await mexc.mexc_funding(exchange, window)
         out: list[dict[str, Any]] = []
         for params in self._profile.funding:
             for piece in window.split(self._profile.funding_max_span):
@@ -243,6 +248,11 @@ class CcxtConnector:
                      for symbol, piece in pieces]
         pages = await gather_all(*calls)
         return [trade for page in pages for trade in page]
+
+
+def _wallet_upl(holdings: Iterable[Holding], book: PriceBook) -> Decimal:
+    """Open PnL the wallets report themselves (Wallet.upl_field), where positions do not (mexc)."""
+    return total(book.value(code, pnl) or ZERO for holding in holdings for code, pnl in holding.unrealized.items())
 
 
 MAX_OFFSET_PAGES = 50

@@ -26,6 +26,7 @@ class Holding:
     wallet: str
     market: str
     amounts: dict[str, Decimal] = field(default_factory=dict)
+    unrealized: dict[str, Decimal] = field(default_factory=dict)  # open PnL inside `amounts` (Wallet.upl_field)
 
 
 def amounts_from_balance(exchange: Any, balance: Mapping[str, Any], wallet: Wallet) -> dict[str, Decimal]:
@@ -91,7 +92,8 @@ async def fetch_wallet(exchange: Any, wallet: Wallet, venue: str, secrets: list[
     try:
         balance = await exchange.fetch_balance(dict(wallet.params))
         check_balance_shape(venue, wallet, balance.get("info"))
-        return Holding(wallet.name, wallet.market, amounts_from_balance(exchange, balance, wallet))
+        upl = _raw_equity(exchange, balance.get("info"), wallet.upl_field) if wallet.upl_field else {}
+        return Holding(wallet.name, wallet.market, amounts_from_balance(exchange, balance, wallet), upl)
     except Exception as exc:  # noqa: BLE001 - mapped below, never re-raised with ccxt's text
         error = to_connector_error(exc, venue, f"fetch_balance[{wallet.name}]", secrets)
     skippable = type(error) in (ConnectorError, PermissionRefused) and "Suspended" not in str(error)

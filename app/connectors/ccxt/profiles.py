@@ -15,7 +15,8 @@ from typing import Literal
 # okx: okx.py reads deposits/withdrawals and funding bills itself (documented paging and states)
 # futures_transfers: a binance futures-only connection; its flows are transfers in/out of that wallet
 # gate: gate.py reads deposits/withdrawals and funding (types, DEP_CREDITED, 30-day pieces, offset paging)
-FlowMode = Literal["split", "per_code", "okx", "gate", "futures_transfers", "none"]
+# mexc: mexc.py reads deposits/withdrawals and funding (statuses 1-12, 7-day pieces paged by time)
+FlowMode = Literal["split", "per_code", "okx", "gate", "mexc", "futures_transfers", "none"]
 # Wallets ccxt's fetch_balance does not read: binance Simple Earn, okx Simple Earn + on-chain earn
 EarnStyle = Literal["binance", "okx", "bybit", "gate", "none"]
 PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "coinbase", "gate", "read_only", "unknown"]
@@ -51,6 +52,9 @@ class Wallet:
     # Raw fields of each coin row summed instead of ccxt's total ("-field" subtracts), where ccxt's total
     # leaves something out (gate futures: `total` excludes `unrealised_pnl`; margin: interest owed).
     sum_fields: tuple[str, ...] = ()
+    # Raw field of each coin row holding the open positions' PnL already inside this wallet's equity, for
+    # venues whose positions do not report it (mexc futures `unrealized`).
+    upl_field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ class TradeScope:
     # paginator moves `until` back 1 ms from the oldest row, which a seconds-only `to` rounds back to the
     # same second: it re-reads that second until paginationCalls runs out (gate).
     offset_page: int | None = None
-    page_cursor: Literal["offset", "page"] = "offset"
+    page_cursor: Literal["offset", "page", "page_num"] = "offset"  # page / page_num: 1-based
 
 
 @dataclass(frozen=True)
@@ -273,12 +277,22 @@ PROFILES: dict[str, VenueProfile] = {
     ),
     "mexc": VenueProfile(
         "mexc",
-        wallets=(SPOT, Wallet("futures", "swap", {"type": "swap"}, optional=True)),
+        wallets=(
+            Wallet("spot", "spot", {"type": "spot"}, shape=("balances",), row_key="asset"),  # GET /api/v3/account
+            # GET /api/v1/private/account/assets: `equity` per currency includes position margin and open
+            # PnL; ccxt's total (available + frozen) leaves both out
+            Wallet("futures", "swap", {"type": "swap"}, optional=True, equity_field="equity", shape=("data",),
+                   row_key="currency", upl_field="unrealized"),
+        ),
+        # spot fills need a symbol (GET /api/v3/myTrades); futures fills (order_deals) too, 100 a page
+        # (symbols: held assets; futures: open positions and funding of the window)
         trades=(TradeScope("spot", {"type": "spot"}, per_symbol="spot"),
-                TradeScope(None, {"type": "swap"}, per_symbol="linear")),
+                TradeScope(None, {"type": "swap"}, per_symbol="linear", offset_page=100, page_cursor="page_num"),
+                TradeScope(None, {"type": "swap"}, per_symbol="inverse", offset_page=100, page_cursor="page_num")),
         market_types=("spot", "swap"),
-        funding=({"type": "swap"},),
-        positions=({"type": "swap"},),
+        flows="mexc",  # and funding: mexc.py
+        positions=({"type": "swap"},),  # symbols for the futures fills; PnL comes from the wallet
+        load_currencies=False,
     ),
     "htx": VenueProfile(
         "htx",
