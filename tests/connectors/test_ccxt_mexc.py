@@ -195,3 +195,15 @@ async def test_a_window_with_more_rows_than_a_page_is_read_whole() -> None:
     assert paths.count("/api/v3/capital/deposit/hisrec") == 2
     assert paths.count("/api/v1/private/position/funding_records") == 2
     assert paths.count("/api/v1/private/order/list/order_deals") == 2
+
+
+async def test_more_spot_fills_than_one_page_are_read_whole() -> None:
+    """mexc serves at most 100 spot fills a request and pages them by time only: 250 fills of one market in one
+    day (three sharing the millisecond at the first page edge) are all counted, each once."""
+    fills = [spot_fill(str(n), "BTCUSDT", "0.001", "50000", "0", "USDT",
+                       IN_WINDOW_MS - (99 if 98 <= n <= 100 else n) * 1000) for n in range(250)]
+    sc = scenario({"BTC": "1"}, PRICES, trades=fills)
+    with fake_venue("mexc", sc) as venue:
+        state = await connector(venue.base_url, sc).fetch_account_state(WINDOW)
+    assert (state.markets["spot"].trades, state.markets["spot"].volume) == (250, Decimal("12500"))
+    assert venue.paths().count("/api/v3/myTrades") == 3  # BTC/USDT only (BTC held): three pages

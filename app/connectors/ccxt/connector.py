@@ -237,7 +237,10 @@ class CcxtConnector:
     async def _trades(self, exchange: Any, scope: TradeScope, symbols: list[str | None],
                       window: DayWindow) -> list[dict[str, Any]]:
         pieces = [(symbol, piece) for symbol in symbols for piece in window.split(scope.max_span)]
-        if scope.offset_page:
+        if scope.offset_page and scope.page_cursor == "until":
+            calls = [_until_pages(exchange.fetch_my_trades, symbol, piece, scope.params, scope.offset_page)
+                     for symbol, piece in pieces]
+        elif scope.offset_page:
             calls = [_offset_pages(functools.partial(_for_symbol, exchange.fetch_my_trades, symbol), piece.start_ms,
                                    {**scope.params, **activity.window_params(piece, False)}, scope.offset_page,
                                    scope.page_cursor) for symbol, piece in pieces]
@@ -271,6 +274,25 @@ async def _offset_pages(fetch: Callable[..., Awaitable[list[dict[str, Any]]]], s
         if len(batch) < page:
             return rows
     raise ConnectorError(f"more than {MAX_OFFSET_PAGES * page} history rows in one request range")
+
+
+async def _until_pages(fetch: Callable[..., Awaitable[list[dict[str, Any]]]], symbol: str | None,
+                       window: DayWindow, params: dict[str, object], page: int) -> list[dict[str, Any]]:
+    """A venue that pages fills by time only: the newest `page` rows up to `until`, then `until` = the
+    oldest row's time (inclusive: rows sharing that millisecond are re-read and dropped by id), until a
+    short page."""
+    rows: dict[str, dict[str, Any]] = {}
+    until = window.end_ms - 1
+    for _ in range(MAX_OFFSET_PAGES):
+        batch = await fetch(symbol, window.start_ms, page, {**params, "until": until})
+        new = [row for row in batch if str(row.get("id")) not in rows]
+        rows.update((str(row.get("id")), row) for row in new)
+        if len(batch) < page:
+            return list(rows.values())
+        if not new:
+            raise ConnectorError(f"more than {page} fills in one millisecond")
+        until = min(int(row.get("timestamp") or 0) for row in batch)
+    raise ConnectorError(f"more than {MAX_OFFSET_PAGES * page} fills of one market in one request range")
 
 
 async def _for_symbol(fetch: Callable[..., Awaitable[list[dict[str, Any]]]], symbol: str | None, _code: None,

@@ -70,7 +70,8 @@ class TradeScope:
     # paginator moves `until` back 1 ms from the oldest row, which a seconds-only `to` rounds back to the
     # same second: it re-reads that second until paginationCalls runs out (gate).
     offset_page: int | None = None
-    page_cursor: Literal["offset", "page", "page_num"] = "offset"  # page / page_num: 1-based
+    # page / page_num: 1-based; until: the venue pages by time only (`endTime` moved back to the oldest row)
+    page_cursor: Literal["offset", "page", "page_num", "until"] = "offset"
 
 
 @dataclass(frozen=True)
@@ -286,7 +287,8 @@ PROFILES: dict[str, VenueProfile] = {
         ),
         # spot fills need a symbol (GET /api/v3/myTrades); futures fills (order_deals) too, 100 a page
         # (symbols: held assets; futures: open positions and funding of the window)
-        trades=(TradeScope("spot", {"type": "spot"}, per_symbol="spot"),
+        trades=(TradeScope("spot", {"type": "spot"}, per_symbol="spot", offset_page=100, page_cursor="until",
+                           max_span=timedelta(days=1)),  # myTrades: 100 a request, by time only
                 TradeScope(None, {"type": "swap"}, per_symbol="linear", offset_page=100, page_cursor="page_num"),
                 TradeScope(None, {"type": "swap"}, per_symbol="inverse", offset_page=100, page_cursor="page_num")),
         market_types=("spot", "swap"),
