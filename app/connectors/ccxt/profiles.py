@@ -267,7 +267,6 @@ PROFILES: dict[str, VenueProfile] = {
         market_types=("spot", "swap", "future"),
         flows="gate",  # and funding: gate.py (type by endpoint, DEP_CREDITED, 30-day pieces, offset paging)
         earn="gate",
-        page_size=100,
         positions=({"type": "swap", "settle": "usdt"}, {"type": "swap", "settle": "btc"},
                    {"type": "future", "settle": "usdt"}),
         permissions="gate",
