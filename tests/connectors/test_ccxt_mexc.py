@@ -207,3 +207,12 @@ async def test_more_spot_fills_than_one_page_are_read_whole() -> None:
         state = await connector(venue.base_url, sc).fetch_account_state(WINDOW)
     assert (state.markets["spot"].trades, state.markets["spot"].volume) == (250, Decimal("12500"))
     assert venue.paths().count("/api/v3/myTrades") == 3  # BTC/USDT only (BTC held): three pages
+
+
+async def test_mexc_unknown_api_key_is_auth_error() -> None:
+    """mexc answers an unknown key with 10072 "Api key info invalid", which ccxt maps to BadRequest: zka
+    reports it as the credential error it is."""
+    sc = scenario({"USDT": "1"}, PRICES)
+    with fake_venue("mexc", sc) as venue, pytest.raises(AuthError):
+        await create("mexc", Credentials("mx0vglNotAKey0000", sc.api_secret),
+                     ConnectorOptions(base_url=venue.base_url, cache={})).check_credentials()

@@ -48,6 +48,10 @@ def new_exchange(profile: VenueProfile, credentials: Credentials, options: Conne
         if credentials.passphrase:
             config["password"] = credentials.passphrase
     exchange = getattr(ccxt_async, profile.ccxt_id)(config)
+    if profile.error_codes:
+        exact = {**exchange.exceptions.get("exact", {})}
+        exact.update({code: getattr(ccxt_async, name) for code, name in profile.error_codes.items()})
+        exchange.exceptions = {**exchange.exceptions, "exact": exact}
     if not profile.wallet_address:
         strictly_increasing_nonces(exchange, credentials.api_key)
     if profile.serial_private_calls:

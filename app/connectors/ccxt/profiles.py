@@ -101,6 +101,9 @@ class VenueProfile:
     wallet_address: bool = False  # api_key is a public wallet address (hyperliquid)
     load_currencies: bool = True  # False: skip fetch_currencies (private or not needed for parsing)
     serial_private_calls: bool = False  # venue checks nonce order on arrival (kraken): one at a time
+    # venue error codes ccxt maps to the wrong class: code -> ccxt exception class name (mexc 10072
+    # "Api key info invalid" is a bad key, which ccxt calls BadRequest)
+    error_codes: dict[str, str] = field(default_factory=dict)
 
 
 SPOT = Wallet("spot", "spot", {"type": "spot"})
@@ -294,6 +297,7 @@ PROFILES: dict[str, VenueProfile] = {
         flows="mexc",  # and funding: mexc.py
         positions=({"type": "swap"},),  # symbols for the futures fills; PnL comes from the wallet
         load_currencies=False,
+        error_codes={"10072": "AuthenticationError"},
     ),
     "htx": VenueProfile(
         "htx",
