@@ -23,9 +23,13 @@ def check_balance_shape(venue: str, wallet: Wallet, info: Any) -> None:
     node = info
     for step in wallet.shape:
         node = _child(node, step)
+    where = ".".join(str(step) for step in wallet.shape) or "the top level"
     if not isinstance(node, list | Mapping):
-        where = ".".join(str(step) for step in wallet.shape) or "the top level"
         raise MalformedResponse(f"{venue}: the {wallet.name} balance response has no balances at {where}")
+    if wallet.row_key is not None:
+        rows = node if isinstance(node, list) else list(node.values())
+        if not all(isinstance(row, Mapping) and wallet.row_key in row for row in rows):
+            raise MalformedResponse(f"{venue}: the {wallet.name} balance rows at {where} lack {wallet.row_key}")
 
 
 def _child(node: Any, step: str | int) -> Any:

@@ -48,6 +48,10 @@ def new_exchange(profile: VenueProfile, credentials: Credentials, options: Conne
         if credentials.passphrase:
             config["password"] = credentials.passphrase
     exchange = getattr(ccxt_async, profile.ccxt_id)(config)
+    if profile.error_codes:  # a fresh dict: never the class-wide table other instances share
+        exact = {**exchange.exceptions.get("exact", {})}
+        exact.update({code: getattr(ccxt_async, name) for code, name in profile.error_codes.items()})
+        exchange.exceptions = {**exchange.exceptions, "exact": exact}
     if profile.wallet_address:
         from app.connectors.ccxt.hyperliquid import share_identical_reads  # noqa: PLC0415 - the one such venue
 
@@ -56,9 +60,6 @@ def new_exchange(profile: VenueProfile, credentials: Credentials, options: Conne
         strictly_increasing_nonces(exchange, credentials.api_key)
     if profile.serial_private_calls:
         serialize_private_calls(exchange, credentials.api_key)
-    if profile.auth_error_codes:
-        exact = exchange.exceptions.setdefault("exact", {})
-        exact.update(dict.fromkeys(profile.auth_error_codes, ccxt_async.AuthenticationError))
     if not profile.load_currencies:
         # load_markets() calls fetch_currencies() when has['fetchCurrencies'] is True; on these venues
         # that is a private, slow call we don't need for balances (ccxt maps codes without it).

@@ -11,6 +11,7 @@ fetch_account_state(window):
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
@@ -27,7 +28,7 @@ from app.connectors.base import (
     Permission,
     PermissionRefused,
 )
-from app.connectors.ccxt import activity, bingx, deribit, discovery, extras, fiat, htx, hyperliquid, okx
+from app.connectors.ccxt import activity, bingx, deribit, discovery, extras, fiat, gate, htx, hyperliquid, mexc, okx
 from app.connectors.ccxt.balance_shape import check_balance_shape
 from app.connectors.ccxt.client import load_markets_cached, new_exchange
 from app.connectors.ccxt.errors import to_connector_error
@@ -113,6 +114,7 @@ class CcxtConnector:
             self._commission_symbols(exchange, window),
         )
         self._add_positions(state, positions, markets, book)
+        state.unrealized_pnl += _wallet_upl(holdings, book)
         activity.add_flows(state, txs, book, window, self._options.flow_memory)
         activity.add_funding(state, funding, markets, book, window, profile.funding_sign)
         hints = [p.get("symbol") for p in positions] + [f.get("symbol") for f in funding] + commission
@@ -147,8 +149,9 @@ class CcxtConnector:
             holdings.append(Holding("earn", "earn", await okx.okx_earn(exchange)))
         elif self._profile.flows == "hyperliquid":
             holdings += await hyperliquid.hyperliquid_holdings(exchange, self._credentials.api_key)
-        elif self._profile.earn == "bybit":
-            staked = await self._optional_wallet("earn", extras.bybit_earn(exchange))
+        elif self._profile.earn in ("bybit", "gate"):  # the key may lack the venue's earn permission
+            read = extras.bybit_earn(exchange) if self._profile.earn == "bybit" else gate.gate_earn(exchange)
+            staked = await self._optional_wallet("earn", read)
             if staked is not None:
                 holdings.append(Holding("earn", "earn", staked))
         return holdings
@@ -189,6 +192,10 @@ class CcxtConnector:
             return await deribit.deribit_flows(exchange, window, held)
         if profile.flows == "hyperliquid":
             return await hyperliquid.hyperliquid_flows(exchange, window, self._credentials.api_key)
+        if profile.flows == "gate":
+            return await gate.gate_flows(exchange, window)
+        if profile.flows == "mexc":
+            return await mexc.mexc_flows(exchange, window)
         if profile.flows == "futures_transfers":
             return await extras.binance_futures_transfers(exchange, window)
         if profile.flows == "htx":
@@ -218,6 +225,10 @@ class CcxtConnector:
             return await okx.okx_funding(exchange, window)
         if self._profile.flows == "hyperliquid":
             return await hyperliquid.hyperliquid_funding(exchange, window, self._credentials.api_key)
+        if self._profile.flows == "gate":
+            return await gate.gate_funding(exchange, window)
+        if self._profile.flows == "mexc":
+            return await mexc.mexc_funding(exchange, window)
         out: list[dict[str, Any]] = []
         for params in self._profile.funding:
             for piece in window.split(self._profile.funding_max_span):
@@ -247,28 +258,69 @@ class CcxtConnector:
             return await deribit.deribit_trades(exchange, str(scope.params["code"]), window)
         if self._profile.flows == "hyperliquid":
             return await hyperliquid.hyperliquid_trades(exchange, window, self._credentials.api_key)
-        calls = [exchange.fetch_my_trades(symbol, piece.start_ms, None,
-                                          {**scope.params,
-                                           **activity.window_params(piece, scope.paginate, self._profile.page_size)})
-                 for symbol in symbols for piece in window.split(scope.max_span)]
+        pieces = [(symbol, piece) for symbol in symbols for piece in window.split(scope.max_span)]
+        if scope.offset_page and scope.page_cursor == "until":
+            calls = [_until_pages(exchange.fetch_my_trades, symbol, piece, scope.params, scope.offset_page)
+                     for symbol, piece in pieces]
+        elif scope.offset_page:
+            calls = [_offset_pages(functools.partial(_for_symbol, exchange.fetch_my_trades, symbol), piece.start_ms,
+                                   {**scope.params, **activity.window_params(piece, False)}, scope.offset_page,
+                                   scope.page_cursor) for symbol, piece in pieces]
+        else:
+            size = self._profile.page_size
+            calls = [exchange.fetch_my_trades(symbol, piece.start_ms, None,
+                                              {**scope.params, **activity.window_params(piece, scope.paginate, size)})
+                     for symbol, piece in pieces]
         pages = await gather_all(*calls)
         return [trade for page in pages for trade in page]
+
+
+def _wallet_upl(holdings: Iterable[Holding], book: PriceBook) -> Decimal:
+    """Open PnL the wallets report themselves (Wallet.upl_field), where positions do not (mexc)."""
+    return total(book.value(code, pnl) or ZERO for holding in holdings for code, pnl in holding.unrealized.items())
 
 
 MAX_OFFSET_PAGES = 50
 
 
 async def _offset_pages(fetch: Callable[..., Awaitable[list[dict[str, Any]]]], since: int, params: dict[str, object],
-                        page: int) -> list[dict[str, Any]]:
-    """`limit` = the venue's maximum and `offset` on, until a short page (binance deposit and withdrawal
-    history: 1,000 rows a request; without paging a busier range lost the rest without a word)."""
+                        page: int, cursor: str = "offset") -> list[dict[str, Any]]:
+    """`limit` = the venue's maximum and `offset` (or a 1-based `page`) on, until a short page (binance
+    deposit and withdrawal history: 1,000 rows a request; without paging a busier range lost the rest
+    without a word)."""
     rows: list[dict[str, Any]] = []
     for number in range(MAX_OFFSET_PAGES):
-        batch = await fetch(None, since, page, {**params, "offset": number * page})
+        position = number * page if cursor == "offset" else number + 1
+        batch = await fetch(None, since, page, {**params, cursor: position})
         rows += batch
         if len(batch) < page:
             return rows
-    raise ConnectorError(f"more than {MAX_OFFSET_PAGES * page} deposits or withdrawals in one request range")
+    raise ConnectorError(f"more than {MAX_OFFSET_PAGES * page} history rows in one request range")
+
+
+async def _until_pages(fetch: Callable[..., Awaitable[list[dict[str, Any]]]], symbol: str | None,
+                       window: DayWindow, params: dict[str, object], page: int) -> list[dict[str, Any]]:
+    """A venue that pages fills by time only: the newest `page` rows up to `until`, then `until` = the
+    oldest row's time (inclusive: rows sharing that millisecond are re-read and dropped by id), until a
+    short page."""
+    rows: dict[str, dict[str, Any]] = {}
+    until = window.end_ms - 1
+    for _ in range(MAX_OFFSET_PAGES):
+        batch = await fetch(symbol, window.start_ms, page, {**params, "until": until})
+        new = [row for row in batch if str(row.get("id")) not in rows]
+        rows.update((str(row.get("id")), row) for row in new)
+        if len(batch) < page:
+            return list(rows.values())
+        if not new:
+            raise ConnectorError(f"more than {page} fills in one millisecond")
+        until = min(int(row.get("timestamp") or 0) for row in batch)
+    raise ConnectorError(f"more than {MAX_OFFSET_PAGES * page} fills of one market in one request range")
+
+
+async def _for_symbol(fetch: Callable[..., Awaitable[list[dict[str, Any]]]], symbol: str | None, _code: None,
+                      since: int, limit: int, params: dict[str, object]) -> list[dict[str, Any]]:
+    """fetch_my_trades(symbol, ...) in the (code, since, limit, params) form _offset_pages calls."""
+    return await fetch(symbol, since, limit, params)
 
 
 async def gather_all(*aws: Awaitable[Any]) -> list[Any]:

@@ -26,6 +26,7 @@ class Holding:
     wallet: str
     market: str
     amounts: dict[str, Decimal] = field(default_factory=dict)
+    unrealized: dict[str, Decimal] = field(default_factory=dict)  # open PnL inside `amounts` (Wallet.upl_field)
 
 
 def amounts_from_balance(exchange: Any, balance: Mapping[str, Any], wallet: Wallet) -> dict[str, Decimal]:
@@ -35,6 +36,8 @@ def amounts_from_balance(exchange: Any, balance: Mapping[str, Any], wallet: Wall
         return wallet.amounts(exchange, balance.get("info"))
     if wallet.equity_field:
         return _raw_equity(exchange, balance.get("info"), wallet.equity_field)
+    if wallet.sum_fields:
+        return _raw_sum(exchange, balance.get("info"), wallet.sum_fields)
     totals = balance.get("total") or {}
     debts = balance.get("debt") or {}
     out: dict[str, Decimal] = {}
@@ -61,6 +64,21 @@ def _raw_equity(exchange: Any, info: Any, equity_field: str) -> dict[str, Decima
     return out
 
 
+def _raw_sum(exchange: Any, info: Any, fields: tuple[str, ...]) -> dict[str, Decimal]:
+    """Per coin row of the raw response: the sum of `fields` ("-name" subtracted), rows without any skipped."""
+    out: dict[str, Decimal] = {}
+    for row in _rows(info):
+        code_id = next((row[key] for key in _CODE_FIELDS if isinstance(row.get(key), str)), None)
+        if code_id is None or not any(field.lstrip("-") in row for field in fields):
+            continue
+        amount = sum((-to_decimal(row.get(field[1:])) if field.startswith("-") else to_decimal(row.get(field))
+                      for field in fields), ZERO)
+        if amount != ZERO:
+            code = exchange.safe_currency_code(code_id)
+            out[code] = out.get(code, ZERO) + amount
+    return out
+
+
 def _rows(node: Any) -> Iterable[dict[str, Any]]:
     if isinstance(node, dict):
         yield node
@@ -77,7 +95,8 @@ async def fetch_wallet(exchange: Any, wallet: Wallet, venue: str, secrets: list[
     try:
         balance = await exchange.fetch_balance(dict(wallet.params))
         check_balance_shape(venue, wallet, balance.get("info"))
-        return Holding(wallet.name, wallet.market, amounts_from_balance(exchange, balance, wallet))
+        upl = _raw_equity(exchange, balance.get("info"), wallet.upl_field) if wallet.upl_field else {}
+        return Holding(wallet.name, wallet.market, amounts_from_balance(exchange, balance, wallet), upl)
     except Exception as exc:  # noqa: BLE001 - mapped below, never re-raised with ccxt's text
         error = to_connector_error(exc, venue, f"fetch_balance[{wallet.name}]", secrets)
     skippable = type(error) in (ConnectorError, PermissionRefused) and "Suspended" not in str(error)

@@ -146,6 +146,54 @@ def from_bingx(body: Mapping[str, Any]) -> set[Permission]:
     return perms
 
 
+# gate key permission groups that place or change orders (GET /account/main_keys `perms[].name`)
+_GATE_TRADE = ("spot", "margin", "futures", "delivery", "options", "unified", "copy", "pilot", "alpha", "crossx")
+
+
+def from_gate(body: Any, api_key: str) -> set[Permission]:
+    """GET /account/main_keys: the main account's keys, each `key` masked to its first characters
+    ("c5dcfbf1f3a7*****") with `perms` [{name, read_only}]; the SDKs' model is one such object (the
+    calling key's). Ours is the entry whose visible prefix starts our key (several: all of them count).
+    gate has no separate withdrawal flag: `wallet` read-write is the group that moves funds (transfers,
+    withdrawals), so it is read as withdraw-capable. Not found: unknown."""
+    entries = [body] if isinstance(body, Mapping) else body
+    if not isinstance(entries, list) or not all(isinstance(entry, Mapping) for entry in entries):
+        raise MalformedResponse("gate: main_keys is not a list of keys")
+    if not isinstance(body, Mapping):
+        entries = [entry for entry in entries if _gate_key_matches(entry.get("key"), api_key)]
+    if not entries:
+        return {Permission.UNKNOWN}
+    writable: set[str] = set()
+    for entry in entries:
+        perms = entry.get("perms")
+        if not isinstance(perms, list):
+            raise MalformedResponse("gate: main_keys entry without perms")
+        writable |= {str(p.get("name")) for p in perms if isinstance(p, Mapping) and p.get("read_only") is False}
+    result = {Permission.READ}
+    if writable & set(_GATE_TRADE):
+        result.add(Permission.TRADE)
+    if "wallet" in writable:
+        result.add(Permission.WITHDRAW)
+    return result
+
+
+def _gate_key_matches(masked: object, api_key: str) -> bool:
+    prefix = str(masked or "").split("*", 1)[0]
+    return len(prefix) >= 8 and api_key.startswith(prefix)
+
+
+async def _gate_permissions(exchange: Any) -> set[Permission]:
+    """A key without gate's `account` read permission is refused main_keys (403 FORBIDDEN): it cannot show
+    its own permissions, so they stay unknown (listed in coverage) rather than blocking the connection."""
+    try:
+        body = await exchange.privateAccountGetMainKeys()
+    except Exception as exc:
+        if type(exc).__name__ == "PermissionDenied":
+            return {Permission.UNKNOWN}
+        raise
+    return from_gate(body, exchange.apiKey)
+
+
 async def fetch_permissions(exchange: Any, style: PermissionStyle) -> set[Permission]:
     if style == "binance":
         return from_binance(await exchange.sapiGetAccountApiRestrictions())
@@ -163,6 +211,8 @@ async def fetch_permissions(exchange: Any, style: PermissionStyle) -> set[Permis
         return await _htx_permissions(exchange)
     if style == "bingx":
         return from_bingx(await exchange.accountV1PrivateGetAccountApiPermissions())
+    if style == "gate":
+        return await _gate_permissions(exchange)
     if style == "read_only":
         return {Permission.READ}  # a public wallet address can't trade or withdraw
     return {Permission.UNKNOWN}

@@ -22,11 +22,14 @@ from app.connectors.ccxt import htx
 # hyperliquid: hyperliquid.py reads the ledger, funding and fills of the address, paged, and its other wallets
 # htx: htx.py pages the deposit/withdraw history itself (ccxt reads one page of 100, no time filter)
 # bingx: bingx.py pages both histories itself and types rows by endpoint (ccxt: one page, type by transferType)
-FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "deribit", "hyperliquid", "htx", "bingx", "none"]
-# Wallets ccxt's fetch_balance does not read: binance Simple Earn, okx Simple Earn + on-chain earn
-EarnStyle = Literal["binance", "okx", "bybit", "none"]
-PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "coinbase", "deribit", "htx", "bingx", "read_only",
-                          "unknown"]
+# gate: gate.py reads deposits/withdrawals and funding (types, DEP_CREDITED, 30-day pieces, offset paging)
+# mexc: mexc.py reads deposits/withdrawals and funding (statuses 1-12, 7-day pieces paged by time)
+FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "deribit", "hyperliquid", "htx", "bingx", "gate",
+                   "mexc", "none"]
+# Wallets ccxt's fetch_balance does not read: binance Simple Earn, okx Simple Earn + on-chain earn, gate earn
+EarnStyle = Literal["binance", "okx", "bybit", "gate", "none"]
+PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "coinbase", "deribit", "htx", "bingx", "gate",
+                          "read_only", "unknown"]
 # Fiat flows outside ccxt's deposit/withdrawal history, read by fiat.py ("none": in that history already)
 FiatStyle = Literal["binance", "none"]
 
@@ -55,6 +58,15 @@ class Wallet:
     shape: tuple[str | int, ...] | None = None
     # (exchange, raw response) -> amount per asset, where ccxt's totals are wrong for the venue (htx.py)
     amounts: Callable[[Any, Any], dict[str, Decimal]] | None = None
+    # A field every row there must carry (a list's items, an object's values), so a list or object of
+    # something else is malformed too; None: any list or object passes.
+    row_key: str | None = None
+    # Raw fields of each coin row summed instead of ccxt's total ("-field" subtracts), where ccxt's total
+    # leaves something out (gate futures: `total` excludes `unrealised_pnl`; margin: interest owed).
+    sum_fields: tuple[str, ...] = ()
+    # Raw field of each coin row holding the open positions' PnL already inside this wallet's equity, for
+    # venues whose positions do not report it (mexc futures `unrealized`).
+    upl_field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,13 @@ class TradeScope:
     per_symbol: str | None = None
     paginate: bool = False  # ccxt implements params.paginate for this venue's fetch_my_trades
     max_span: timedelta = MAX_SPAN  # per request; longer windows are fetched in pieces
+    # The venue pages this history by `limit` (this many, its documented maximum) and `offset` (or a
+    # 1-based `page`), with `from`/`to` in whole seconds: zka walks those pages itself. ccxt's dynamic
+    # paginator moves `until` back 1 ms from the oldest row, which a seconds-only `to` rounds back to the
+    # same second: it re-reads that second until paginationCalls runs out (gate).
+    offset_page: int | None = None
+    # page / page_num: 1-based; until: the venue pages by time only (`endTime` moved back to the oldest row)
+    page_cursor: Literal["offset", "page", "page_num", "until"] = "offset"
 
 
 @dataclass(frozen=True)
@@ -94,9 +113,9 @@ class VenueProfile:
     wallet_address: bool = False  # api_key is a public wallet address (hyperliquid)
     load_currencies: bool = True  # False: skip fetch_currencies (private or not needed for parsing)
     serial_private_calls: bool = False  # venue checks nonce order on arrival (kraken): one at a time
-    # venue error codes that mean "wrong key" but that ccxt leaves unmapped (a generic error, so a typo'd
-    # key was reported as the venue failing): mapped to an authentication error
-    auth_error_codes: tuple[str, ...] = ()
+    # venue error codes ccxt maps to the wrong class: code -> ccxt exception class name (mexc 10072
+    # "Api key info invalid" is a bad key, which ccxt calls BadRequest)
+    error_codes: dict[str, str] = field(default_factory=dict)
 
 
 SPOT = Wallet("spot", "spot", {"type": "spot"})
@@ -119,6 +138,10 @@ _BINANCE_TRADES_USDM = (TradeScope(None, {}, per_symbol="linear", paginate=True)
 _BINANCE_TRADES_COINM = (TradeScope(None, {}, per_symbol="inverse", paginate=True),)
 # fetchMargins would add two private margin-pair calls to every market load; exchangeInfo has the flag.
 _BINANCE_OPTIONS: dict[str, object] = {"fetchCurrencies": False, "fetchMargins": False}
+
+_GATE_MARGIN = ("available", "freeze", "-borrowed", "-interest")
+_GATE_ISOLATED = ("available", "locked", "-borrowed", "-interest")
+_GATE_CONTRACT = ("total", "unrealised_pnl")
 
 PROFILES: dict[str, VenueProfile] = {
     # One binance key sees the whole account, so `binance` covers every wallet (SPEC §7 "count every
@@ -226,28 +249,67 @@ PROFILES: dict[str, VenueProfile] = {
     ),
     "gate": VenueProfile(
         "gate",
+        # Classic account. Legacy unified keys (mode 2) are not read: ccxt would read the one unified
+        # account once per wallet below; `unifiedAccount: False` keeps every wallet on its own endpoint.
         wallets=(
-            SPOT,
-            Wallet("usdt-perp", "swap", {"type": "swap", "settle": "usdt"}, optional=True),
-            Wallet("btc-perp", "futures", {"type": "swap", "settle": "btc"}, optional=True),
-            Wallet("margin", "margin", {"type": "margin", "marginMode": "cross"}, optional=True),
-            Wallet("funding", "spot", {"type": "funding"}, optional=True),
+            Wallet("spot", "spot", {"type": "spot"}, shape=(), row_key="currency"),  # GET /spot/accounts
+            # GET /margin/cross/accounts: balances {coin: {available, freeze, borrowed, interest}}
+            Wallet("cross-margin", "margin", {"type": "spot", "marginMode": "cross"}, optional=True,
+                   shape=("balances",), row_key="available", sum_fields=_GATE_MARGIN),
+            # GET /margin/accounts: per pair {base: {...}, quote: {...}} with `locked` for frozen
+            Wallet("isolated-margin", "margin", {"type": "spot", "marginMode": "isolated"}, optional=True,
+                   shape=(), row_key="currency_pair", sum_fields=_GATE_ISOLATED),
+            # GET /futures/{settle}/accounts, /delivery/usdt/accounts, /options/accounts: one object each
+            # (ccxt wraps it in a list); `total` is the balance without open positions' PnL
+            Wallet("usdt-perp", "swap", {"type": "swap", "settle": "usdt"}, optional=True, shape=(),
+                   row_key="unrealised_pnl", sum_fields=_GATE_CONTRACT),
+            Wallet("btc-perp", "swap", {"type": "swap", "settle": "btc"}, optional=True, shape=(),
+                   row_key="unrealised_pnl", sum_fields=_GATE_CONTRACT),
+            Wallet("usdt-delivery", "futures", {"type": "future", "settle": "usdt"}, optional=True, shape=(),
+                   row_key="unrealised_pnl", sum_fields=_GATE_CONTRACT),
+            Wallet("options", "options", {"type": "option"}, optional=True, shape=(),
+                   row_key="unrealised_pnl", sum_fields=_GATE_CONTRACT),
         ),
-        trades=(TradeScope("spot", {"type": "spot"}, paginate=True),
-                TradeScope(None, {"type": "swap", "settle": "usdt"}, paginate=True)),
-        market_types=("spot", "swap"),
-        flow_paginate=True,
-        funding=({"type": "swap"},),
-        positions=({"type": "swap"},),
+        # GET /spot/my_trades (account spot | cross_margin | margin: `page`), /futures/{settle}/
+        # my_trades_timerange and /delivery/usdt/my_trades (`offset`): `limit` at most 1,000
+        trades=(TradeScope("spot", {"type": "spot"}, offset_page=1000, page_cursor="page"),
+                TradeScope("margin", {"type": "spot", "marginMode": "cross"}, offset_page=1000, page_cursor="page"),
+                TradeScope("margin", {"type": "spot", "marginMode": "isolated"}, offset_page=1000,
+                           page_cursor="page"),
+                TradeScope(None, {"type": "swap", "settle": "usdt"}, offset_page=1000),
+                TradeScope(None, {"type": "swap", "settle": "btc"}, offset_page=1000),
+                TradeScope(None, {"type": "future", "settle": "usdt"}, offset_page=1000)),
+        market_types=("spot", "swap", "future"),
+        flows="gate",  # and funding: gate.py (type by endpoint, DEP_CREDITED, 30-day pieces, offset paging)
+        earn="gate",
+        positions=({"type": "swap", "settle": "usdt"}, {"type": "swap", "settle": "btc"},
+                   {"type": "future", "settle": "usdt"}),
+        permissions="gate",
+        # markets: ccxt's defaults load usdt and btc perpetuals and usdt delivery contracts
+        options={"unifiedAccount": False},
+        tickers_params={"type": "spot"},
+        load_currencies=False,
     ),
     "mexc": VenueProfile(
         "mexc",
-        wallets=(SPOT, Wallet("futures", "swap", {"type": "swap"}, optional=True)),
-        trades=(TradeScope("spot", {"type": "spot"}, per_symbol="spot"),
-                TradeScope(None, {"type": "swap"}, per_symbol="linear")),
+        wallets=(
+            Wallet("spot", "spot", {"type": "spot"}, shape=("balances",), row_key="asset"),  # GET /api/v3/account
+            # GET /api/v1/private/account/assets: `equity` per currency includes position margin and open
+            # PnL; ccxt's total (available + frozen) leaves both out
+            Wallet("futures", "swap", {"type": "swap"}, optional=True, equity_field="equity", shape=("data",),
+                   row_key="currency", upl_field="unrealized"),
+        ),
+        # spot fills need a symbol (GET /api/v3/myTrades); futures fills (order_deals) too, 100 a page
+        # (symbols: held assets; futures: open positions and funding of the window)
+        trades=(TradeScope("spot", {"type": "spot"}, per_symbol="spot", offset_page=100, page_cursor="until",
+                           max_span=timedelta(days=1)),  # myTrades: 100 a request, by time only
+                TradeScope(None, {"type": "swap"}, per_symbol="linear", offset_page=100, page_cursor="page_num"),
+                TradeScope(None, {"type": "swap"}, per_symbol="inverse", offset_page=100, page_cursor="page_num")),
         market_types=("spot", "swap"),
-        funding=({"type": "swap"},),
-        positions=({"type": "swap"},),
+        flows="mexc",  # and funding: mexc.py
+        positions=({"type": "swap"},),  # symbols for the futures fills; PnL comes from the wallet
+        load_currencies=False,
+        error_codes={"10072": "AuthenticationError"},
     ),
     "htx": VenueProfile(
         "htx",
@@ -329,7 +391,7 @@ PROFILES: dict[str, VenueProfile] = {
         funding_max_span=timedelta(days=1),
         positions=({"type": "swap"}, {"type": "swap", "subType": "inverse"}),
         permissions="bingx",
-        auth_error_codes=("100413",),  # "Incorrect apiKey"
+        error_codes={"100413": "AuthenticationError"},  # "Incorrect apiKey"
         load_currencies=False,  # a private call (capital/config/getall) nothing here needs
     ),
     "hyperliquid": VenueProfile(
