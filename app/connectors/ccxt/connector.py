@@ -27,7 +27,7 @@ from app.connectors.base import (
     Permission,
     PermissionRefused,
 )
-from app.connectors.ccxt import activity, discovery, extras, fiat, okx
+from app.connectors.ccxt import activity, bitget, discovery, extras, fiat, okx
 from app.connectors.ccxt.balance_shape import check_balance_shape
 from app.connectors.ccxt.client import load_markets_cached, new_exchange
 from app.connectors.ccxt.errors import to_connector_error
@@ -77,6 +77,8 @@ class CcxtConnector:
         error: ConnectorError | None = None
         try:
             exchange = new_exchange(self._profile, self._credentials, self._options)
+            if self._profile.ccxt_id == "bitget":
+                bitget.check_balance_bodies(exchange)
             return await work(exchange)
         except Exception as exc:  # noqa: BLE001 - every failure is mapped to a ConnectorError
             error = to_connector_error(exc, self.venue, action, self._secrets())
@@ -107,7 +109,7 @@ class CcxtConnector:
         markets = exchange.markets
         held = sorted({asset for holding in holdings for asset in holding.amounts})
         positions, txs, funding, commission = await gather_all(
-            self._positions(exchange),
+            self._positions(exchange, holdings),
             self._flows(exchange, activity.flow_scan(window, self._options.flow_memory), held),
             self._funding(exchange, window),
             self._commission_symbols(exchange, window),
@@ -143,6 +145,10 @@ class CcxtConnector:
             staked = await self._optional_wallet("earn", extras.bybit_earn(exchange))
             if staked is not None:
                 holdings.append(Holding("earn", "earn", staked))
+        elif self._profile.earn == "bitget":
+            wallets = await self._optional_wallet("funding+earn", bitget.bitget_wallets(exchange))
+            isolated = await self._optional_wallet("isolated-margin", bitget.bitget_isolated_margin(exchange))
+            holdings += [*(wallets or []), *([isolated] if isolated is not None else [])]
         return holdings
 
     async def _optional_wallet(self, name: str, read: Awaitable[T]) -> T | None:
@@ -157,7 +163,9 @@ class CcxtConnector:
             return None
         raise error
 
-    async def _positions(self, exchange: Any) -> list[dict[str, Any]]:
+    async def _positions(self, exchange: Any, holdings: list[Holding]) -> list[dict[str, Any]]:
+        if self._profile.ccxt_id == "bitget":
+            return await bitget.bitget_positions(exchange, holdings)
         out: list[dict[str, Any]] = []
         for params in self._profile.positions:
             out.extend(await exchange.fetch_positions(None, dict(params)))
@@ -179,6 +187,8 @@ class CcxtConnector:
             return await okx.okx_flows(exchange, window)
         if profile.flows == "futures_transfers":
             return await extras.binance_futures_transfers(exchange, window)
+        if profile.flows == "bitget":
+            return await bitget.bitget_flows(exchange, window)
         calls = []
         for piece in window.split(profile.flow_max_span):
             params = activity.window_params(piece, profile.flow_paginate)

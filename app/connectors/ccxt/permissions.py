@@ -84,6 +84,26 @@ def from_coinbase(body: Mapping[str, Any]) -> set[Permission]:
     return perms
 
 
+# GET /api/v2/spot/account/info `authorities`: read-write codes (bitget api-doc spot/account/Get-Account-Info);
+# "trade" is the word of the docs' example body (older keys)
+_BITGET_TRADE = {"coow", "cpow", "stow", "smow", "ttow", "trade"}
+_BITGET_WITHDRAW = {"wwow", "withdraw"}  # wwow: wallet withdrawal
+
+
+def from_bitget(body: Mapping[str, Any]) -> set[Permission]:
+    """GET /api/v2/spot/account/info: data.authorities = ["stor", "cpor", ..., "wwow"]."""
+    data = body.get("data") if isinstance(body, Mapping) else None
+    if not isinstance(data, Mapping) or not isinstance(data.get("authorities"), list):
+        raise MalformedResponse("bitget: account info without authorities")
+    words = {str(word).strip().lower() for word in data["authorities"]}
+    perms = {Permission.READ}
+    if words & _BITGET_TRADE:
+        perms.add(Permission.TRADE)
+    if words & _BITGET_WITHDRAW:
+        perms.add(Permission.WITHDRAW)
+    return perms
+
+
 async def fetch_permissions(exchange: Any, style: PermissionStyle) -> set[Permission]:
     if style == "binance":
         return from_binance(await exchange.sapiGetAccountApiRestrictions())
@@ -95,6 +115,8 @@ async def fetch_permissions(exchange: Any, style: PermissionStyle) -> set[Permis
         return from_kraken(await exchange.privatePostGetApiKeyInfo())
     if style == "coinbase":
         return from_coinbase(await exchange.v3PrivateGetBrokerageKeyPermissions())
+    if style == "bitget":
+        return from_bitget(await exchange.privateSpotGetV2SpotAccountInfo())
     if style == "read_only":
         return {Permission.READ}  # a public wallet address can't trade or withdraw
     return {Permission.UNKNOWN}

@@ -14,10 +14,12 @@ from typing import Literal
 # (coinbase keeps transactions per account and ccxt needs a code); none: flows live on another venue id
 # okx: okx.py reads deposits/withdrawals and funding bills itself (documented paging and states)
 # futures_transfers: a binance futures-only connection; its flows are transfers in/out of that wallet
-FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "none"]
+# bitget: bitget.py reads deposit/withdrawal records itself (ccxt types withdrawals "withdraw", pages once)
+FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "bitget", "none"]
 # Wallets ccxt's fetch_balance does not read: binance Simple Earn, okx Simple Earn + on-chain earn
-EarnStyle = Literal["binance", "okx", "bybit", "none"]
-PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "coinbase", "read_only", "unknown"]
+# bitget: funding (P2P) assets, Earn account and isolated margin (bitget.py)
+EarnStyle = Literal["binance", "okx", "bybit", "bitget", "none"]
+PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "coinbase", "bitget", "read_only", "unknown"]
 # Fiat flows outside ccxt's deposit/withdrawal history, read by fiat.py ("none": in that history already)
 FiatStyle = Literal["binance", "none"]
 
@@ -186,19 +188,27 @@ PROFILES: dict[str, VenueProfile] = {
     ),
     "bitget": VenueProfile(
         "bitget",
+        # API v2 classic account; every balance response is {"code", "msg", "data": [rows]}: ccxt's `info`
+        # is that list (shape ()), the raw body is checked in bitget.py. Futures `accountEquity` includes
+        # unrealized PnL. Funding, Earn and isolated margin: bitget.py.
         wallets=(
-            SPOT,
-            Wallet("usdt-futures", "swap", {"type": "swap", "productType": "USDT-FUTURES"}),
-            Wallet("usdc-futures", "swap", {"type": "swap", "productType": "USDC-FUTURES"}, optional=True),
-            Wallet("coin-futures", "futures", {"type": "swap", "productType": "COIN-FUTURES"}, optional=True),
-            Wallet("cross-margin", "margin", {"type": "margin", "marginMode": "cross"}, optional=True),
+            Wallet("spot", "spot", {"type": "spot"}, shape=()),
+            Wallet("usdt-futures", "swap", {"type": "swap", "productType": "USDT-FUTURES"}, shape=()),
+            Wallet("usdc-futures", "swap", {"type": "swap", "productType": "USDC-FUTURES"}, optional=True,
+                   shape=()),
+            Wallet("coin-futures", "futures", {"type": "swap", "productType": "COIN-FUTURES"}, optional=True,
+                   shape=()),
+            Wallet("cross-margin", "margin", {"type": "margin", "marginMode": "cross"}, optional=True,
+                   shape=()),
         ),
         trades=(TradeScope("spot", {"type": "spot"}, per_symbol="spot", paginate=True),
                 TradeScope(None, {"type": "swap"}, per_symbol="linear", paginate=True)),
         market_types=("spot", "swap"),
-        flow_paginate=True,
-        funding_per_symbol=True,
-        positions=({"type": "swap"},),
+        flows="bitget",
+        earn="bitget",
+        page_size=100,  # spot and futures fills: `limit` at most 100 (ccxt's paginator asked more: refused)
+        permissions="bitget",
+        load_currencies=False,
     ),
     "kucoin": VenueProfile(
         "kucoin",
