@@ -182,6 +182,24 @@ async def test_more_deposits_than_one_page_are_read_whole() -> None:
     assert venue.paths().count("/api/v2/spot/wallet/withdrawal-records") == 2
 
 
+async def test_more_spot_fills_than_one_page_are_read_whole() -> None:
+    """Spot fills: 100 a request, paged by idLessThan; ccxt's paginator has no cursor for them and stopped
+    after the first page (100 of 130 fills)."""
+    fills = [_fill("BTCUSDT", str(5000 + n), IN_WINDOW_MS - n * 1000) for n in range(130)]
+    sc = scenario({"BTC": "1"}, PRICES, spot_fills=fills)
+    with fake_venue("bitget", sc) as venue:
+        state = await connector(venue.base_url, sc).fetch_account_state(WINDOW)
+        ex = plain("bitget", venue.base_url, sc)
+        try:
+            ccxt_paged = await ex.fetch_my_trades("BTC/USDT", WINDOW.start_ms, None, {
+                "until": WINDOW.end_ms - 1, "paginate": True, "maxEntriesPerRequest": 100})
+        finally:
+            await ex.close()
+    assert venue.unknown == []
+    assert (state.markets["spot"].trades, state.markets["spot"].volume) == (130, Decimal("130000"))
+    assert len(ccxt_paged) == 100
+
+
 async def test_a_deposit_completed_one_and_three_days_late_counts_once() -> None:
     """The pattern of tests/connectors/test_ccxt_late_flows.py for bitget: pending at one snapshot,
     completed ("success") one and three days later; each counted once, in the window that first sees it."""

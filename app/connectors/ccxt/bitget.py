@@ -12,6 +12,8 @@
 - Wallets ccxt's fetch_balance does not read: funding (P2P) assets and the Earn account; isolated
   margin, where ccxt keys one row per coin although bitget answers one row per coin *per pair*
   (a second pair's USDT replaced the first's).
+- Spot fills: ccxt's paginator has no cursor field for them and stops after one page (100 fills);
+  here they are paged by `idLessThan` = the smallest tradeId until a short page.
 - Balance shape: ccxt hands only the body's `data` to its parser (and `[]` when there is none), so a
   200 with unrelated JSON read as an empty account. The balance endpoints' raw bodies are checked
   here: {"code": "00000", "data": [rows]} or the answer is malformed.
@@ -45,6 +47,12 @@ BALANCE_METHODS = ("privateSpotGetV2SpotAccountAssets", "privateMixGetV2MixAccou
                    "privateMarginGetV2MarginCrossedAccountAssets", "privateMarginGetV2MarginIsolatedAccountAssets")
 
 
+def adapt(exchange: Any) -> None:
+    """Fix the client's bitget reads in place: raw balance bodies checked, spot fills paged whole."""
+    check_balance_bodies(exchange)
+    page_spot_fills(exchange)
+
+
 def check_balance_bodies(exchange: Any) -> None:
     """Wrap the client's balance calls so a body without a `data` list raises MalformedResponse."""
     for method in BALANCE_METHODS:
@@ -56,6 +64,32 @@ def check_balance_bodies(exchange: Any) -> None:
             return body
 
         setattr(exchange, method, checked)
+
+
+def page_spot_fills(exchange: Any) -> None:
+    """fetch_my_trades with paginate on a spot symbol (not margin): 100 fills a request, then
+    `idLessThan` = the smallest tradeId seen, until a short page; other calls go to ccxt unchanged."""
+    original = exchange.fetch_my_trades
+
+    async def fetch_my_trades(symbol: Any = None, since: Any = None, limit: Any = None, params: Any = None) -> Any:
+        params = dict(params or {})
+        spot = symbol is not None and exchange.market(symbol).get("spot") and "marginMode" not in params
+        if not (spot and params.pop("paginate", False)):
+            return await original(symbol, since, limit, params)
+        for name in ("paginationCalls", "maxEntriesPerRequest"):
+            params.pop(name, None)
+        trades: dict[str, Any] = {}
+        cursor: int | None = None
+        for _ in range(MAX_PAGES):
+            page = await original(symbol, since, PAGE, {**params, **({"idLessThan": str(cursor)} if cursor else {})})
+            trades.update((str(trade.get("id")), trade) for trade in page)
+            ids = [int(str(trade.get("id"))) for trade in page if str(trade.get("id")).isdigit()]
+            if len(page) < PAGE or not ids:
+                return list(trades.values())
+            cursor = min(ids)
+        raise ConnectorError(f"bitget: more than {MAX_PAGES * PAGE} fills of {symbol} in one request range")
+
+    exchange.fetch_my_trades = fetch_my_trades
 
 
 def _data(body: Any, what: str) -> list[Mapping[str, Any]]:

@@ -78,7 +78,7 @@ class CcxtConnector:
         try:
             exchange = new_exchange(self._profile, self._credentials, self._options)
             if self._profile.ccxt_id == "bitget":
-                bitget.check_balance_bodies(exchange)
+                bitget.adapt(exchange)
             return await work(exchange)
         except Exception as exc:  # noqa: BLE001 - every failure is mapped to a ConnectorError
             error = to_connector_error(exc, self.venue, action, self._secrets())

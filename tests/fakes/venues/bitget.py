@@ -21,7 +21,8 @@ PROVENANCE of every format (read 2026-12; bitget.com/api-doc, mirrored on bitget
   coin, type ("deposit" / "withdraw"), size, fee (withdrawals, negative), status (pending, success, fail),
   dest (on_chain, internal_transfer), cTime, uTime. Newest first. The row set is ccxt's static test
   fixture's (ts/src/test/static/response/bitget.json, fetchWithdrawals: size 30, fee -1.5).
-- fills: spot/trade/Get-Fills (limit at most 100) and contract/trade/Get-Order-Fills ({fillList, endId}).
+- fills: spot/trade/Get-Fills (limit default and at most 100, idLessThan = a tradeId, newest first) and
+  contract/trade/Get-Order-Fills ({fillList, endId}).
 """
 
 from __future__ import annotations
@@ -237,11 +238,16 @@ def scenario(
         return _ok([p for p in pos.get(query["productType"], []) if p["marginCoin"] == query["marginCoin"]])
 
     def spot_trade_fills(query: dict[str, str]) -> Body:
-        if int(query.get("limit", 100)) > PAGE_MAX:
+        """limit default and at most 100; newest first; idLessThan = a tradeId: older fills."""
+        limit = int(query.get("limit", 100))
+        if not 1 <= limit <= PAGE_MAX:
             raise VenueRefusal(400, _error("40017", "Parameter verification failed limit"))
         start, end = int(query.get("startTime", 0)), int(query.get("endTime", 2**62))
-        return _ok([f for f in spot_fills or [] if f["symbol"] == query.get("symbol")
-                    and start <= int(f["cTime"]) <= end])
+        out = sorted((f for f in spot_fills or [] if f["symbol"] == query.get("symbol")
+                      and start <= int(f["cTime"]) <= end), key=lambda f: int(f["tradeId"]), reverse=True)
+        if "idLessThan" in query:
+            out = [f for f in out if int(f["tradeId"]) < int(query["idLessThan"])]
+        return _ok(out[:limit])
 
     responses: dict[str, Any] = {
         "/api/v2/spot/account/assets": _ok([
