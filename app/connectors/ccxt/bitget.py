@@ -24,7 +24,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -134,15 +134,19 @@ def _transaction(exchange: Any, row: Mapping[str, Any], kind: str) -> dict[str, 
             "id": f"{kind}:{row.get('orderId')}", "txid": row.get("tradeId")}
 
 
-async def bitget_wallets(exchange: Any) -> list[Holding]:
-    """Funding (P2P) assets (available + frozen) and the Earn account (amount), per coin."""
-    funding = _data(await exchange.privateSpotGetV2AccountFundingAssets(), "funding-assets")
-    earn = _data(await exchange.privateEarnGetV2EarnAccountAssets(), "earn assets")
-    return [Holding("funding", "spot", _sum(exchange, funding, ("available", "frozen"))),
-            Holding("earn", "earn", _sum(exchange, earn, ("amount",)))]
+async def _funding(exchange: Any) -> Holding:
+    """Funding (P2P) assets: available + frozen per coin."""
+    rows = _data(await exchange.privateSpotGetV2AccountFundingAssets(), "funding-assets")
+    return Holding("funding", "spot", _sum(exchange, rows, ("available", "frozen")))
 
 
-async def bitget_isolated_margin(exchange: Any) -> Holding:
+async def _earn(exchange: Any) -> Holding:
+    """Earn account: amount per coin."""
+    rows = _data(await exchange.privateEarnGetV2EarnAccountAssets(), "earn assets")
+    return Holding("earn", "earn", _sum(exchange, rows, ("amount",)))
+
+
+async def _isolated_margin(exchange: Any) -> Holding:
     """Isolated margin: one row per coin per pair; net = totalAmount - borrow - interest, summed per coin."""
     rows = _data(await exchange.privateMarginGetV2MarginIsolatedAccountAssets(), "isolated margin assets")
     amounts: dict[str, Decimal] = {}
@@ -152,6 +156,11 @@ async def bitget_isolated_margin(exchange: Any) -> Holding:
             code = exchange.safe_currency_code(row.get("coin"))
             amounts[code] = amounts.get(code, ZERO) + net
     return Holding("isolated-margin", "margin", amounts)
+
+
+# wallets read beside fetch_balance: (name, reader); each is skipped (and logged) if the key may not read it
+EXTRA_WALLETS: tuple[tuple[str, Callable[[Any], Awaitable[Holding]]], ...] = (
+    ("funding", _funding), ("earn", _earn), ("isolated-margin", _isolated_margin))
 
 
 def _sum(exchange: Any, rows: Iterable[Mapping[str, Any]], fields: tuple[str, ...]) -> dict[str, Decimal]:

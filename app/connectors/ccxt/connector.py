@@ -27,7 +27,7 @@ from app.connectors.base import (
     Permission,
     PermissionRefused,
 )
-from app.connectors.ccxt import activity, bitget, discovery, extras, fiat, okx
+from app.connectors.ccxt import activity, bitget, discovery, extras, fiat, kucoin, okx
 from app.connectors.ccxt.balance_shape import check_balance_shape
 from app.connectors.ccxt.client import load_markets_cached, new_exchange
 from app.connectors.ccxt.errors import to_connector_error
@@ -38,6 +38,9 @@ from app.connectors.ccxt.profiles import PROFILES, TradeScope, VenueProfile
 from app.core.money import ZERO
 
 log = logging.getLogger(__name__)
+# venue modules: fixes applied to each new client, and wallets read beside fetch_balance
+_ADAPT: dict[str, Callable[[Any], None]] = {"bitget": bitget.adapt, "kucoin": kucoin.adapt}
+_EXTRA_WALLETS = {"bitget": bitget.EXTRA_WALLETS, "kucoin": kucoin.EXTRA_WALLETS}
 T = TypeVar("T")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
@@ -77,8 +80,8 @@ class CcxtConnector:
         error: ConnectorError | None = None
         try:
             exchange = new_exchange(self._profile, self._credentials, self._options)
-            if self._profile.ccxt_id == "bitget":
-                bitget.adapt(exchange)
+            if self._profile.ccxt_id in _ADAPT:
+                _ADAPT[self._profile.ccxt_id](exchange)
             return await work(exchange)
         except Exception as exc:  # noqa: BLE001 - every failure is mapped to a ConnectorError
             error = to_connector_error(exc, self.venue, action, self._secrets())
@@ -145,10 +148,11 @@ class CcxtConnector:
             staked = await self._optional_wallet("earn", extras.bybit_earn(exchange))
             if staked is not None:
                 holdings.append(Holding("earn", "earn", staked))
-        elif self._profile.earn == "bitget":
-            wallets = await self._optional_wallet("funding+earn", bitget.bitget_wallets(exchange))
-            isolated = await self._optional_wallet("isolated-margin", bitget.bitget_isolated_margin(exchange))
-            holdings += [*(wallets or []), *([isolated] if isolated is not None else [])]
+        elif self._profile.earn in _EXTRA_WALLETS:
+            for name, read in _EXTRA_WALLETS[self._profile.earn]:
+                extra = await self._optional_wallet(name, read(exchange))
+                if extra is not None:
+                    holdings.append(extra)
         return holdings
 
     async def _optional_wallet(self, name: str, read: Awaitable[T]) -> T | None:
@@ -189,6 +193,8 @@ class CcxtConnector:
             return await extras.binance_futures_transfers(exchange, window)
         if profile.flows == "bitget":
             return await bitget.bitget_flows(exchange, window)
+        if profile.flows == "kucoin":
+            return await kucoin.kucoin_flows(exchange, window)
         calls = []
         for piece in window.split(profile.flow_max_span):
             params = activity.window_params(piece, profile.flow_paginate)

@@ -104,6 +104,26 @@ def from_bitget(body: Mapping[str, Any]) -> set[Permission]:
     return perms
 
 
+# GET /api/v1/user/api-key `permission`: "General,Spot,Margin,Futures,..."; "Transfer" is kucoin's
+# permission to move funds out (incl. withdrawal), "Withdrawal" its newer name
+_KUCOIN_TRADE = {"spot", "margin", "futures", "trade", "options", "leveragedtoken"}
+_KUCOIN_WITHDRAW = {"transfer", "withdrawal", "withdraw"}
+
+
+def from_kucoin(body: Mapping[str, Any]) -> set[Permission]:
+    """GET /api/v1/user/api-key: data.permission = "General,Spot"."""
+    data = body.get("data") if isinstance(body, Mapping) else None
+    if not isinstance(data, Mapping) or not isinstance(data.get("permission"), str):
+        raise MalformedResponse("kucoin: api-key info without permission")
+    words = {word.strip().lower() for word in data["permission"].split(",")}
+    perms = {Permission.READ}
+    if words & _KUCOIN_TRADE:
+        perms.add(Permission.TRADE)
+    if words & _KUCOIN_WITHDRAW:
+        perms.add(Permission.WITHDRAW)
+    return perms
+
+
 async def fetch_permissions(exchange: Any, style: PermissionStyle) -> set[Permission]:
     if style == "binance":
         return from_binance(await exchange.sapiGetAccountApiRestrictions())
@@ -117,6 +137,8 @@ async def fetch_permissions(exchange: Any, style: PermissionStyle) -> set[Permis
         return from_coinbase(await exchange.v3PrivateGetBrokerageKeyPermissions())
     if style == "bitget":
         return from_bitget(await exchange.privateSpotGetV2SpotAccountInfo())
+    if style == "kucoin":
+        return from_kucoin(await exchange.privateGetUserApiKey())
     if style == "read_only":
         return {Permission.READ}  # a public wallet address can't trade or withdraw
     return {Permission.UNKNOWN}

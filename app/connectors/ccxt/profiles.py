@@ -15,11 +15,14 @@ from typing import Literal
 # okx: okx.py reads deposits/withdrawals and funding bills itself (documented paging and states)
 # futures_transfers: a binance futures-only connection; its flows are transfers in/out of that wallet
 # bitget: bitget.py reads deposit/withdrawal records itself (ccxt types withdrawals "withdraw", pages once)
-FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "bitget", "none"]
+# kucoin: kucoin.py pages deposit/withdrawal history itself (ccxt's paginator asks pageSize > 500: refused)
+FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "bitget", "kucoin", "none"]
 # Wallets ccxt's fetch_balance does not read: binance Simple Earn, okx Simple Earn + on-chain earn
 # bitget: funding (P2P) assets, Earn account and isolated margin (bitget.py)
-EarnStyle = Literal["binance", "okx", "bybit", "bitget", "none"]
-PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "coinbase", "bitget", "read_only", "unknown"]
+# kucoin: cross and isolated margin, futures per settle currency, Earn holdings (kucoin.py)
+EarnStyle = Literal["binance", "okx", "bybit", "bitget", "kucoin", "none"]
+PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "coinbase", "bitget", "kucoin", "read_only",
+                          "unknown"]
 # Fiat flows outside ccxt's deposit/withdrawal history, read by fiat.py ("none": in that history already)
 FiatStyle = Literal["binance", "none"]
 
@@ -212,13 +215,21 @@ PROFILES: dict[str, VenueProfile] = {
     ),
     "kucoin": VenueProfile(
         "kucoin",
+        # GET /api/v1/accounts?type=...: {"code": "200000", "data": [rows]}. "spot" is `trade`, or `trade_hf`
+        # on a high-frequency account (kucoin.adapt makes every client learn which). Cross and isolated
+        # margin, futures and Earn: kucoin.py.
         wallets=(
-            Wallet("trade", "spot", {"type": "spot"}),
-            Wallet("main", "spot", {"type": "main"}, optional=True),  # kucoin's funding account
-            Wallet("margin", "margin", {"type": "margin", "marginMode": "cross"}, optional=True),
+            Wallet("trade", "spot", {"type": "spot"}, shape=("data",)),
+            Wallet("main", "spot", {"type": "main"}, optional=True, shape=("data",)),  # kucoin's funding account
         ),
-        trades=(TradeScope("spot", {"type": "spot"}),),
-        flow_paginate=True,
+        # spot fills: /api/v1/hf/fills (`limit` at most 100) or /api/v1/fills by the account type
+        trades=(TradeScope("spot", {"type": "spot"}, per_symbol="spot", paginate=True),),
+        flows="kucoin",
+        earn="kucoin",
+        page_size=100,
+        positions=({},),  # futures GET /api/v1/positions: every open position, PnL in its settle currency
+        permissions="kucoin",
+        load_currencies=False,
     ),
     "gate": VenueProfile(
         "gate",
