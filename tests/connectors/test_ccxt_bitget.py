@@ -25,7 +25,7 @@ from app.connectors.ccxt_venue import create
 from tests.connectors.test_ccxt_smoke import plain
 from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue
 from tests.fakes.venues.bitget import PRICES as BASE_PRICES
-from tests.fakes.venues.bitget import deposit, position, scenario, withdrawal
+from tests.fakes.venues.bitget import bill, deposit, position, scenario, withdrawal
 
 PRICES = {**BASE_PRICES, "BGB/USDT": "1.2"}
 POSITIONS = {
@@ -60,6 +60,11 @@ def full(authorities: list[str] | None = None) -> Scenario:
                      withdrawal("2002", "BTC", "0.01", "-0.0005", IN_WINDOW_MS),
                      withdrawal("2003", "USDT", "70", "-1", IN_WINDOW_MS, status="fail")],
         spot_fills=[_fill("BTCUSDT", "1", IN_WINDOW_MS), _fill("BTCUSDT", "0", OUT_OF_WINDOW_MS)],
+        bills=[bill("501", "USDT-FUTURES", "BTCUSDT", "USDT", "-1.5", IN_WINDOW_MS),
+               bill("502", "USDC-FUTURES", "BTCPERP", "USDC", "0.5", IN_WINDOW_MS),
+               bill("503", "COIN-FUTURES", "BTCUSD", "BTC", "-0.00001", IN_WINDOW_MS),
+               bill("500", "USDT-FUTURES", "BTCUSDT", "USDT", "-9", OUT_OF_WINDOW_MS),
+               bill("504", "USDT-FUTURES", "BTCUSDT", "USDT", "-7", IN_WINDOW_MS, business="open_long")],
         authorities=authorities)
 
 
@@ -94,6 +99,8 @@ async def test_bitget_state_per_field() -> None:
     spot = state.markets["spot"]
     # one fill in the window: 0.02 BTC x 50,000 = 1,000; fee 0.00002 BTC = 1
     assert (spot.trades, spot.volume, spot.fees) == (1, Decimal("1000"), Decimal("1"))
+    # funding: -1.5 USDT + 0.5 USDC x 0.9998 - 0.00001 BTC x 50,000 (05-04's and a trade bill not)
+    assert state.markets["swap"].funding == Decimal("-1.5001")
     calls = venue.paths()
     # every wallet once; positions per product (COIN-M per margin coin held); history once per kind
     for path, count in {"/api/v2/spot/account/assets": 1, "/api/v2/mix/account/accounts": 3,
@@ -102,7 +109,7 @@ async def test_bitget_state_per_field() -> None:
                         "/api/v2/mix/position/all-position": 3, "/api/v2/spot/wallet/deposit-records": 1,
                         "/api/v2/spot/wallet/withdrawal-records": 1, "/api/v2/spot/market/tickers": 1,
                         "/api/v2/spot/public/symbols": 1, "/api/v2/mix/market/contracts": 6,
-                        "/api/v2/margin/currencies": 1}.items():
+                        "/api/v2/margin/currencies": 1, "/api/v2/mix/account/bill": 3}.items():
         assert calls.count(path) == count, path
     # spot fills per held/moved coin's market: BTC/USDT, ETH/USDT, USDC/USDT, BGB/USDT, LTC/BTC;
     # futures fills per position symbol of USDT-M and USDC-M
@@ -169,10 +176,12 @@ async def test_bitget_as_plain_ccxt_reads_it() -> None:
 
 async def test_more_deposits_than_one_page_are_read_whole() -> None:
     """bitget serves at most 100 records a request and pages with idLessThan; ccxt's paginator stopped
-    after the first page. 250 deposits and 130 withdrawals of one day are all counted."""
+    after the first page. 250 deposits, 130 withdrawals and 150 funding bills of one day are all counted."""
     deposits = [deposit(str(10_000 + n), "USDT", "1", IN_WINDOW_MS - n * 1000) for n in range(250)]
     withdrawals = [withdrawal(str(20_000 + n), "USDT", "2", "-0.5", IN_WINDOW_MS - n * 1000) for n in range(130)]
-    sc = scenario({"USDT": "10"}, PRICES, deposits=deposits, withdrawals=withdrawals)
+    bills = [bill(str(30_000 + n), "USDT-FUTURES", "BTCUSDT", "USDT", "-0.1", IN_WINDOW_MS - n * 1000)
+             for n in range(150)]
+    sc = scenario({"USDT": "10"}, PRICES, deposits=deposits, withdrawals=withdrawals, bills=bills)
     with fake_venue("bitget", sc) as venue:
         state = await connector(venue.base_url, sc).fetch_account_state(WINDOW)
     assert venue.unknown == []
@@ -180,6 +189,8 @@ async def test_more_deposits_than_one_page_are_read_whole() -> None:
     assert state.withdrawals == Decimal("260")  # 130 x size 2
     assert venue.paths().count("/api/v2/spot/wallet/deposit-records") == 3
     assert venue.paths().count("/api/v2/spot/wallet/withdrawal-records") == 2
+    assert state.markets["swap"].funding == Decimal("-15")
+    assert venue.paths().count("/api/v2/mix/account/bill") == 4  # USDT-M twice, USDC-M and COIN-M once
 
 
 async def test_more_spot_fills_than_one_page_are_read_whole() -> None:

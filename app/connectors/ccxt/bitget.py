@@ -14,6 +14,8 @@
   (a second pair's USDT replaced the first's).
 - Spot fills: ccxt's paginator has no cursor field for them and stops after one page (100 fills);
   here they are paged by `idLessThan` = the smallest tradeId until a short page.
+- Funding fees: ccxt wants a symbol per request; the account bill (businessType contract_settle_fee)
+  is read here per product, 100 a page, walking back by `idLessThan` = the previous page's endId.
 - Balance shape: ccxt hands only the body's `data` to its parser (and `[]` when there is none), so a
   200 with unrelated JSON read as an empty account. The balance endpoints' raw bodies are checked
   here: {"code": "00000", "data": [rows]} or the answer is malformed.
@@ -171,6 +173,44 @@ def _sum(exchange: Any, rows: Iterable[Mapping[str, Any]], fields: tuple[str, ..
             code = exchange.safe_currency_code(row.get("coin"))
             amounts[code] = amounts.get(code, ZERO) + amount
     return amounts
+
+
+FUNDING_PRODUCTS = ("USDT-FUTURES", "USDC-FUTURES", "COIN-FUTURES")
+
+
+async def bitget_funding(exchange: Any, window: DayWindow) -> list[dict[str, Any]]:
+    """Funding fees of the window from GET /api/v2/mix/account/bill, in ccxt's funding-history shape
+    (amount: + received, - paid, as bitget signs it)."""
+    out: list[dict[str, Any]] = []
+    for piece in window.split(MAX_SPAN):
+        for product in FUNDING_PRODUCTS:
+            request = {"productType": product, "businessType": "contract_settle_fee", "startTime": piece.start_ms,
+                       "endTime": piece.end_ms - 1, "limit": PAGE}
+            out += [_funding_entry(exchange, bill) for bill in await _bill_pages(exchange, request)]
+    return out
+
+
+async def _bill_pages(exchange: Any, request: dict[str, Any]) -> list[Mapping[str, Any]]:
+    bills: dict[str, Mapping[str, Any]] = {}
+    cursor: str | None = None
+    for _ in range(MAX_PAGES):
+        body = await exchange.privateMixGetV2MixAccountBill({**request, **({"idLessThan": cursor} if cursor else {})})
+        data = body.get("data") if isinstance(body, Mapping) else None
+        page = data.get("bills") if isinstance(data, Mapping) else None
+        if not isinstance(page, list):
+            raise MalformedResponse("bitget: account bill response without bills")
+        bills.update((str(bill.get("billId")), bill) for bill in page if isinstance(bill, Mapping))
+        cursor = str(data.get("endId") or "") if isinstance(data, Mapping) else ""
+        if len(page) < PAGE or not cursor:
+            return list(bills.values())
+    raise ConnectorError(f"bitget: more than {MAX_PAGES * PAGE} funding bills in one request range")
+
+
+def _funding_entry(exchange: Any, bill: Mapping[str, Any]) -> dict[str, Any]:
+    created = str(bill.get("cTime") or "")
+    return {"symbol": exchange.safe_symbol(bill.get("symbol"), None, None, "swap"),
+            "code": exchange.safe_currency_code(bill.get("coin")), "amount": to_decimal(bill.get("amount")),
+            "id": bill.get("billId"), "timestamp": int(created) if created.isdigit() else None}
 
 
 async def bitget_positions(exchange: Any, holdings: Iterable[Holding]) -> list[dict[str, Any]]:

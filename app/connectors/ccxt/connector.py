@@ -216,6 +216,8 @@ class CcxtConnector:
     async def _funding(self, exchange: Any, window: DayWindow) -> list[dict[str, Any]]:
         if self._profile.flows == "okx":
             return await okx.okx_funding(exchange, window)
+        if self._profile.flows == "bitget":
+            return await bitget.bitget_funding(exchange, window)
         out: list[dict[str, Any]] = []
         for params in self._profile.funding:
             for piece in window.split(self._profile.funding_max_span):

@@ -21,6 +21,8 @@ PROVENANCE of every format (read 2026-12; bitget.com/api-doc, mirrored on bitget
   coin, type ("deposit" / "withdraw"), size, fee (withdrawals, negative), status (pending, success, fail),
   dest (on_chain, internal_transfer), cTime, uTime. Newest first. The row set is ccxt's static test
   fixture's (ts/src/test/static/response/bitget.json, fetchWithdrawals: size 30, fee -1.5).
+- funding fees: contract/account/Get-Account-Bill (GET /api/v2/mix/account/bill: productType required,
+  businessType contract_settle_fee, limit at most 100, idLessThan, data {bills, endId}).
 - fills: spot/trade/Get-Fills (limit default and at most 100, idLessThan = a tradeId, newest first) and
   contract/trade/Get-Order-Fills ({fillList, endId}).
 """
@@ -178,6 +180,13 @@ def withdrawal(order_id: str, coin: str, size: str, fee: str, ms: int, status: s
             "tag": "", "cTime": str(ms), "uTime": str(ms + 160_000)}
 
 
+def bill(bill_id: str, product: str, symbol: str, coin: str, amount: str, ms: int,
+         business: str = "contract_settle_fee") -> dict[str, Any]:
+    """A futures account bill (contract/account/Get-Account-Bill); `productType` only routes it in the fake."""
+    return {"productType": product, "billId": bill_id, "symbol": symbol, "amount": amount, "fee": "0",
+            "feeByCoupon": "", "businessType": business, "coin": coin, "balance": "0", "cTime": str(ms)}
+
+
 def _futures_account(coin: str, equity: str, upl: str) -> dict[str, Any]:
     return {"marginCoin": coin, "locked": "0", "available": equity, "crossedMaxAvailable": equity,
             "isolatedMaxAvailable": equity, "maxTransferOut": equity, "accountEquity": equity, "usdtEquity": "",
@@ -218,6 +227,7 @@ def scenario(
     deposits: list[dict[str, Any]] | None = None,
     withdrawals: list[dict[str, Any]] | None = None,
     spot_fills: list[dict[str, Any]] | None = None,
+    bills: list[dict[str, Any]] | None = None,
     authorities: list[str] | None = None,
     **credentials: Any,
 ) -> Scenario:
@@ -249,7 +259,25 @@ def scenario(
             out = [f for f in out if int(f["tradeId"]) < int(query["idLessThan"])]
         return _ok(out[:limit])
 
+    def account_bill(query: dict[str, str]) -> Body:
+        """productType required; businessType, startTime/endTime (on cTime) filter; limit at most 100;
+        newest first; idLessThan = a billId; data {bills, endId}."""
+        if query.get("productType") not in PRODUCT_TYPES:
+            raise VenueRefusal(400, _error("40019", "Parameter productType cannot be empty"))
+        limit = int(query.get("limit", 20))
+        if not 1 <= limit <= PAGE_MAX:
+            raise VenueRefusal(400, _error("40017", "Parameter verification failed limit"))
+        start, end = int(query.get("startTime", 0)), int(query.get("endTime", 2**62))
+        rows = sorted((b for b in bills or [] if b["productType"] == query["productType"]
+                       and b["businessType"] == query.get("businessType", b["businessType"])
+                       and start <= int(b["cTime"]) <= end
+                       and int(b["billId"]) < int(query.get("idLessThan", 2**62))),
+                      key=lambda b: -int(b["billId"]))[:limit]
+        return _ok({"bills": [{k: v for k, v in b.items() if k != "productType"} for b in rows],
+                    "endId": rows[-1]["billId"] if rows else None})
+
     responses: dict[str, Any] = {
+        "/api/v2/mix/account/bill": account_bill,
         "/api/v2/spot/account/assets": _ok([
             {"coin": c, "available": v, "limitAvailable": "0", "frozen": "0", "locked": "0", "uTime": str(NOW_MS)}
             for c, v in (spot or {}).items()]),
