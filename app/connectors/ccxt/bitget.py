@@ -5,10 +5,12 @@
 - History pages: bitget serves at most 100 rows a request (default 20) and pages with `idLessThan`
   (an orderId); ccxt's paginator looks for a row field named `idLessThan`, finds none and stops after
   the first page. Here each piece asks 100 rows and walks back by the smallest orderId to a short page.
-- A withdrawal's `size` is what left the balance and `fee` (negative) the part bitget kept: amount
-  size - |fee| and fee |fee|, as ccxt parses it, so the flow counts `size` (amount + fee).
-  Completed = status "success" (others: pending, fail); dated by cTime (creation), as ccxt does: a late
-  completion is picked up by the connector's flow look-back and memory.
+- A withdrawal's `size` is taken as what left the balance and `fee` (negative) as the part bitget kept:
+  amount size - |fee| and fee |fee|, as ccxt parses it (its fixture: size 30, fee -1.5 -> 28.5 + 1.5),
+  so the flow counts `size`. bitget's docs do not say whether `size` includes the fee; if it does not,
+  a withdrawal is undercounted by its fee. Completed = status "success" (others: pending, fail); dated
+  by cTime (creation), as ccxt does: a late completion is picked up by the connector's flow look-back
+  and memory.
 - Wallets ccxt's fetch_balance does not read: funding (P2P) assets and the Earn account; isolated
   margin, where ccxt keys one row per coin although bitget answers one row per coin *per pair*
   (a second pair's USDT replaced the first's).
@@ -22,6 +24,9 @@
 - Positions: the all-position endpoint wants a productType and a marginCoin; ccxt asks USDT-FUTURES
   only (and marginCoin "USDT" for coin-margined ones). Every product is asked, coin-margined once per
   margin coin the COIN-FUTURES wallet holds.
+Not read: unified trading accounts (UTA, API v3; bitget now recommends them and keeps the classic account
+in maintenance mode). No documented read-only call was found that tells the two apart, so a UTA key is
+not detected yet: its classic wallets read as they answer.
 """
 
 from __future__ import annotations
