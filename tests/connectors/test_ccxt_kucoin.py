@@ -25,7 +25,7 @@ from app.connectors.base import (
 from app.connectors.ccxt_venue import create
 from tests.connectors.test_ccxt_smoke import plain
 from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue
-from tests.fakes.venues.kucoin import PRICES, deposit, fill, position, scenario, withdrawal
+from tests.fakes.venues.kucoin import PRICES, deposit, fill, futures_fill, position, scenario, withdrawal
 
 POSITIONS = [position("XBTUSDTM", "USDT", 2, "-20", False), position("XBTUSDM", "XBT", 100, "0.0002", True)]
 
@@ -44,6 +44,9 @@ def full(permission: str = "General", hf: bool = True) -> Scenario:
                      withdrawal("2", "BTC", "0.01", "0.0005", IN_WINDOW_MS),
                      withdrawal("3", "USDT", "70", "1", IN_WINDOW_MS, status="FAILURE")],
         hf_fills=[fill("BTC-USDT", 11, IN_WINDOW_MS), fill("BTC-USDT", 10, OUT_OF_WINDOW_MS)],
+        futures_fills=[futures_fill("XBTUSDTM", 21, IN_WINDOW_MS, "50000", 2, "0.06", "USDT"),
+                       futures_fill("XBTUSDM", 22, IN_WINDOW_MS, "50000", 100, "0.00000012", "XBT"),
+                       futures_fill("XBTUSDTM", 20, OUT_OF_WINDOW_MS, "50000", 9, "9", "USDT")],
         permission=permission)
 
 
@@ -76,13 +79,18 @@ async def test_kucoin_state_per_field() -> None:
     assert state.withdrawals == Decimal("556")
     spot = state.markets["spot"]
     assert (spot.trades, spot.volume, spot.fees) == (1, Decimal("1000"), Decimal("1"))
+    # futures: 2 XBTUSDTM x 0.001 BTC x 50,000 = 100, fee 0.06 USDT; 100 XBTUSDM x 1 USD = 100, fee
+    # 0.00000012 XBT x 50,000 = 0.006; the fill of 05-04 not
+    swap = state.markets["swap"]
+    assert (swap.trades, swap.volume, swap.fees) == (2, Decimal("200"), Decimal("0.066"))
     calls = venue.paths()
     for path, count in {"/api/v1/accounts": 2, "/api/v3/margin/accounts": 1, "/api/v3/isolated/accounts": 1,
                         "/api/v1/account-overview": 2, "/api/v1/earn/hold-assets": 1, "/api/v1/positions": 1,
                         "/api/v1/deposits": 1, "/api/v1/withdrawals": 1, "/api/v1/hf/accounts/opened": 1,
                         "/api/ua/v1/account/mode": 1, "/api/v2/symbols": 1, "/api/v1/contracts/active": 1,
                         "/api/v1/market/allTickers": 2,  # markets (fees) and the price snapshot
-                        "/api/v1/fills": 0, "/api/v1/user/api-key": 0}.items():
+                        "/api/v1/fills": 1,  # futures fills, every contract at once
+                        "/api/v1/user/api-key": 0}.items():
         assert calls.count(path) == count, path
     # hf fills per held/moved coin's market: BTC-USDT, USDC-USDT, KCS-USDT, DOT-BTC
     assert calls.count("/api/v1/hf/fills") == 4
@@ -107,8 +115,8 @@ async def test_a_classic_account_reads_trade_and_classic_fills() -> None:
     with fake_venue("kucoin", sc) as venue:
         state = await connector(venue.base_url, sc).fetch_account_state(WINDOW)
     assert state.total_equity == Decimal("34750")
-    # classic fills per symbol too (BTC-USDT, USDC-USDT, KCS-USDT, DOT-BTC), never the HF endpoint
-    assert venue.paths().count("/api/v1/hf/fills") == 0 and venue.paths().count("/api/v1/fills") == 4
+    # classic spot fills per symbol too (BTC-USDT, USDC-USDT, KCS-USDT, DOT-BTC) + futures once; never HF
+    assert venue.paths().count("/api/v1/hf/fills") == 0 and venue.paths().count("/api/v1/fills") == 5
 
 
 async def test_a_unified_account_is_refused_not_read_as_empty() -> None:
@@ -188,16 +196,21 @@ async def test_kucoin_as_plain_ccxt_reads_it() -> None:
 
 async def test_more_history_than_one_page_is_read_whole() -> None:
     """Deposit history: 500 rows a page (ccxt's default page is 50 rows: the rest was lost without a word);
-    1,200 deposits of one day, and 130 spot fills (100 a page), are all counted."""
+    1,200 deposits of one day, 130 HF spot fills (100 a page) and 600 futures fills are all counted."""
     deposits = [deposit(str(n), "USDT", "1", IN_WINDOW_MS - n * 10) for n in range(1200)]
     fills = [fill("BTC-USDT", 1000 + n, IN_WINDOW_MS - n * 1000) for n in range(130)]
-    sc = scenario(prices=PRICES, trade_hf={"BTC": "1"}, deposits=deposits, hf_fills=fills)
+    contract_fills = [futures_fill("XBTUSDTM", 5000 + n, IN_WINDOW_MS - n * 100, "50000", 1, "0", "USDT")
+                      for n in range(600)]
+    sc = scenario(prices=PRICES, trade_hf={"BTC": "1"}, deposits=deposits, hf_fills=fills,
+                  futures_fills=contract_fills)
     with fake_venue("kucoin", sc) as venue:
         state = await connector(venue.base_url, sc).fetch_account_state(WINDOW)
     assert venue.unknown == []
     assert state.deposits == Decimal("1200")
     assert venue.paths().count("/api/v1/deposits") == 3
     assert state.markets["spot"].trades == 130
+    assert state.markets["swap"].trades == 600  # futures fills: 500 a page
+    assert venue.paths().count("/api/v1/fills") == 2
 
 
 async def test_a_deposit_completed_one_and_three_days_late_counts_once() -> None:

@@ -4,8 +4,9 @@
   ccxt learns the account type (GET /api/v1/hf/accounts/opened) only inside load_markets; a client given
   zka's cached markets never learns it and reads `trade` and /api/v1/fills: an HF account's spot balance
   and fills vanished from every snapshot after the first of the day. `adapt` makes each client ask once.
-- Spot fills come newest first (HF: `limit` at most 100 and `lastId`; classic: `currentPage`/`pageSize`);
-  ccxt's time-forward paginator took the newest page and stopped (100 of 130 fills). Paged here backwards.
+- Fills come newest first (spot HF: `limit` at most 100 and `lastId`; classic spot and futures:
+  `currentPage`/`pageSize`); ccxt's time-forward paginator took the newest page and stopped (100 of 130
+  fills). Paged here backwards.
 - Unified trading accounts (UTA) keep everything in one unified account read through other endpoints;
   they are refused with a clear error rather than read as an empty classic account.
 - Deposit / withdrawal history: `pageSize` at most 500 (default 50). ccxt's paginator asked more and was
@@ -53,36 +54,42 @@ def adapt(exchange: Any) -> None:
 
 
 FILLS_PAGE_HF = 100  # GET /api/v1/hf/fills: `limit` at most 100
-FILLS_PAGE = 500  # GET /api/v1/fills: `pageSize` at most 500
+FILLS_PAGE = 500  # GET /api/v1/fills (spot: `pageSize` at most 500; futures host: ccxt caps it at 1,000)
 
 
 def page_spot_fills(exchange: Any) -> None:
-    """fetch_my_trades with paginate on a spot symbol: every page, newest to oldest. HF: `lastId` = the
-    smallest fill id seen; classic: `currentPage` 1, 2, ... Other calls go to ccxt unchanged."""
+    """fetch_my_trades with paginate: every page, newest to oldest. Spot on an HF account: `lastId` = the
+    smallest fill id seen; classic spot and futures (one call for every contract): `currentPage` 1, 2, ...
+    Other calls go to ccxt unchanged."""
     original = exchange.fetch_my_trades
 
     async def fetch_my_trades(symbol: Any = None, since: Any = None, limit: Any = None, params: Any = None) -> Any:
         params = dict(params or {})
-        if symbol is None or not exchange.market(symbol).get("spot") or not params.pop("paginate", False):
+        spot = symbol is not None and bool(exchange.market(symbol).get("spot"))
+        futures = symbol is None and params.get("type") == "swap"
+        if not (spot or futures) or not params.pop("paginate", False):
             return await original(symbol, since, limit, params)
         for name in ("paginationCalls", "maxEntriesPerRequest"):
             params.pop(name, None)
-        hf = bool(exchange.options.get("hf"))
+        hf = spot and bool(exchange.options.get("hf"))
+        size = FILLS_PAGE_HF if hf else FILLS_PAGE
         trades: dict[str, Any] = {}
         cursor: int | None = None
         for number in range(1, MAX_PAGES + 1):
             if hf:
-                page = await original(symbol, since, FILLS_PAGE_HF,
-                                      {**params, **({"lastId": cursor} if cursor is not None else {})})
+                last = {"lastId": cursor} if cursor is not None else {}
+                page = await original(symbol, since, size, {**params, **last})
+            elif futures:
+                page = await original(None, since, size, {**params, "currentPage": number})
             else:
-                page = await original(symbol, since, None, {**params, "currentPage": number, "pageSize": FILLS_PAGE})
-            trades.update((str(trade.get("id")), trade) for trade in page)
+                page = await original(symbol, since, None, {**params, "currentPage": number, "pageSize": size})
+            trades.update((f"{trade.get('symbol')}|{trade.get('id')}", trade) for trade in page)
             ids = [int(str((trade.get("info") or {}).get("id"))) for trade in page
                    if str((trade.get("info") or {}).get("id")).isdigit()]
-            if len(page) < (FILLS_PAGE_HF if hf else FILLS_PAGE) or (hf and not ids):
+            if len(page) < size or (hf and not ids):
                 return list(trades.values())
             cursor = min(ids) if ids else None
-        raise ConnectorError(f"kucoin: more than {MAX_PAGES} pages of fills of {symbol} in one request range")
+        raise ConnectorError(f"kucoin: more than {MAX_PAGES} pages of fills of {symbol or 'futures'} in one range")
 
     exchange.fetch_my_trades = fetch_my_trades
 

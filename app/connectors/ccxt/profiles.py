@@ -222,8 +222,10 @@ PROFILES: dict[str, VenueProfile] = {
             Wallet("trade", "spot", {"type": "spot"}, shape=("data",)),
             Wallet("main", "spot", {"type": "main"}, optional=True, shape=("data",)),  # kucoin's funding account
         ),
-        # spot fills: /api/v1/hf/fills (`limit` at most 100) or /api/v1/fills by the account type
-        trades=(TradeScope("spot", {"type": "spot"}, per_symbol="spot", paginate=True),),
+        # spot fills: /api/v1/hf/fills (`limit` at most 100) or /api/v1/fills by the account type, per symbol;
+        # futures fills (futures host /api/v1/fills): every contract in one paged walk
+        trades=(TradeScope("spot", {"type": "spot"}, per_symbol="spot", paginate=True),
+                TradeScope(None, {"type": "swap"}, paginate=True)),
         flows="kucoin",
         earn="kucoin",
         page_size=100,

@@ -23,6 +23,8 @@ kucoin.py, whose comments quote the docs):
   currentPage, pageSize (default 50; above 500 refused: 400100 "pageSize should not greater than 500",
   quoted in ccxt's error map); newest first; {currentPage, pageSize, totalNum, totalPage, items}; status
   PROCESSING / WALLET_PROCESSING / SUCCESS / FAILURE; withdrawals carry `fee` apart from `amount`.
+- futures fills: futures host GET /api/v1/fills (currentPage/pageSize, ccxt caps pageSize at 1,000;
+  tradeTime in ns); it shares the path with classic spot fills, told apart here by the symbol's dash.
 - spot fills: GET /api/v1/hf/fills (high-frequency account: symbol required, limit at most 100, lastId) and
   GET /api/v1/fills (classic: currentPage/pageSize).
 """
@@ -135,13 +137,14 @@ class KucoinAdapter(Adapter):
 ADAPTER = KucoinAdapter
 
 
-def _paged(rows: list[dict[str, Any]], time_field: str = "createdAt") -> Callable[[dict[str, str]], Body]:
+def _paged(rows: list[dict[str, Any]], time_field: str = "createdAt",
+           page_max: int = PAGE_MAX) -> Callable[[dict[str, str]], Body]:
     """currentPage / pageSize paging (default 50, at most 500), newest first, startAt/endAt inclusive on createdAt."""
 
     def answer(query: dict[str, str]) -> Body:
         size, page = int(query.get("pageSize", 50)), int(query.get("currentPage", 1))
-        if size > PAGE_MAX:
-            raise VenueRefusal(400, _error("400100", "pageSize should not greater than 500"))
+        if size > page_max:
+            raise VenueRefusal(400, _error("400100", f"pageSize should not greater than {page_max}"))
         start, end = int(query.get("startAt", 0)), int(query.get("endAt", 2**62))
         out = sorted((r for r in rows if start <= int(r[time_field]) <= end), key=lambda r: -int(r[time_field]))
         total = len(out)
@@ -187,6 +190,17 @@ def fill(symbol: str, trade_id: int, ms: int, price: str = "50000", size: str = 
             "createdAt": ms}
 
 
+def futures_fill(symbol: str, trade_id: int, ms: int, price: str, size: int, fee: str,
+                 fee_currency: str) -> dict[str, Any]:
+    """A fill of the futures host's GET /api/v1/fills (docs-new futures "Get Trade History")."""
+    return {"symbol": symbol, "tradeId": str(trade_id), "orderId": f"o{trade_id}", "side": "buy",
+            "liquidity": "taker", "forceTaker": False, "price": price, "size": size, "value": "0",
+            "openFeePay": fee, "closeFeePay": "0", "stop": "", "feeRate": "0.0006", "fixFee": "0",
+            "feeCurrency": fee_currency, "tradeTime": ms * 1_000_000, "subTradeType": None, "marginMode": "ISOLATED",
+            "settleCurrency": fee_currency, "displayType": "market", "fee": fee, "orderType": "market",
+            "tradeType": "trade", "createdAt": ms}
+
+
 READ_ONLY = "General"
 
 
@@ -205,6 +219,7 @@ def scenario(
     deposits: list[dict[str, Any]] | None = None,
     withdrawals: list[dict[str, Any]] | None = None,
     hf_fills: list[dict[str, Any]] | None = None,
+    futures_fills: list[dict[str, Any]] | None = None,
     permission: str = READ_ONLY,
     **credentials: Any,
 ) -> Scenario:
@@ -280,7 +295,10 @@ def scenario(
         "/api/v1/deposits": _paged(deposits or []),
         "/api/v1/withdrawals": _paged(withdrawals or []),
         "/api/v1/hf/fills": hf_fill_list,
-        "/api/v1/fills": _paged([]),
+        # spot (classic account) and futures host share this path: a spot symbol has a dash (BTC-USDT),
+        # a contract none (XBTUSDTM); the futures endpoint is asked without a symbol for every contract
+        "/api/v1/fills": lambda q: (_paged([]) if "-" in q.get("symbol", "") else _paged(
+            [f for f in futures_fills or [] if q.get("symbol", f["symbol"]) == f["symbol"]], page_max=1000))(q),
         "/api/v1/user/api-key": _ok({"remark": "zka", "apiKey": credentials.get("api_key", "test-api-key-0001"),
                                      "apiVersion": 3, "permission": permission, "ipWhitelist": "",
                                      "createdAt": NOW_MS, "uid": 165111215, "isMaster": True}),
