@@ -25,7 +25,7 @@ from app.connectors.ccxt_venue import create
 from tests.connectors.test_ccxt_smoke import plain
 from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue
 from tests.fakes.venues.bitget import PRICES as BASE_PRICES
-from tests.fakes.venues.bitget import bill, deposit, position, scenario, withdrawal
+from tests.fakes.venues.bitget import bill, deposit, futures_fill, position, scenario, withdrawal
 
 PRICES = {**BASE_PRICES, "BGB/USDT": "1.2"}
 POSITIONS = {
@@ -60,6 +60,9 @@ def full(authorities: list[str] | None = None) -> Scenario:
                      withdrawal("2002", "BTC", "0.01", "-0.0005", IN_WINDOW_MS),
                      withdrawal("2003", "USDT", "70", "-1", IN_WINDOW_MS, status="fail")],
         spot_fills=[_fill("BTCUSDT", "1", IN_WINDOW_MS), _fill("BTCUSDT", "0", OUT_OF_WINDOW_MS)],
+        futures_fills=[futures_fill("701", "USDT-FUTURES", "BTCUSDT", "50000", "0.02", "0.6", "USDT", IN_WINDOW_MS),
+                       futures_fill("702", "USDC-FUTURES", "BTCPERP", "50000", "0.01", "0.3", "USDC", IN_WINDOW_MS),
+                       futures_fill("700", "USDT-FUTURES", "BTCUSDT", "50000", "9", "9", "USDT", OUT_OF_WINDOW_MS)],
         bills=[bill("501", "USDT-FUTURES", "BTCUSDT", "USDT", "-1.5", IN_WINDOW_MS),
                bill("502", "USDC-FUTURES", "BTCPERP", "USDC", "0.5", IN_WINDOW_MS),
                bill("503", "COIN-FUTURES", "BTCUSD", "BTC", "-0.00001", IN_WINDOW_MS),
@@ -99,6 +102,10 @@ async def test_bitget_state_per_field() -> None:
     spot = state.markets["spot"]
     # one fill in the window: 0.02 BTC x 50,000 = 1,000; fee 0.00002 BTC = 1
     assert (spot.trades, spot.volume, spot.fees) == (1, Decimal("1000"), Decimal("1"))
+    swap = state.markets["swap"]
+    # USDT-M 0.02 BTC x 50,000 = 1,000, fee 0.6 USDT; USDC-M 0.01 BTC x 50,000 USDC x 0.9998 = 499.9, fee
+    # 0.3 USDC = 0.29994; the fill of 05-04 not
+    assert (swap.trades, swap.volume, swap.fees) == (2, Decimal("1499.9"), Decimal("0.89994"))
     # funding: -1.5 USDT + 0.5 USDC x 0.9998 - 0.00001 BTC x 50,000 (05-04's and a trade bill not)
     assert state.markets["swap"].funding == Decimal("-1.5001")
     calls = venue.paths()
@@ -193,22 +200,27 @@ async def test_more_deposits_than_one_page_are_read_whole() -> None:
     assert venue.paths().count("/api/v2/mix/account/bill") == 4  # USDT-M twice, USDC-M and COIN-M once
 
 
-async def test_more_spot_fills_than_one_page_are_read_whole() -> None:
-    """Spot fills: 100 a request, paged by idLessThan; ccxt's paginator has no cursor for them and stopped
-    after the first page (100 of 130 fills)."""
+async def test_more_fills_than_one_page_are_read_whole() -> None:
+    """Spot and futures fills: 100 a request, paged by idLessThan; ccxt's paginator found no cursor in the
+    rows and stopped after the first page (100 of 130 fills)."""
     fills = [_fill("BTCUSDT", str(5000 + n), IN_WINDOW_MS - n * 1000) for n in range(130)]
-    sc = scenario({"BTC": "1"}, PRICES, spot_fills=fills)
+    contract = [futures_fill(str(8000 + n), "USDT-FUTURES", "BTCUSDT", "50000", "0.001", "0", "USDT",
+                             IN_WINDOW_MS - n * 1000) for n in range(130)]
+    sc = scenario({"BTC": "1"}, PRICES, spot_fills=fills, futures_fills=contract,
+                  positions={"USDT-FUTURES": [position("BTCUSDT", "USDT", "long", "0.1", "0", "USDT-FUTURES")]})
     with fake_venue("bitget", sc) as venue:
         state = await connector(venue.base_url, sc).fetch_account_state(WINDOW)
         ex = plain("bitget", venue.base_url, sc)
         try:
-            ccxt_paged = await ex.fetch_my_trades("BTC/USDT", WINDOW.start_ms, None, {
-                "until": WINDOW.end_ms - 1, "paginate": True, "maxEntriesPerRequest": 100})
+            paging = {"until": WINDOW.end_ms - 1, "paginate": True, "maxEntriesPerRequest": 100}
+            ccxt_paged = await ex.fetch_my_trades("BTC/USDT", WINDOW.start_ms, None, paging)
+            ccxt_contract = await ex.fetch_my_trades("BTC/USDT:USDT", WINDOW.start_ms, None, dict(paging))
         finally:
             await ex.close()
     assert venue.unknown == []
     assert (state.markets["spot"].trades, state.markets["spot"].volume) == (130, Decimal("130000"))
-    assert len(ccxt_paged) == 100
+    assert state.markets["swap"].trades == 130
+    assert len(ccxt_paged) == len(ccxt_contract) == 100
 
 
 async def test_a_deposit_completed_one_and_three_days_late_counts_once() -> None:

@@ -14,8 +14,9 @@
 - Wallets ccxt's fetch_balance does not read: funding (P2P) assets and the Earn account; isolated
   margin, where ccxt keys one row per coin although bitget answers one row per coin *per pair*
   (a second pair's USDT replaced the first's).
-- Spot fills: ccxt's paginator has no cursor field for them and stops after one page (100 fills);
-  here they are paged by `idLessThan` = the smallest tradeId until a short page.
+- Spot and futures fills: ccxt's paginator has no cursor field for spot fills and looks for `endId` in
+  each futures fill (it is on the page, not the rows): both stopped after one page (100 fills). Here
+  they are paged by `idLessThan` = the smallest tradeId until a short page.
 - Funding fees: ccxt wants a symbol per request; the account bill (businessType contract_settle_fee)
   is read here per product, 100 a page, walking back by `idLessThan` = the previous page's endId.
 - Balance shape: ccxt hands only the body's `data` to its parser (and `[]` when there is none), so a
@@ -55,9 +56,9 @@ BALANCE_METHODS = ("privateSpotGetV2SpotAccountAssets", "privateMixGetV2MixAccou
 
 
 def adapt(exchange: Any) -> None:
-    """Fix the client's bitget reads in place: raw balance bodies checked, spot fills paged whole."""
+    """Fix the client's bitget reads in place: raw balance bodies checked, fills paged whole."""
     check_balance_bodies(exchange)
-    page_spot_fills(exchange)
+    page_fills(exchange)
 
 
 def check_balance_bodies(exchange: Any) -> None:
@@ -73,15 +74,16 @@ def check_balance_bodies(exchange: Any) -> None:
         setattr(exchange, method, checked)
 
 
-def page_spot_fills(exchange: Any) -> None:
-    """fetch_my_trades with paginate on a spot symbol (not margin): 100 fills a request, then
+def page_fills(exchange: Any) -> None:
+    """fetch_my_trades with paginate on a spot (not margin) or futures symbol: 100 fills a request, then
     `idLessThan` = the smallest tradeId seen, until a short page; other calls go to ccxt unchanged."""
     original = exchange.fetch_my_trades
 
     async def fetch_my_trades(symbol: Any = None, since: Any = None, limit: Any = None, params: Any = None) -> Any:
         params = dict(params or {})
-        spot = symbol is not None and exchange.market(symbol).get("spot") and "marginMode" not in params
-        if not (spot and params.pop("paginate", False)):
+        market = exchange.market(symbol) if symbol is not None else {}
+        pageable = (market.get("spot") and "marginMode" not in params) or market.get("swap")
+        if not (pageable and params.pop("paginate", False)):
             return await original(symbol, since, limit, params)
         for name in ("paginationCalls", "maxEntriesPerRequest"):
             params.pop(name, None)

@@ -187,6 +187,16 @@ def bill(bill_id: str, product: str, symbol: str, coin: str, amount: str, ms: in
             "feeByCoupon": "", "businessType": business, "coin": coin, "balance": "0", "cTime": str(ms)}
 
 
+def futures_fill(trade_id: str, product: str, symbol: str, price: str, size: str, fee: str, fee_coin: str,
+                 ms: int) -> dict[str, Any]:
+    """A fill of GET /api/v2/mix/order/fills (contract/trade/Get-Order-Fills); sizes in the base coin."""
+    return {"tradeId": trade_id, "symbol": symbol, "orderId": f"9{trade_id}", "price": price, "baseVolume": size,
+            "feeDetail": [{"deduction": "no", "feeCoin": fee_coin, "totalDeductionFee": "0", "totalFee": f"-{fee}"}],
+            "side": "buy", "quoteVolume": str(float(price) * float(size)), "profit": "0", "enterPointSource": "api",
+            "tradeSide": "open", "posMode": "one_way_mode", "tradeScope": "taker", "cTime": str(ms),
+            "productType": product.lower()}
+
+
 def _futures_account(coin: str, equity: str, upl: str) -> dict[str, Any]:
     return {"marginCoin": coin, "locked": "0", "available": equity, "crossedMaxAvailable": equity,
             "isolatedMaxAvailable": equity, "maxTransferOut": equity, "accountEquity": equity, "usdtEquity": "",
@@ -227,6 +237,7 @@ def scenario(
     deposits: list[dict[str, Any]] | None = None,
     withdrawals: list[dict[str, Any]] | None = None,
     spot_fills: list[dict[str, Any]] | None = None,
+    futures_fills: list[dict[str, Any]] | None = None,
     bills: list[dict[str, Any]] | None = None,
     authorities: list[str] | None = None,
     **credentials: Any,
@@ -258,6 +269,21 @@ def scenario(
         if "idLessThan" in query:
             out = [f for f in out if int(f["tradeId"]) < int(query["idLessThan"])]
         return _ok(out[:limit])
+
+    def mix_fills(query: dict[str, str]) -> Body:
+        """productType required, symbol optional; limit at most 100; newest first; idLessThan = a tradeId;
+        data {fillList, endId}."""
+        if query.get("productType") not in PRODUCT_TYPES:
+            raise VenueRefusal(400, _error("40019", "Parameter productType cannot be empty"))
+        limit = int(query.get("limit", 100))
+        if not 1 <= limit <= PAGE_MAX:
+            raise VenueRefusal(400, _error("40017", "Parameter verification failed limit"))
+        start, end = int(query.get("startTime", 0)), int(query.get("endTime", 2**62))
+        rows = sorted((f for f in futures_fills or [] if f["productType"] == query["productType"].lower()
+                       and f["symbol"] == query.get("symbol", f["symbol"]) and start <= int(f["cTime"]) <= end
+                       and int(f["tradeId"]) < int(query.get("idLessThan", 2**62))),
+                      key=lambda f: -int(f["tradeId"]))[:limit]
+        return _ok({"fillList": rows, "endId": rows[-1]["tradeId"] if rows else None})
 
     def account_bill(query: dict[str, str]) -> Body:
         """productType required; businessType, startTime/endTime (on cTime) filter; limit at most 100;
@@ -294,7 +320,7 @@ def scenario(
         "/api/v2/spot/wallet/deposit-records": _history(deposits or []),
         "/api/v2/spot/wallet/withdrawal-records": _history(withdrawals or []),
         "/api/v2/spot/trade/fills": spot_trade_fills,
-        "/api/v2/mix/order/fills": lambda q: _ok({"fillList": [], "endId": None}),
+        "/api/v2/mix/order/fills": mix_fills,
         "/api/v2/spot/account/info": _ok({"userId": "1234567890", "inviterId": "", "ips": "",
                                          "authorities": authorities if authorities is not None else READ_ONLY,
                                          "parentId": 1234567890, "traderType": "not_trader", "channelCode": "",
