@@ -28,7 +28,21 @@ from app.connectors.base import (
     Permission,
     PermissionRefused,
 )
-from app.connectors.ccxt import activity, bingx, deribit, discovery, extras, fiat, gate, htx, hyperliquid, mexc, okx
+from app.connectors.ccxt import (
+    activity,
+    bingx,
+    bitget,
+    deribit,
+    discovery,
+    extras,
+    fiat,
+    gate,
+    htx,
+    hyperliquid,
+    kucoin,
+    mexc,
+    okx,
+)
 from app.connectors.ccxt.balance_shape import check_balance_shape
 from app.connectors.ccxt.client import load_markets_cached, new_exchange
 from app.connectors.ccxt.errors import to_connector_error
@@ -39,6 +53,9 @@ from app.connectors.ccxt.profiles import PROFILES, TradeScope, VenueProfile
 from app.core.money import ZERO
 
 log = logging.getLogger(__name__)
+# venue modules: fixes applied to each new client, and wallets read beside fetch_balance
+_ADAPT: dict[str, Callable[[Any], None]] = {"bitget": bitget.adapt, "kucoin": kucoin.adapt}
+_EXTRA_WALLETS = {"bitget": bitget.EXTRA_WALLETS, "kucoin": kucoin.EXTRA_WALLETS}
 T = TypeVar("T")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
@@ -78,6 +95,8 @@ class CcxtConnector:
         error: ConnectorError | None = None
         try:
             exchange = new_exchange(self._profile, self._credentials, self._options)
+            if self._profile.ccxt_id in _ADAPT:
+                _ADAPT[self._profile.ccxt_id](exchange)
             return await work(exchange)
         except Exception as exc:  # noqa: BLE001 - every failure is mapped to a ConnectorError
             error = to_connector_error(exc, self.venue, action, self._secrets())
@@ -108,7 +127,7 @@ class CcxtConnector:
         markets = exchange.markets
         held = sorted({asset for holding in holdings for asset in holding.amounts})
         positions, txs, funding, commission = await gather_all(
-            self._positions(exchange),
+            self._positions(exchange, holdings),
             self._flows(exchange, activity.flow_scan(window, self._options.flow_memory), held),
             self._funding(exchange, window),
             self._commission_symbols(exchange, window),
@@ -154,6 +173,11 @@ class CcxtConnector:
             staked = await self._optional_wallet("earn", read)
             if staked is not None:
                 holdings.append(Holding("earn", "earn", staked))
+        elif self._profile.earn in _EXTRA_WALLETS:
+            for name, reader in _EXTRA_WALLETS[self._profile.earn]:
+                extra = await self._optional_wallet(name, reader(exchange))
+                if extra is not None:
+                    holdings.append(extra)
         return holdings
 
     async def _optional_wallet(self, name: str, read: Awaitable[T]) -> T | None:
@@ -168,7 +192,9 @@ class CcxtConnector:
             return None
         raise error
 
-    async def _positions(self, exchange: Any) -> list[dict[str, Any]]:
+    async def _positions(self, exchange: Any, holdings: list[Holding]) -> list[dict[str, Any]]:
+        if self._profile.ccxt_id == "bitget":
+            return await bitget.bitget_positions(exchange, holdings)
         out: list[dict[str, Any]] = []
         for params in self._profile.positions:
             out.extend(await exchange.fetch_positions(None, dict(params)))
@@ -202,6 +228,10 @@ class CcxtConnector:
             return await htx.htx_flows(exchange, window)
         if profile.flows == "bingx":
             return await bingx.bingx_flows(exchange, window)
+        if profile.flows == "bitget":
+            return await bitget.bitget_flows(exchange, window)
+        if profile.flows == "kucoin":
+            return await kucoin.kucoin_flows(exchange, window)
         calls = []
         for piece in window.split(profile.flow_max_span):
             params = activity.window_params(piece, profile.flow_paginate)
@@ -229,6 +259,8 @@ class CcxtConnector:
             return await gate.gate_funding(exchange, window)
         if self._profile.flows == "mexc":
             return await mexc.mexc_funding(exchange, window)
+        if self._profile.flows == "bitget":
+            return await bitget.bitget_funding(exchange, window)
         out: list[dict[str, Any]] = []
         for params in self._profile.funding:
             for piece in window.split(self._profile.funding_max_span):

@@ -146,6 +146,26 @@ def from_bingx(body: Mapping[str, Any]) -> set[Permission]:
     return perms
 
 
+# GET /api/v2/spot/account/info `authorities`: read-write codes (bitget api-doc spot/account/Get-Account-Info);
+# "trade" is the word of the docs' example body (older keys)
+_BITGET_TRADE = {"coow", "cpow", "stow", "smow", "ttow", "trade"}
+_BITGET_WITHDRAW = {"wwow", "withdraw"}  # wwow: wallet withdrawal
+
+
+def from_bitget(body: Mapping[str, Any]) -> set[Permission]:
+    """GET /api/v2/spot/account/info: data.authorities = ["stor", "cpor", ..., "wwow"]."""
+    data = body.get("data") if isinstance(body, Mapping) else None
+    if not isinstance(data, Mapping) or not isinstance(data.get("authorities"), list):
+        raise MalformedResponse("bitget: account info without authorities")
+    words = {str(word).strip().lower() for word in data["authorities"]}
+    perms = {Permission.READ}
+    if words & _BITGET_TRADE:
+        perms.add(Permission.TRADE)
+    if words & _BITGET_WITHDRAW:
+        perms.add(Permission.WITHDRAW)
+    return perms
+
+
 # gate key permission groups that place or change orders (GET /account/main_keys `perms[].name`)
 _GATE_TRADE = ("spot", "margin", "futures", "delivery", "options", "unified", "copy", "pilot", "alpha", "crossx")
 
@@ -194,6 +214,26 @@ async def _gate_permissions(exchange: Any) -> set[Permission]:
     return from_gate(body, exchange.apiKey)
 
 
+# GET /api/v1/user/api-key `permission`: "General,Spot,Margin,Futures,..."; "Transfer" is kucoin's
+# permission to move funds out (incl. withdrawal), "Withdrawal" its newer name
+_KUCOIN_TRADE = {"spot", "margin", "futures", "trade", "options", "leveragedtoken"}
+_KUCOIN_WITHDRAW = {"transfer", "withdrawal", "withdraw"}
+
+
+def from_kucoin(body: Mapping[str, Any]) -> set[Permission]:
+    """GET /api/v1/user/api-key: data.permission = "General,Spot"."""
+    data = body.get("data") if isinstance(body, Mapping) else None
+    if not isinstance(data, Mapping) or not isinstance(data.get("permission"), str):
+        raise MalformedResponse("kucoin: api-key info without permission")
+    words = {word.strip().lower() for word in data["permission"].split(",")}
+    perms = {Permission.READ}
+    if words & _KUCOIN_TRADE:
+        perms.add(Permission.TRADE)
+    if words & _KUCOIN_WITHDRAW:
+        perms.add(Permission.WITHDRAW)
+    return perms
+
+
 async def fetch_permissions(exchange: Any, style: PermissionStyle) -> set[Permission]:
     if style == "binance":
         return from_binance(await exchange.sapiGetAccountApiRestrictions())
@@ -213,6 +253,10 @@ async def fetch_permissions(exchange: Any, style: PermissionStyle) -> set[Permis
         return from_bingx(await exchange.accountV1PrivateGetAccountApiPermissions())
     if style == "gate":
         return await _gate_permissions(exchange)
+    if style == "bitget":
+        return from_bitget(await exchange.privateSpotGetV2SpotAccountInfo())
+    if style == "kucoin":
+        return from_kucoin(await exchange.privateGetUserApiKey())
     if style == "read_only":
         return {Permission.READ}  # a public wallet address can't trade or withdraw
     return {Permission.UNKNOWN}

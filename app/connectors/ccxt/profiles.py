@@ -24,12 +24,16 @@ from app.connectors.ccxt import htx
 # bingx: bingx.py pages both histories itself and types rows by endpoint (ccxt: one page, type by transferType)
 # gate: gate.py reads deposits/withdrawals and funding (types, DEP_CREDITED, 30-day pieces, offset paging)
 # mexc: mexc.py reads deposits/withdrawals and funding (statuses 1-12, 7-day pieces paged by time)
+# bitget: bitget.py reads deposit/withdrawal records itself (ccxt types withdrawals "withdraw", pages once)
+# kucoin: kucoin.py pages deposit/withdrawal history itself (ccxt's paginator asks pageSize > 500: refused)
 FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "deribit", "hyperliquid", "htx", "bingx", "gate",
-                   "mexc", "none"]
-# Wallets ccxt's fetch_balance does not read: binance Simple Earn, okx Simple Earn + on-chain earn, gate earn
-EarnStyle = Literal["binance", "okx", "bybit", "gate", "none"]
-PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "coinbase", "deribit", "htx", "bingx", "gate",
-                          "read_only", "unknown"]
+                   "mexc", "bitget", "kucoin", "none"]
+# Wallets ccxt's fetch_balance does not read: binance Simple Earn, okx Simple Earn + on-chain earn, gate earn;
+# bitget: funding (P2P) assets, Earn account and isolated margin (bitget.py);
+# kucoin: cross and isolated margin, futures per settle currency, Earn holdings (kucoin.py)
+EarnStyle = Literal["binance", "okx", "bybit", "gate", "bitget", "kucoin", "none"]
+PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "coinbase", "deribit", "htx", "bingx", "gate", "bitget",
+                          "kucoin", "read_only", "unknown"]
 # Fiat flows outside ccxt's deposit/withdrawal history, read by fiat.py ("none": in that history already)
 FiatStyle = Literal["binance", "none"]
 
@@ -223,29 +227,47 @@ PROFILES: dict[str, VenueProfile] = {
     ),
     "bitget": VenueProfile(
         "bitget",
+        # API v2 classic account; every balance response is {"code", "msg", "data": [rows]}: ccxt's `info`
+        # is that list (shape ()), the raw body is checked in bitget.py. Futures `accountEquity` includes
+        # unrealized PnL. Funding, Earn and isolated margin: bitget.py.
         wallets=(
-            SPOT,
-            Wallet("usdt-futures", "swap", {"type": "swap", "productType": "USDT-FUTURES"}),
-            Wallet("usdc-futures", "swap", {"type": "swap", "productType": "USDC-FUTURES"}, optional=True),
-            Wallet("coin-futures", "futures", {"type": "swap", "productType": "COIN-FUTURES"}, optional=True),
-            Wallet("cross-margin", "margin", {"type": "margin", "marginMode": "cross"}, optional=True),
+            Wallet("spot", "spot", {"type": "spot"}, shape=()),
+            Wallet("usdt-futures", "swap", {"type": "swap", "productType": "USDT-FUTURES"}, shape=()),
+            Wallet("usdc-futures", "swap", {"type": "swap", "productType": "USDC-FUTURES"}, optional=True,
+                   shape=()),
+            Wallet("coin-futures", "futures", {"type": "swap", "productType": "COIN-FUTURES"}, optional=True,
+                   shape=()),
+            Wallet("cross-margin", "margin", {"type": "margin", "marginMode": "cross"}, optional=True,
+                   shape=()),
         ),
         trades=(TradeScope("spot", {"type": "spot"}, per_symbol="spot", paginate=True),
                 TradeScope(None, {"type": "swap"}, per_symbol="linear", paginate=True)),
         market_types=("spot", "swap"),
-        flow_paginate=True,
-        funding_per_symbol=True,
-        positions=({"type": "swap"},),
+        flows="bitget",
+        earn="bitget",
+        page_size=100,  # spot and futures fills: `limit` at most 100 (ccxt's paginator asked more: refused)
+        permissions="bitget",
+        load_currencies=False,
     ),
     "kucoin": VenueProfile(
         "kucoin",
+        # GET /api/v1/accounts?type=...: {"code": "200000", "data": [rows]}. "spot" is `trade`, or `trade_hf`
+        # on a high-frequency account (kucoin.adapt makes every client learn which). Cross and isolated
+        # margin, futures and Earn: kucoin.py.
         wallets=(
-            Wallet("trade", "spot", {"type": "spot"}),
-            Wallet("main", "spot", {"type": "main"}, optional=True),  # kucoin's funding account
-            Wallet("margin", "margin", {"type": "margin", "marginMode": "cross"}, optional=True),
+            Wallet("trade", "spot", {"type": "spot"}, shape=("data",)),
+            Wallet("main", "spot", {"type": "main"}, optional=True, shape=("data",)),  # kucoin's funding account
         ),
-        trades=(TradeScope("spot", {"type": "spot"}),),
-        flow_paginate=True,
+        # spot fills: /api/v1/hf/fills (`limit` at most 100) or /api/v1/fills by the account type, per symbol;
+        # futures fills (futures host /api/v1/fills): every contract in one paged walk
+        trades=(TradeScope("spot", {"type": "spot"}, per_symbol="spot", paginate=True),
+                TradeScope(None, {"type": "swap"}, paginate=True)),
+        flows="kucoin",
+        earn="kucoin",
+        page_size=100,
+        positions=({},),  # futures GET /api/v1/positions: every open position, PnL in its settle currency
+        permissions="kucoin",
+        load_currencies=False,
     ),
     "gate": VenueProfile(
         "gate",
