@@ -81,6 +81,17 @@ def create_app(
             limiter.share_through(state.engine)  # replicas on one PostgreSQL share one budget
         if on_state is not None:
             on_state(state)
+        grpc_server = None
+        if settings.server.grpc_port is not None:  # grpcio is imported only here: REST-only RSS is unchanged
+            from app.grpc.server import start_grpc_server
+
+            try:
+                grpc_server = await start_grpc_server(state, limiter)
+            except Exception as exc:
+                await state.aclose()
+                if on_refused is None:
+                    raise
+                on_refused(exc)
         settle = asyncio.get_running_loop().call_later(SETTLE_AFTER_S, settle_heap)
         if settings.sync.scheduler_enabled:
             state.scheduler = start_scheduler(state)
@@ -89,6 +100,8 @@ def create_app(
         finally:
             settle.cancel()
             gc.enable()
+            if grpc_server is not None:
+                await grpc_server.stop(settings.server.shutdown_timeout_s)
             await state.aclose()
 
     app = FastAPI(
