@@ -39,6 +39,7 @@ from app.state import AppState
 
 VERSION = "0.1.0"  # the app's version (app.main)
 E2E_PREFIX = "zka-e2e:"
+NOT_ENOUGH_DATA = ("no_snapshots", "insufficient_data")  # the original answers these with success=false
 PLAINTEXT_REFUSED = (
     "plaintext credentials are refused: zka never lets the gateway see API keys. Encrypt {\"api_key\", "
     "\"api_secret\", \"passphrase\"?} to the attested e2eEncryption.publicKey (GET /api/v1/attestation; ECIES: "
@@ -110,7 +111,7 @@ class EnclaveServicer(enclave_pb2_grpc.EnclaveServiceServicer):
                                                     exchange=exchange, benchmark=None,
                                                     benchmarks=benchmark_cache_for(self.state))
         except AppError as exc:
-            if exc.code != "insufficient_data":
+            if exc.code not in NOT_ENOUGH_DATA:
                 raise
             return pb.PerformanceMetricsResponse(success=False, error=exc.message)
         response, undefined = messages.performance(figures)
@@ -129,16 +130,15 @@ class EnclaveServicer(enclave_pb2_grpc.EnclaveServiceServicer):
         async with unit_of_work(self.state.sessionmaker) as session:
             status = await sync_status(session, user_uid=user.user_uid, now=self.state.clock())
         mine = [c for c in status if exchange is None or c["exchange"] == exchange]
-        refused = next((c for c in mine if not c["manual_sync_allowed"]), None)
-        if refused is not None:
-            return pb.SyncJobResponse(success=False, user_uid=user.user_uid, exchange=refused["exchange"],
-                                      error=refused["manual_sync_refusal"])
+        # A refused connection goes first, alone: manual_sync refuses it again under its lock and audits the
+        # refusal, and nothing else runs (the original's guard: all or nothing).
+        refused = [c for c in mine if not c["manual_sync_allowed"]]
         runtime = sync_runtime(self.state)
         done = []
-        for conn in mine:
+        for conn in refused[:1] or mine:
             try:
                 done.append(await manual_sync(runtime, user_uid=user.user_uid, connection_id=conn["connection_id"]))
-            except AppError as exc:  # e.g. the venue failed: the original reports it in the response
+            except AppError as exc:  # refused, or the venue failed: the original answers in the response
                 return pb.SyncJobResponse(success=False, user_uid=user.user_uid, exchange=conn["exchange"],
                                           snapshots_generated=sum(1 + d.backfilled for d in done), error=exc.message)
         return messages.sync_job(user.user_uid, request.exchange, done)
