@@ -180,9 +180,15 @@ class EnclaveServicer(enclave_pb2_grpc.EnclaveServiceServicer):
             report_name=messages.text_field(request.report_name, "report_name", 200),
         )
         await self.limiter.hit("reports", "user", user.user_uid)
-        async with unit_of_work(self.state.sessionmaker) as session:
-            row, _ = await create_report(session, user_uid=user.user_uid, spec=spec, signer=_signer(self.state),
-                                         benchmarks=benchmark_cache_for(self.state), evidence=_evidence(self.state))
+        try:
+            async with unit_of_work(self.state.sessionmaker) as session:
+                row, _ = await create_report(session, user_uid=user.user_uid, spec=spec, signer=_signer(self.state),
+                                             benchmarks=benchmark_cache_for(self.state),
+                                             evidence=_evidence(self.state))
+        except AppError as exc:
+            if exc.code not in NOT_ENOUGH_DATA:
+                raise
+            return pb.SignedReportResponse(success=False, error=exc.message)
         response, undefined = messages.signed_report(row, user_uid=user.user_uid, version=VERSION,
                                                      mode=self.state.settings.server.env)
         set_undefined(context, undefined)

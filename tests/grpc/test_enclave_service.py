@@ -184,7 +184,8 @@ async def test_signed_report_is_the_rest_report_and_verifies(
         report_name="Gateway report"), metadata=auth(ALICE), timeout=60)
     assert answer.success and answer.report_id.startswith("rpt_")
     # The same request over REST returns the stored report: one document, two transports.
-    again = await rest.post("/api/v1/reports", json={"start_date": start, "end_date": end, "report_name": "Gateway report"})
+    again = await rest.post("/api/v1/reports", json={"start_date": start, "end_date": end,
+                                                     "report_name": "Gateway report"})
     assert again.status_code == 200, again.text
     document = again.json()
     assert (document["report_id"], document["report_hash"], document["signature"], document["public_key"]) == (
@@ -322,7 +323,8 @@ async def test_malformed_fields_are_invalid_argument_and_store_nothing(
     cases = [
         ("GetAggregatedMetrics", pb.AggregatedMetricsRequest(exchange="nasdaq")),
         ("GetSnapshotTimeSeries", pb.SnapshotTimeSeriesRequest(start_date=-5)),
-        ("GetSnapshotTimeSeries", pb.SnapshotTimeSeriesRequest(start_date=ms(TODAY), end_date=ms(TODAY - timedelta(1)))),
+        ("GetSnapshotTimeSeries", pb.SnapshotTimeSeriesRequest(start_date=ms(TODAY),
+                                                                end_date=ms(TODAY - timedelta(1)))),
         ("GetSnapshotTimeSeries", pb.SnapshotTimeSeriesRequest(start_date=ms(date(2015, 1, 1)))),  # > 5 years
         ("GetPerformanceMetrics", pb.PerformanceMetricsRequest(end_date=2**62)),
         ("ProcessSyncJob", pb.SyncJobRequest(exchange="Binance")),

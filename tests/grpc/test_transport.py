@@ -1,0 +1,83 @@
+"""The transport: mutual TLS when ZKA_GRPC_CLIENT_CA is set, the pin on the attested certificate, the
+per-user rate limits shared with REST, and reflection in development only."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+
+from app.bench.server import free_port, running_server
+from tests.grpc.conftest import ALICE, Client, Service, Tls, auth, channel, make_client_ca, token
+
+
+async def test_mutual_tls_lets_the_gateways_certificate_in_and_nothing_else(
+    mtls_service: Service, mtls: tuple[Tls, Path], client_stubs: Client
+) -> None:
+    pb, grpc_pb = client_stubs.pb, client_stubs.grpc_pb
+    async with channel(mtls_service, mtls[0]) as ch:
+        answer = await grpc_pb.EnclaveServiceStub(ch).HealthCheck(pb.HealthCheckRequest(), timeout=10)
+        assert answer.status == pb.HealthCheckResponse.HEALTHY
+        metrics = await grpc_pb.EnclaveServiceStub(ch).GetAggregatedMetrics(
+            pb.AggregatedMetricsRequest(user_uid=ALICE), metadata=auth(ALICE), timeout=10)
+        assert metrics.total_equity == 0  # a fresh database: authenticated, answered
+    for client_tls in (None, make_client_ca()):  # no certificate, or one from another CA
+        async with channel(mtls_service, client_tls) as ch:
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                await grpc_pb.EnclaveServiceStub(ch).HealthCheck(pb.HealthCheckRequest(), timeout=10)
+        assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+async def test_a_channel_pinned_to_another_certificate_is_refused(service: Service, client_stubs: Client) -> None:
+    other = Service(service.url, service.grpc_target, make_client_ca().ca_pem, service.doc, service.database_url)
+    async with channel(other) as ch:
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await client_stubs.grpc_pb.EnclaveServiceStub(ch).HealthCheck(client_stubs.pb.HealthCheckRequest(),
+                                                                          timeout=10)
+    assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+async def test_reflection_lists_the_service_in_development(service: Service) -> None:
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    async with channel(service) as ch:
+        stream = reflection_pb2_grpc.ServerReflectionStub(ch).ServerReflectionInfo(timeout=10)
+        await stream.write(reflection_pb2.ServerReflectionRequest(list_services=""))
+        answer = await stream.read()
+        await stream.done_writing()
+    names = {s.name for s in answer.list_services_response.service}
+    assert {"enclave.EnclaveService", "grpc.health.v1.Health"} <= names
+
+
+def test_the_report_budget_is_shared_with_rest(tmp_path: Path, client_stubs: Client, migrated_database: str) -> None:
+    """ZKA_RATE_LIMIT_REPORTS=2/minute: one report over gRPC and one over REST spend the user's two; the third,
+    on either transport, is refused (RESOURCE_EXHAUSTED / 429)."""
+    from tests.conftest import private_database
+    from tests.grpc.conftest import SECRET, _attested_certificate
+
+    pb, grpc_pb = client_stubs.pb, client_stubs.grpc_pb
+    port = free_port()
+    env = {"ZKA_DATABASE_URL": private_database(migrated_database, tmp_path), "ZKA_JWT_SECRET": SECRET,
+           "ZKA_GRPC_PORT": str(port), "ZKA_RATE_LIMIT_REPORTS": "2/minute"}
+    with running_server(env=env, data_dir=tmp_path / "data") as server:
+        cert_pem, _ = _attested_certificate(str(server["url"]))
+        credentials = grpc.ssl_channel_credentials(root_certificates=cert_pem)
+        context = ssl.create_default_context(cadata=cert_pem.decode())
+        context.check_hostname = False
+        headers = {"Authorization": f"Bearer {token(ALICE)}"}
+        with grpc.secure_channel(f"127.0.0.1:{port}", credentials) as ch, \
+                httpx.Client(base_url=str(server["url"]), verify=context, headers=headers) as rest:
+            stub: Any = grpc_pb.EnclaveServiceStub(ch)
+            first = stub.GenerateSignedReport(pb.ReportRequest(), metadata=auth(ALICE), timeout=30)
+            assert (first.success, first.error) == (False, "no snapshots yet for this user")  # budget spent
+            assert rest.post("/api/v1/reports", json={}).status_code != 429
+            with pytest.raises(grpc.RpcError) as info:
+                stub.GenerateSignedReport(pb.ReportRequest(), metadata=auth(ALICE), timeout=30)
+            assert rest.post("/api/v1/reports", json={}).status_code == 429
+    error: Any = info.value
+    assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and "retry in" in error.details()
+    assert dict(error.trailing_metadata())["retry-after"].isdigit()
