@@ -7,6 +7,7 @@ without a certificate signed by that CA cannot complete the handshake.
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import grpc
@@ -47,6 +48,17 @@ def server_credentials(tls: TlsIdentity, client_ca: Path | None) -> grpc.ServerC
                                        require_client_auth=ca_pem is not None)
 
 
+def _check_free(host: str, port: int, address: str) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise StartupRefused(f"cannot listen for gRPC on {address} ({exc.strerror}): choose another "
+                             "ZKA_GRPC_PORT or stop what uses it") from None
+
+
 async def start_grpc_server(state: AppState, limiter: RateLimiter) -> grpc.aio.Server:
     """Bound and serving on return; StartupRefused (one line) when the port cannot be used."""
     settings = state.settings.server
@@ -67,6 +79,7 @@ async def start_grpc_server(state: AppState, limiter: RateLimiter) -> grpc.aio.S
         names.append(reflection.SERVICE_NAME)
         reflection.enable_server_reflection(names, server)
     address = f"[{settings.host}]:{port}" if ":" in settings.host else f"{settings.host}:{port}"
+    _check_free(settings.host, port, address)  # one clear line, before gRPC core logs its own
     try:
         bound = server.add_secure_port(address, server_credentials(state.tls, settings.grpc_client_ca))
     except RuntimeError:
