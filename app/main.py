@@ -22,6 +22,7 @@ from app.core.middleware import (
     SecurityHeadersMiddleware,
 )
 from app.core.strict_query import reject_unknown_query_parameters
+from app.errors import StartupRefused
 from app.routers import (
     attestation,
     connections,
@@ -55,6 +56,15 @@ def settle_heap() -> None:
     gc.enable()
 
 
+async def _start_grpc(state: AppState, limiter: rate_limit.RateLimiter) -> Any:
+    try:
+        from app.grpc.server import start_grpc_server
+    except ImportError as exc:
+        raise StartupRefused(f"ZKA_GRPC_PORT is set but the gRPC libraries cannot be imported ({exc.name}): "
+                             "install the locked requirements (make install), or unset ZKA_GRPC_PORT") from None
+    return await start_grpc_server(state, limiter)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -83,10 +93,8 @@ def create_app(
             on_state(state)
         grpc_server = None
         if settings.server.grpc_port is not None:  # grpcio is imported only here: REST-only RSS is unchanged
-            from app.grpc.server import start_grpc_server
-
             try:
-                grpc_server = await start_grpc_server(state, limiter)
+                grpc_server = await _start_grpc(state, limiter)
             except Exception as exc:
                 await state.aclose()
                 if on_refused is None:

@@ -66,6 +66,7 @@ async def start_grpc_server(state: AppState, limiter: RateLimiter) -> grpc.aio.S
     assert port is not None
     if port == settings.port:
         raise StartupRefused(f"ZKA_GRPC_PORT {port} is the HTTPS port too: give gRPC a port of its own")
+    credentials = server_credentials(state.tls, settings.grpc_client_ca)
     server = grpc.aio.server(options=[("grpc.max_send_message_length", MAX_SEND_BYTES),
                                       ("grpc.max_receive_message_length", MAX_RECEIVE_BYTES),
                                       ("grpc.so_reuseport", 0)])
@@ -81,7 +82,7 @@ async def start_grpc_server(state: AppState, limiter: RateLimiter) -> grpc.aio.S
     address = f"[{settings.host}]:{port}" if ":" in settings.host else f"{settings.host}:{port}"
     _check_free(settings.host, port, address)  # one clear line, before gRPC core logs its own
     try:
-        bound = server.add_secure_port(address, server_credentials(state.tls, settings.grpc_client_ca))
+        bound = server.add_secure_port(address, credentials)
     except RuntimeError:
         bound = 0
     if bound == 0:

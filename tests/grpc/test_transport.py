@@ -3,7 +3,11 @@ per-user rate limits shared with REST, and reflection in development only."""
 
 from __future__ import annotations
 
+import os
+import socket
 import ssl
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +85,34 @@ def test_the_report_budget_is_shared_with_rest(tmp_path: Path, client_stubs: Cli
     error: Any = info.value
     assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and "retry in" in error.details()
     assert dict(error.trailing_metadata())["retry-after"].isdigit()
+
+
+def _serve_once(tmp_path: Path, env: dict[str, str], prelude: str = "") -> subprocess.CompletedProcess[str]:
+    probe = f"import sys\n{prelude}\nsys.argv = ['zka', 'serve']\nfrom app.cli import main\nmain()\n"
+    full = {**os.environ, "ZKA_DATA_DIR": str(tmp_path / "data"), "ZKA_SCHEDULER_ENABLED": "false",
+            "ZKA_PORT": str(free_port()), **env}
+    full.pop("DATABASE_URL", None)
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, env=full)
+
+
+@pytest.mark.parametrize(("case", "expected"), [
+    ("busy port", "cannot listen for gRPC on 127.0.0.1:{port} (Address already in use): choose another ZKA_GRPC_PORT"),
+    ("no grpcio", "ZKA_GRPC_PORT is set but the gRPC libraries cannot be imported (grpc): install the locked"),
+    ("unreadable CA", "ZKA_GRPC_CLIENT_CA {ca} cannot be read"),
+])
+def test_a_start_gRPC_cannot_serve_is_refused_in_one_line(tmp_path: Path, case: str, expected: str) -> None:
+    port = free_port()
+    env, prelude = {"ZKA_GRPC_PORT": str(port)}, ""
+    if case == "no grpcio":
+        prelude = "sys.modules['grpc'] = None  # as if grpcio were not installed"
+    if case == "unreadable CA":
+        env["ZKA_GRPC_CLIENT_CA"] = str(tmp_path / "missing.pem")
+    with socket.socket() as busy:
+        if case == "busy port":
+            busy.bind(("127.0.0.1", port))
+            busy.listen()
+        result = _serve_once(tmp_path, env, prelude)
+    assert result.returncode == 2, result.stderr[-2000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("zka: " + expected.format(port=port, ca=tmp_path / "missing.pem")), last
+    assert "Traceback" not in result.stderr
