@@ -10,6 +10,7 @@ the average loss as positive numbers; ratios as they are. proto3 has no null: a 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from app.core.labels import LABEL_RULE, is_valid_label
@@ -139,9 +140,7 @@ def performance(a: Mapping[str, Any]) -> tuple[pb.PerformanceMetricsResponse, di
     ), _undefined(a.get("undefined", {}), _PERFORMANCE_FIELDS, values)
 
 
-def _day(value: Any) -> Any:
-    from datetime import date
-
+def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 

@@ -116,3 +116,38 @@ def test_a_start_gRPC_cannot_serve_is_refused_in_one_line(tmp_path: Path, case: 
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("zka: " + expected.format(port=port, ca=tmp_path / "missing.pem")), last
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("env", "reflection"), [("production", False), ("development", True)])
+async def test_reflection_is_off_in_production(env: str, reflection: bool) -> None:
+    """The server as the lifespan starts it, in this process (only settings and the TLS identity matter here)."""
+    from types import SimpleNamespace
+
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    from app.config import LimitSettings, Settings
+    from app.core.rate_limit import RateLimiter
+    from app.grpc.server import start_grpc_server
+    from app.services.crypto import generate_tls_identity
+
+    port = free_port()
+    tls = generate_tls_identity()
+    state: Any = SimpleNamespace(settings=Settings(server={"env": env, "grpc_port": port}), tls=tls)  # type: ignore[arg-type]
+    server = await start_grpc_server(state, RateLimiter(LimitSettings()))
+    try:
+        credentials = grpc.ssl_channel_credentials(root_certificates=tls.cert_pem.encode())
+        async with grpc.aio.secure_channel(f"127.0.0.1:{port}", credentials) as ch:
+            health = await health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=10)
+            assert health.status == health_pb2.HealthCheckResponse.SERVING
+            stream = reflection_pb2_grpc.ServerReflectionStub(ch).ServerReflectionInfo(timeout=10)
+            try:
+                await stream.write(reflection_pb2.ServerReflectionRequest(list_services=""))
+                answer = await stream.read()
+                listed = {s.name for s in answer.list_services_response.service}
+            except grpc.aio.AioRpcError as exc:
+                assert exc.code() == grpc.StatusCode.UNIMPLEMENTED
+                listed = set()
+    finally:
+        await server.stop(0)
+    assert ("enclave.EnclaveService" in listed) is reflection
