@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Any, TypeAlias, TypeVar
@@ -30,6 +31,7 @@ from app.state import AppState
 
 log = get_logger("zka.grpc")
 
+QUIET = ("HealthCheck",)  # polled by load balancers, as GET /health is not logged either
 MAX_USER_UID = 128  # as the REST fields
 MAX_MS = 253402300799999  # 9999-12-31T23:59:59.999Z
 
@@ -66,27 +68,39 @@ def rpc(method: Callable[[Any, Req, Ctx], Awaitable[Resp]]) -> Callable[[Any, Re
 
     @functools.wraps(method)
     async def handler(self: Any, request: Req, context: Ctx) -> Resp:
+        started = time.perf_counter()
         try:
-            return await method(self, request, context)
-        except grpc.aio.AbortError:
-            raise
-        except AppError as exc:
-            trailers: list[tuple[str, str]] = [("zka-error-code", exc.code)]
-            if isinstance(exc, TooManyRequests):
-                trailers.append(("retry-after", str(exc.retry_after)))
-            context.set_trailing_metadata(tuple(trailers))
-            await context.abort(status_of(exc), exc.message)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "request"
-            context.set_trailing_metadata((("zka-error-code", "validation_error"),))
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{where}: {first['msg']}")
-        except Exception as exc:
-            log.error("grpc call failed", method=method.__name__, error_class=type(exc).__name__)
-            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
-        raise AssertionError("unreachable: abort raises")  # pragma: no cover
+            return await _answer(method, self, request, context)
+        finally:
+            if method.__name__ not in QUIET:
+                code = context.code()
+                log.info("grpc call", method=method.__name__, status=(code or grpc.StatusCode.OK).name,
+                         duration_ms=round((time.perf_counter() - started) * 1000, 2))
 
     return handler
+
+
+async def _answer(method: Callable[[Any, Req, Ctx], Awaitable[Resp]], self: Any, request: Req, context: Ctx) -> Resp:
+    """The method's answer, or an abort with the status code its error maps to."""
+    try:
+        return await method(self, request, context)
+    except grpc.aio.AbortError:
+        raise
+    except AppError as exc:
+        trailers: list[tuple[str, str]] = [("zka-error-code", exc.code)]
+        if isinstance(exc, TooManyRequests):
+            trailers.append(("retry-after", str(exc.retry_after)))
+        context.set_trailing_metadata(tuple(trailers))
+        await context.abort(status_of(exc), exc.message)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "request"
+        context.set_trailing_metadata((("zka-error-code", "validation_error"),))
+        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{where}: {first['msg']}")
+    except Exception as exc:
+        log.error("grpc call failed", method=method.__name__, error_class=type(exc).__name__)
+        await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+    raise AssertionError("unreachable: abort raises")  # pragma: no cover
 
 
 def metadata(context: Ctx, name: str) -> str | None:

@@ -268,6 +268,13 @@ async def test_e2e_envelope_connects_and_manual_sync_follows_zkas_rules(
     async with db() as session:
         last = (await session.exec(select(SyncEvent).order_by(SyncEvent.id.desc()).limit(1))).one()  # type: ignore[union-attr]
     assert await count(db, SyncEvent) == events + 1 and (last.trigger, last.outcome) == ("manual", "refused")
+    context = ssl.create_default_context(cadata=service.cert_pem.decode())
+    context.check_hostname = False
+    async with httpx.AsyncClient(base_url=service.url, verify=context,
+                                 headers={"Authorization": f"Bearer {token(BOB)}"}) as bob:
+        over_rest = await bob.post("/api/v1/sync", json={"connection_id": conn.id})
+    assert over_rest.status_code == 409 and over_rest.json()["error"]["message"] == sync.error  # one rule
+
     # No connection at all: nothing to do, as the original answers.
     empty = await stub.ProcessSyncJob(pb.SyncJobRequest(user_uid=CAROL), metadata=auth(CAROL), timeout=30)
     assert (empty.success, empty.snapshots_generated, empty.user_uid) == (True, 0, CAROL)
