@@ -25,9 +25,9 @@ from app.state import AppState
 log = get_logger("zka.grpc")
 
 SERVICE_NAME = "enclave.EnclaveService"
-# A five-year signed report is ~0.5 MB on the wire; requests are a few hundred bytes.
+# A five-year signed report is ~0.5 MB on the wire. Requests are held to REST's body limit
+# (ZKA_BODY_LIMIT_BYTES): a larger one is RESOURCE_EXHAUSTED before it is parsed.
 MAX_SEND_BYTES = 8 * 1024 * 1024
-MAX_RECEIVE_BYTES = 64 * 1024
 
 
 def server_credentials(tls: TlsIdentity, client_ca: Path | None) -> grpc.ServerCredentials:
@@ -68,7 +68,7 @@ async def start_grpc_server(state: AppState, limiter: RateLimiter) -> grpc.aio.S
         raise StartupRefused(f"ZKA_GRPC_PORT {port} is the HTTPS port too: give gRPC a port of its own")
     credentials = server_credentials(state.tls, settings.grpc_client_ca)
     server = grpc.aio.server(options=[("grpc.max_send_message_length", MAX_SEND_BYTES),
-                                      ("grpc.max_receive_message_length", MAX_RECEIVE_BYTES),
+                                      ("grpc.max_receive_message_length", settings.body_limit_bytes),
                                       ("grpc.so_reuseport", 0)])
     enclave_pb2_grpc.add_EnclaveServiceServicer_to_server(EnclaveServicer(state, limiter), server)
     checker = health.aio.HealthServicer()

@@ -350,3 +350,6 @@ async def test_malformed_fields_are_invalid_argument_and_store_nothing(
         error = await refused(stub.VerifyReportSignature, request)
         assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert await count(db, SignedReport) == reports
+    huge = await refused(stub.GenerateSignedReport, pb.ReportRequest(report_name="x" * 70_000), metadata=auth(ALICE))
+    assert huge.code() == grpc.StatusCode.RESOURCE_EXHAUSTED  # over ZKA_BODY_LIMIT_BYTES, as REST's 413
+    assert await count(db, SignedReport) == reports
