@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: dev demo test lint bench install lock
+.PHONY: dev demo test lint bench install lock grpc-stubs
 
 $(BIN)/zka: requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -43,3 +43,10 @@ bench: install
 lock: $(BIN)/zka
 	$(BIN)/uv pip compile -q -p 3.11 pyproject.toml --extra dev -o requirements.lock
 	$(BIN)/uv pip compile -q -p 3.11 pyproject.toml -o requirements-runtime.lock
+
+# The gRPC EnclaveService stubs (app/grpc/generated/, checked in) from the original's proto, with grpcio-tools.
+# protoc writes `import enclave_pb2`; the package needs the relative form.
+grpc-stubs: install
+	$(BIN)/python -m grpc_tools.protoc -I app/grpc/proto --python_out=app/grpc/generated \
+		--pyi_out=app/grpc/generated --grpc_python_out=app/grpc/generated app/grpc/proto/enclave.proto
+	sed -i 's/^import enclave_pb2 as/from . import enclave_pb2 as/' app/grpc/generated/enclave_pb2_grpc.py

@@ -91,6 +91,10 @@ class ServerSettings(_Group):
     header_timeout_s: float = Field(default=10.0, gt=0, description="the whole head must arrive within this")
     keep_alive_timeout_s: int = Field(default=5, ge=1, description="idle before a request's first byte")
     max_connections: int = Field(default=512, ge=1, description="open connections; one more gets 503")
+    # The platform gateway's gRPC EnclaveService (app/grpc/), beside HTTPS, in the same process; off when unset.
+    grpc_port: int | None = Field(default=None, ge=1, le=65535, description="gRPC port; unset: no gRPC at all")
+    grpc_client_ca: Path | None = Field(default=None, description="PEM CA bundle: gRPC clients must present a "
+                                                                  "certificate it signed (mutual TLS)")
 
     @property
     def is_production(self) -> bool:

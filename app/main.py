@@ -22,6 +22,7 @@ from app.core.middleware import (
     SecurityHeadersMiddleware,
 )
 from app.core.strict_query import reject_unknown_query_parameters
+from app.errors import StartupRefused
 from app.routers import (
     attestation,
     connections,
@@ -55,6 +56,15 @@ def settle_heap() -> None:
     gc.enable()
 
 
+async def _start_grpc(state: AppState, limiter: rate_limit.RateLimiter) -> Any:
+    try:
+        from app.grpc.server import start_grpc_server
+    except ImportError as exc:
+        raise StartupRefused(f"ZKA_GRPC_PORT is set but the gRPC libraries cannot be imported ({exc.name}): "
+                             "install the locked requirements (make install), or unset ZKA_GRPC_PORT") from None
+    return await start_grpc_server(state, limiter)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -81,6 +91,15 @@ def create_app(
             limiter.share_through(state.engine)  # replicas on one PostgreSQL share one budget
         if on_state is not None:
             on_state(state)
+        grpc_server = None
+        if settings.server.grpc_port is not None:  # grpcio is imported only here: REST-only RSS is unchanged
+            try:
+                grpc_server = await _start_grpc(state, limiter)
+            except Exception as exc:
+                await state.aclose()
+                if on_refused is None:
+                    raise
+                on_refused(exc)
         settle = asyncio.get_running_loop().call_later(SETTLE_AFTER_S, settle_heap)
         if settings.sync.scheduler_enabled:
             state.scheduler = start_scheduler(state)
@@ -89,6 +108,8 @@ def create_app(
         finally:
             settle.cancel()
             gc.enable()
+            if grpc_server is not None:
+                await grpc_server.stop(settings.server.shutdown_timeout_s)
             await state.aclose()
 
     app = FastAPI(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.bench import MeasureFn
 from app.bench.connect import measure_connect
 from app.bench.crypto import measure_ecies
+from app.bench.grpc_load import measure_grpc
 from app.bench.load import measure_attestation
 from app.bench.machine import measure_machine
 from app.bench.reports import measure_report
@@ -19,4 +20,5 @@ GROUPS: dict[str, MeasureFn] = {
     "ecies": measure_ecies,
     "report": measure_report,
     "sync": measure_sync,
+    "grpc": measure_grpc,
 }

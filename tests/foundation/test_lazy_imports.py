@@ -11,6 +11,8 @@ from app.bench.server import free_port
 from app.cli.serve import NOT_IN_SERVER
 
 HEAVY = ("ccxt", "alpaca", "numpy", "pandas", "aiohttp", "alembic")
+# The gRPC transport and its library: only with ZKA_GRPC_PORT set (REST-only idle RSS unchanged).
+GRPC = ("grpc", "app.grpc", "grpc_health", "grpc_reflection", "google.protobuf")
 
 
 def test_starting_the_app_imports_no_heavy_library() -> None:
@@ -20,7 +22,7 @@ def test_starting_the_app_imports_no_heavy_library() -> None:
         "from app.main import create_app\n"
         "from app.config import Settings\n"
         "create_app(Settings())\n"
-        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+        f"print(','.join(m for m in {(*HEAVY, *GRPC)!r} if m in sys.modules))\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == ""
@@ -30,7 +32,7 @@ def test_the_server_process_keeps_cli_and_unused_library_parts_out(tmp_path: Pat
     """`zka serve` as the console script runs it, until its first 200 /health: no typer/click help
     machinery of ours, none of the modules app.cli.serve keeps out, none of the heavy libraries."""
     port = free_port()
-    unwanted = (*NOT_IN_SERVER, "typer", "app.cli.commands", *HEAVY)
+    unwanted = (*NOT_IN_SERVER, "typer", "app.cli.commands", *HEAVY, *GRPC)
     probe = (
         "import os, ssl, sys, threading, time, urllib.request\n"
         "def watch():\n"

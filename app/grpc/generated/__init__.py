@@ -1,0 +1,1 @@
+"""protoc output for app/grpc/proto/enclave.proto (`make grpc-stubs`); do not edit."""
