@@ -673,6 +673,22 @@ def _okx_history(rows: list[dict[str, Any]], id_field: str, *, time_cursor: bool
     return answer
 
 
+def _okx_fiat_history(rows: list[dict[str, Any]]) -> Callable[[dict[str, str]], Body]:
+    """GET /api/v5/fiat/deposit-order-history and withdrawal-order-history: `after`/`before` are an
+    inclusive begin/end filter on the creation time `cTime` (not a cursor), `state` filters, `limit`
+    default and at most 100, newest first."""
+
+    def answer(query: dict[str, str]) -> Body:
+        limit = int(query.get("limit", 100))
+        if not 1 <= limit <= 100:
+            raise VenueRefusal(200, {"code": "51000", "msg": "Parameter limit error", "data": []})
+        out = [r for r in rows if int(query.get("after", 0)) <= int(r["cTime"]) <= int(query.get("before", 2**62))
+               and ("state" not in query or r["state"] == query["state"])]
+        return _okx(sorted(out, key=lambda r: (int(r["cTime"]), r["ordId"]), reverse=True)[:limit])
+
+    return answer
+
+
 def okx_scenario(
     trading: dict[str, str] | None = None,
     prices: dict[str, str] | None = None,
@@ -684,11 +700,14 @@ def okx_scenario(
     bills: list[dict[str, Any]] | None = None,
     savings: dict[str, str] | None = None,
     staking: list[dict[str, Any]] | None = None,
+    fiat_deposits: list[dict[str, Any]] | None = None,
+    fiat_withdrawals: list[dict[str, Any]] | None = None,
     perm: str = "read_only",
     **credentials: Any,
 ) -> Scenario:
     """trading: unified account `eq` per coin (incl. unrealized PnL); funding: funding account `bal`;
-    savings: Simple Earn `amt` per coin; staking: finance/staking-defi/orders-active rows.
+    savings: Simple Earn `amt` per coin; staking: finance/staking-defi/orders-active rows;
+    fiat_deposits / fiat_withdrawals: fiat order history rows (ordId, ccy, amt, fee, state, cTime, uTime).
     fills/bills need a numeric `billId`, deposits `depId`, withdrawals `wdId` (okx ids are digits)."""
     credentials.setdefault("passphrase", "test-passphrase")
     details = [{"ccy": c, "eq": v, "cashBal": v, "availBal": v, "frozenBal": "0", "availEq": v, "upl": "0",
@@ -712,6 +731,8 @@ def okx_scenario(
             {"ccy": c, "amt": v, "earnings": "0", "rate": "0.01", "loanAmt": v, "pendingAmt": "0", "redemptAmt": ""}
             for c, v in (savings or {}).items()]),
         "/api/v5/finance/staking-defi/orders-active": _okx(staking or []),
+        "/api/v5/fiat/deposit-order-history": _okx_fiat_history(fiat_deposits or []),
+        "/api/v5/fiat/withdrawal-order-history": _okx_fiat_history(fiat_withdrawals or []),
         "/api/v5/account/config": _okx([{"uid": "44705892343619584", "mainUid": "44705892343619584",
                                          "acctLv": "2", "posMode": "long_short_mode", "perm": perm,
                                          "label": "zka", "ip": ""}]),
