@@ -107,3 +107,25 @@ async def test_earn_positions_are_counted_and_a_key_without_earn_permission_stil
                                              "retExtInfo": {}, "time": 1714953599000}
         without = await connector(venue.base_url, sc).fetch_account_state(WINDOW)
     assert without.total_equity == Decimal("10") and "earn" not in without.markets
+
+
+def _position(symbol: str, side: str, size: str, pnl: str) -> dict[str, Any]:
+    """GET /v5/position/list row (fixture format); `unrealisedPnl` is in the settle coin."""
+    row = fixture("bybit", "fetchPositions")["result"]["list"][0]
+    row.update(symbol=symbol, side=side, size=size, unrealisedPnl=pnl, positionValue="0", avgPrice="0")
+    return row
+
+
+async def test_linear_usdt_usdc_and_inverse_positions_each_count_once_in_unrealized_pnl() -> None:
+    """Only USDT-settled linear positions were read: inverse positions (PnL in BTC) and USDC perpetuals were
+    missing from `unrealized_pnl` (their PnL is already in the unified `equity`, so equity is unchanged).
+    LTCUSDT +7.8 USDT; BTCPERP -20 USDC x 0.9999 = -19.998; BTCUSD +0.002 BTC x 50,000 = +100."""
+    positions = {"linear": [_position("LTCUSDT", "Buy", "1.2", "7.8"), _position("BTCPERP", "Sell", "0.1", "-20")],
+                 "inverse": [_position("BTCUSD", "Buy", "1000", "0.002")]}
+    sc = bybit_scenario({"USDT": "1000"}, PRICES, positions=positions)
+    with fake_venue("bybit", sc) as venue:
+        state = await connector(venue.base_url, sc).fetch_account_state(WINDOW)
+    assert venue.unknown == []
+    assert state.unrealized_pnl == Decimal("87.802")  # 7.8 - 19.998 + 100
+    assert state.total_equity == Decimal("1000")  # unified equity already holds the PnL: not added again
+    assert venue.paths().count("/v5/position/list") == 3  # linear USDT, linear USDC, inverse: once each

@@ -751,13 +751,30 @@ def bybit_scenario(
     api_permissions: dict[str, list[str]] | None = None,
     read_only: int = 1,
     earn: dict[str, dict[str, str]] | None = None,
+    positions: dict[str, list[dict[str, Any]]] | None = None,
     **credentials: Any,
 ) -> Scenario:
-    """unified: coin -> `equity` (wallet balance + unrealized PnL) of the unified trading account."""
+    """unified: coin -> `equity` (wallet balance + unrealized PnL) of the unified trading account.
+    positions: category ('linear', 'inverse') -> /v5/position/list rows (`unrealisedPnl` in the settle coin)."""
     coins = [{"coin": c, "equity": v, "walletBalance": v, "usdValue": "", "unrealisedPnl": "0", "locked": "0",
               "borrowAmount": "0", "accruedInterest": "0", "totalPositionIM": "0", "totalOrderIM": "0",
               "availableToWithdraw": v} for c, v in (unified or {}).items()]
     rows = executions or []
+    markets = markets_file("bybit")
+
+    def position_list(query: dict[str, str]) -> Body:
+        """GET /v5/position/list: linear needs `symbol` or `settleCoin` (bybit: 10001); inverse lists all;
+        `limit` at most 200."""
+        category = query.get("category", "")
+        if category not in ("linear", "inverse", "option") or not 1 <= int(query.get("limit", 20)) <= 200:
+            raise VenueRefusal(200, _bybit_error(10001, "params error"))
+        if category == "linear" and not (query.get("symbol") or query.get("settleCoin") or query.get("baseCoin")):
+            raise VenueRefusal(200, _bybit_error(10001, "symbol or settleCoin is required"))
+        settle = {m["symbol"]: m["settleCoin"] for m in markets.get(category, [])}
+        wanted = [r for r in (positions or {}).get(category, [])
+                  if query.get("symbol", r["symbol"]) == r["symbol"]
+                  and query.get("settleCoin", settle.get(r["symbol"])) == settle.get(r["symbol"])]
+        return _bybit({"category": category, "list": wanted, "nextPageCursor": ""})
 
     def execution_list(query: dict[str, str]) -> Body:
         wanted = [r for r in rows if r.get("category") == query.get("category")
@@ -780,7 +797,7 @@ def bybit_scenario(
                                                         "coin": coins}]}),
         "/v5/asset/transfer/query-account-coins-balance": _bybit({"accountType": "FUND", "memberId": "1", "balance": [
             {"coin": c, "walletBalance": v, "transferBalance": v, "bonus": "0"} for c, v in (funding or {}).items()]}),
-        "/v5/position/list": _bybit({"category": "linear", "list": [], "nextPageCursor": ""}),
+        "/v5/position/list": position_list,
         "/v5/execution/list": execution_list,
         "/v5/asset/deposit/query-record": _bybit({"rows": deposits or [], "nextPageCursor": ""}),
         "/v5/asset/withdraw/query-record": _bybit({"rows": withdrawals or [], "nextPageCursor": ""}),

@@ -157,7 +157,11 @@ PROFILES: dict[str, VenueProfile] = {
         market_types=("spot", "linear", "inverse"),
         flow_paginate=True,
         funding=({"type": "swap", "subType": "linear"}, {"type": "swap", "subType": "inverse"}),
-        positions=({"type": "swap", "subType": "linear"},),
+        # bybit lists linear positions per settle coin (ccxt asks USDT only) and inverse ones (PnL in the
+        # coin) in a category of their own: each read once
+        positions=({"type": "swap", "subType": "linear", "settleCoin": "USDT"},
+                   {"type": "swap", "subType": "linear", "settleCoin": "USDC"},
+                   {"type": "swap", "subType": "inverse"}),
         permissions="bybit",
         earn="bybit",
         funding_sign=-1,

@@ -30,7 +30,8 @@ DEFINITIONS: Final[dict[str, str]] = {
         "balances are cash-like coins and include the futures' unrealized PnL, so cash does too."
     ),
     "unrealized_pnl": (
-        "Sum of the open positions' unrealized PnL in USD, each position once. Informational: it is already "
+        "Sum of the open positions' unrealized PnL in USD, each position once; PnL stated in a coin "
+        "(inverse contracts) is valued at the snapshot's price. Informational: it is already "
         "part of equity (added to it only where the venue's balances leave it out: kraken margin)."
     ),
     "flows": (
