@@ -129,3 +129,36 @@ async def test_linear_usdt_usdc_and_inverse_positions_each_count_once_in_unreali
     assert state.unrealized_pnl == Decimal("87.802")  # 7.8 - 19.998 + 100
     assert state.total_equity == Decimal("1000")  # unified equity already holds the PnL: not added again
     assert venue.paths().count("/v5/position/list") == 3  # linear USDT, linear USDC, inverse: once each
+
+
+async def test_history_longer_than_one_page_is_read_whole_within_bybit_limits() -> None:
+    """bybit serves at most 50 deposit or withdrawal records and 100 executions a request and pages with
+    `cursor` = the previous `nextPageCursor` (the fake refuses larger limits, as bybit does): 120 deposits
+    of 1 USDT, 75 withdrawals of 2 USDT (+0.1 fee) and 230 funding executions of 0.01 USDT in one day
+    are all counted."""
+    deposit = {"coin": "USDT", "chain": "TRX", "amount": "1", "status": 3, "toAddress": "T1", "tag": "",
+               "depositFee": "", "confirmations": "20", "txIndex": "0", "blockHash": "", "batchReleaseLimit": "-1",
+               "depositType": "0"}
+    deposits = [{**deposit, "id": f"d{n}", "txID": f"0xd{n}", "successAt": str(IN_WINDOW_MS - n * 1000)}
+                for n in range(120)]
+    withdrawal = {"coin": "USDT", "chain": "TRX", "amount": "2", "status": "success", "toAddress": "T2", "tag": "",
+                  "withdrawFee": "0.1", "withdrawType": 0}
+    withdrawals = [{**withdrawal, "withdrawId": f"w{n}", "txID": f"0xw{n}", "createTime": str(IN_WINDOW_MS - n),
+                    "updateTime": str(IN_WINDOW_MS - n)} for n in range(75)]
+    funding = fixture("bybit", "fetchFundingHistory")["result"]["list"][0]
+    executions = [{**funding, "category": "linear", "execId": f"f{n}", "execFee": "-0.01",
+                   "execTime": str(IN_WINDOW_MS - n * 1000)} for n in range(230)]
+    sc = bybit_scenario({"USDT": "10"}, PRICES, deposits=deposits, withdrawals=withdrawals, executions=executions)
+    with fake_venue("bybit", sc) as venue:
+        state = await connector(venue.base_url, sc).fetch_account_state(WINDOW)
+    assert venue.unknown == []
+    assert state.deposits == Decimal("120")
+    assert state.withdrawals == Decimal("157.5")  # 75 x 2.1
+    assert state.markets["swap"].funding == Decimal("2.3")  # 230 x 0.01 received (bybit: negative = received)
+    paths = venue.paths()
+    assert paths.count("/v5/asset/deposit/query-record") == 3  # 50 + 50 + 20
+    assert paths.count("/v5/asset/withdraw/query-record") == 2  # 50 + 25
+    # funding: ccxt sends its page size as `size`, which bybit ignores: 50 a page (5 pages) + inverse (1)
+    assert paths.count("/v5/execution/list") == 6 + 4  # + trades: spot, linear, inverse, option (1 each)
+    # funding: ccxt sends its page size as `size`, which bybit ignores: 50 a page (5 pages) + inverse (1)
+    assert paths.count("/v5/execution/list") == 6 + 4  # + trades: spot, linear, inverse, option (1 each)

@@ -262,7 +262,9 @@ class KrakenAdapter(Adapter):
     name = "kraken"
     # documented body parameters per private endpoint (docs.kraken.com/api-reference), besides nonce/otp
     PARAMS = {"/0/private/BalanceEx": set(), "/0/private/GetApiKeyInfo": set(),
-              "/0/private/OpenPositions": {"txid", "docalcs", "consolidation", "rebase_multiplier"}}
+              "/0/private/OpenPositions": {"txid", "docalcs", "consolidation", "rebase_multiplier"},
+              "/0/private/DepositStatus": {"asset", "aclass", "method", "start", "end", "cursor", "limit"},
+              "/0/private/WithdrawStatus": {"asset", "aclass", "method", "start", "end", "cursor", "limit"}}
 
     def __init__(self) -> None:
         self.last_nonce: dict[str, int] = {}
@@ -740,6 +742,32 @@ def okx_scenario(
     return Scenario(responses=responses, prices=prices or {}, **credentials)
 
 
+def _bybit_cursor(rows: list[dict[str, Any]], key: str, time_field: str, *, max_limit: int, default_limit: int,
+                  max_range_ms: int) -> Callable[[dict[str, str], Callable[[dict[str, Any]], bool] | None], Body]:
+    """bybit v5 history: startTime/endTime (inclusive, at most `max_range_ms` apart, else 10001), newest
+    first, `limit` up to `max_limit`, then `cursor` = the previous page's `nextPageCursor` ("" on the last
+    page). The cursor is opaque to the client; here it is an offset."""
+
+    def answer(query: dict[str, str], match: Callable[[dict[str, Any]], bool] | None) -> Body:
+        limit = int(query.get("limit", default_limit))
+        start, end = int(query.get("startTime", 0)), int(query.get("endTime", 2**62))
+        if not 1 <= limit <= max_limit or start > end or (
+                "startTime" in query and "endTime" in query and end - start > max_range_ms):
+            raise VenueRefusal(200, _bybit_error(10001, "params error"))
+        wanted = sorted((r for r in rows if start <= int(r[time_field]) <= end and (match is None or match(r))),
+                        key=lambda r: int(r[time_field]), reverse=True)
+        offset = int(query.get("cursor") or 0)
+        following = str(offset + limit) if offset + limit < len(wanted) else ""
+        # ccxt's recorded rows carry the cursor it copies into a row's info; bybit's rows never do
+        page = [{k: v for k, v in r.items() if k != "nextPageCursor"} for r in wanted[offset:offset + limit]]
+        body: dict[str, Any] = {key: page, "nextPageCursor": following}
+        if "category" in query:
+            body["category"] = query["category"]
+        return _bybit(body)
+
+    return answer
+
+
 def bybit_scenario(
     unified: dict[str, str] | None = None,
     prices: dict[str, str] | None = None,
@@ -776,10 +804,17 @@ def bybit_scenario(
                   and query.get("settleCoin", settle.get(r["symbol"])) == settle.get(r["symbol"])]
         return _bybit({"category": category, "list": wanted, "nextPageCursor": ""})
 
+    # deposit/withdrawal records: `limit` at most 50, startTime..endTime at most 30 days
+    deposit_page = _bybit_cursor(deposits or [], "rows", "successAt", max_limit=50, default_limit=50,
+                                 max_range_ms=30 * 24 * HOUR_MS)
+    withdrawal_page = _bybit_cursor(withdrawals or [], "rows", "createTime", max_limit=50, default_limit=50,
+                                    max_range_ms=30 * 24 * HOUR_MS)
+    executions_page = _bybit_cursor(rows, "list", "execTime", max_limit=100, default_limit=50,
+                                    max_range_ms=7 * 24 * HOUR_MS)
+
     def execution_list(query: dict[str, str]) -> Body:
-        wanted = [r for r in rows if r.get("category") == query.get("category")
-                  and r.get("execType", "Trade") == query.get("execType", "Trade")]
-        return _bybit({"category": query.get("category"), "list": wanted, "nextPageCursor": ""})
+        return executions_page(query, lambda r: r.get("category") == query.get("category")
+                               and r.get("execType", "Trade") == query.get("execType", "Trade"))
 
     key_info = {"id": "13770661", "note": "zka", "apiKey": credentials.get("api_key", "test-api-key-0001"),
                 "readOnly": read_only, "secret": "", "permissions": api_permissions or {
@@ -799,8 +834,8 @@ def bybit_scenario(
             {"coin": c, "walletBalance": v, "transferBalance": v, "bonus": "0"} for c, v in (funding or {}).items()]}),
         "/v5/position/list": position_list,
         "/v5/execution/list": execution_list,
-        "/v5/asset/deposit/query-record": _bybit({"rows": deposits or [], "nextPageCursor": ""}),
-        "/v5/asset/withdraw/query-record": _bybit({"rows": withdrawals or [], "nextPageCursor": ""}),
+        "/v5/asset/deposit/query-record": lambda q: deposit_page(q, None),
+        "/v5/asset/withdraw/query-record": lambda q: withdrawal_page(q, None),
         # GET /v5/earn/position?category=FlexibleSaving|OnChain (bybit-exchange.github.io/docs/v5/earn/position)
         "/v5/earn/position": lambda q: _bybit({"list": [
             {"coin": c, "productId": f"{c}-{q.get('category')}", "amount": v, "totalPnl": "0", "claimableYield": "0",
@@ -809,6 +844,28 @@ def bybit_scenario(
             for c, v in (earn or {}).get(q.get("category", ""), {}).items()]}),
     }
     return Scenario(responses=responses, prices=prices or {}, **credentials)
+
+
+def _kraken_movements(rows: list[dict[str, Any]], key: str) -> Callable[[dict[str, str]], Body]:
+    """POST /0/private/DepositStatus and WithdrawStatus: `start`/`end` (seconds, inclusive) filter `time`,
+    newest first. Without `cursor` kraken answers the newest 25 as a list and drops the rest; with
+    `cursor=true` (then the previous `next_cursor`) it pages `limit` (default 25) rows a time in
+    `{key: [...], "next_cursor": ...}`, with no `next_cursor` on the last page."""
+
+    def answer(query: dict[str, str]) -> Body:
+        start, end = float(query.get("start", 0)), float(query.get("end", 2**62))  # ccxt sends decimals
+        wanted = sorted((r for r in rows if start <= int(r["time"]) <= end), key=lambda r: int(r["time"]),
+                        reverse=True)
+        limit = int(query.get("limit", 25))
+        if "cursor" not in query or query["cursor"] == "false":
+            return {"error": [], "result": wanted[:25]}
+        offset = 0 if query["cursor"] == "true" else int(query["cursor"].removeprefix("page-"))
+        result: dict[str, Any] = {key: wanted[offset:offset + limit]}
+        if offset + limit < len(wanted):
+            result["next_cursor"] = f"page-{offset + limit}"
+        return {"error": [], "result": result}
+
+    return answer
 
 
 def kraken_scenario(
@@ -833,8 +890,8 @@ def kraken_scenario(
         "POST /0/private/OpenPositions": {"error": [], "result": positions or []},
         "POST /0/private/TradesHistory": {"error": [], "result": {"trades": trades or {},
                                                                    "count": len(trades or {})}},
-        "POST /0/private/DepositStatus": {"error": [], "result": deposits or []},
-        "POST /0/private/WithdrawStatus": {"error": [], "result": withdrawals or []},
+        "POST /0/private/DepositStatus": _kraken_movements(deposits or [], "deposits"),
+        "POST /0/private/WithdrawStatus": _kraken_movements(withdrawals or [], "withdrawals"),
         "POST /0/private/GetApiKeyInfo": {"error": [], "result": {
             "apiKeyName": "zka", "apiKey": credentials.get("api_key", "test-api-key-0001"), "nonce": "0",
             "nonceWindow": 0, "permissions": key_permissions if key_permissions is not None else [

@@ -27,7 +27,7 @@ from app.connectors.base import (
     Permission,
     PermissionRefused,
 )
-from app.connectors.ccxt import activity, discovery, extras, fiat, okx
+from app.connectors.ccxt import activity, discovery, extras, fiat, kraken, okx
 from app.connectors.ccxt.balance_shape import check_balance_shape
 from app.connectors.ccxt.client import load_markets_cached, new_exchange
 from app.connectors.ccxt.errors import to_connector_error
@@ -177,6 +177,8 @@ class CcxtConnector:
             return []
         if profile.flows == "okx":
             return await okx.okx_flows(exchange, window)
+        if profile.flows == "kraken":
+            return await kraken.kraken_flows(exchange, window)
         if profile.flows == "futures_transfers":
             return await extras.binance_futures_transfers(exchange, window)
         calls = []
@@ -203,7 +205,7 @@ class CcxtConnector:
         out: list[dict[str, Any]] = []
         for params in self._profile.funding:
             for piece in window.split(self._profile.funding_max_span):
-                request = {**params, **activity.window_params(piece, False)}
+                request = {**params, **activity.window_params(piece, self._profile.funding_paginate)}
                 out.extend(await exchange.fetch_funding_history(None, piece.start_ms, None, request))
         return out
 

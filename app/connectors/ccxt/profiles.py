@@ -14,7 +14,8 @@ from typing import Literal
 # (coinbase keeps transactions per account and ccxt needs a code); none: flows live on another venue id
 # okx: okx.py reads deposits/withdrawals and funding bills itself (documented paging and states)
 # futures_transfers: a binance futures-only connection; its flows are transfers in/out of that wallet
-FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "none"]
+# kraken: kraken.py pages DepositStatus / WithdrawStatus with kraken's cursor (25 rows a page without it)
+FlowMode = Literal["split", "per_code", "okx", "kraken", "futures_transfers", "none"]
 # Wallets ccxt's fetch_balance does not read: binance Simple Earn, okx Simple Earn + on-chain earn
 EarnStyle = Literal["binance", "okx", "bybit", "none"]
 PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "coinbase", "read_only", "unknown"]
@@ -72,6 +73,7 @@ class VenueProfile:
     flow_max_span: timedelta = MAX_SPAN  # per deposit/withdrawal request; longer windows go in pieces
     flow_offset_page: int | None = None  # `limit`/`offset` paging of deposit/withdrawal history (binance: 1,000)
     funding_max_span: timedelta = MAX_SPAN  # per funding request
+    funding_paginate: bool = False  # ccxt implements params.paginate for this venue's fetch_funding_history
     # ccxt passes some venues' raw sign through: bybit execFee for funding is + when paid. Ours: + received.
     funding_sign: int = 1
     funding_per_symbol: bool = False  # venue needs a symbol: use symbols of open positions
@@ -157,6 +159,7 @@ PROFILES: dict[str, VenueProfile] = {
         market_types=("spot", "linear", "inverse"),
         flow_paginate=True,
         funding=({"type": "swap", "subType": "linear"}, {"type": "swap", "subType": "inverse"}),
+        funding_paginate=True,  # execution list: 50 rows a page by default, then `cursor`
         # bybit lists linear positions per settle coin (ccxt asks USDT only) and inverse ones (PnL in the
         # coin) in a category of their own: each read once
         positions=({"type": "swap", "subType": "linear", "settleCoin": "USDT"},
@@ -250,6 +253,7 @@ PROFILES: dict[str, VenueProfile] = {
         # BalanceEx: spot, incl. margin collateral; earn shows as ".F"/".S" assets. It takes no `type`.
         wallets=(Wallet("spot", "spot", {}, shape=("result",)),),
         trades=(TradeScope("spot"),),  # TradesHistory covers spot and margin fills
+        flows="kraken",
         positions=({},),  # ccxt sends docalcs=true and consolidation=market, as kraken documents
         permissions="kraken",
         serial_private_calls=True,
