@@ -912,6 +912,29 @@ def _coinbase_v3_account(v2: dict[str, Any]) -> dict[str, Any]:
             "retail_portfolio_id": "7e1bd1a2-0000-4c0a-b1a4-000000000000"}
 
 
+def _coinbase_transactions(path: str, rows: list[dict[str, Any]]) -> Callable[[dict[str, str]], Body]:
+    """GET /v2/accounts/:id/transactions: newest first (`created_at`), `limit` 1..100 (default 25), then
+    `starting_after` = the last id of the previous page; `pagination.next_uri` (and
+    `next_starting_after`) name the next page, null on the last. No time filter on the server."""
+
+    def answer(query: dict[str, str]) -> Body:
+        limit = int(query.get("limit", 25))
+        if not 1 <= limit <= 100:
+            raise VenueRefusal(400, {"errors": [{"id": "invalid_request", "message": "limit must be 1..100"}]})
+        ordered = sorted(rows, key=lambda r: str(r["created_at"]), reverse=True)
+        ids = [str(r["id"]) for r in ordered]
+        offset = ids.index(query["starting_after"]) + 1 if query.get("starting_after") in ids else 0
+        page = ordered[offset:offset + limit]
+        following = str(page[-1]["id"]) if page and offset + limit < len(ordered) else None
+        return {"data": page, "pagination": {
+            "ending_before": None, "starting_after": query.get("starting_after"), "limit": str(limit),
+            "order": "desc", "previous_uri": None, "previous_ending_before": None,
+            "next_starting_after": following,
+            "next_uri": f"{path}?limit={limit}&starting_after={following}" if following else None}}
+
+    return answer
+
+
 def coinbase_scenario(
     accounts: list[dict[str, Any]] | None = None,
     prices: dict[str, str] | None = None,
@@ -939,8 +962,8 @@ def coinbase_scenario(
                                        "has_next": False, "cursor": "", "size": len(rows)},
     }
     for account_id in {row["id"] for row in rows} | set(transactions or {}):
-        txs = (transactions or {}).get(account_id, [])
-        responses[f"/v2/accounts/{account_id}/transactions"] = {"data": txs, "pagination": {"next_uri": None}}
+        path = f"/v2/accounts/{account_id}/transactions"
+        responses[path] = _coinbase_transactions(path, (transactions or {}).get(account_id, []))
     return Scenario(responses=responses, prices=prices or {}, **credentials)
 
 

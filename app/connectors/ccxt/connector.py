@@ -27,7 +27,7 @@ from app.connectors.base import (
     Permission,
     PermissionRefused,
 )
-from app.connectors.ccxt import activity, discovery, extras, fiat, kraken, okx
+from app.connectors.ccxt import activity, coinbase, discovery, extras, fiat, kraken, okx
 from app.connectors.ccxt.balance_shape import check_balance_shape
 from app.connectors.ccxt.client import load_markets_cached, new_exchange
 from app.connectors.ccxt.errors import to_connector_error
@@ -177,6 +177,9 @@ class CcxtConnector:
             return []
         if profile.flows == "okx":
             return await okx.okx_flows(exchange, window)
+        if profile.flows == "coinbase":
+            # Known gap: a currency deposited and fully converted within the day is not held any more.
+            return await coinbase.coinbase_flows(exchange, window, held)
         if profile.flows == "kraken":
             return await kraken.kraken_flows(exchange, window)
         if profile.flows == "futures_transfers":

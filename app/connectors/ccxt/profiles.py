@@ -15,7 +15,8 @@ from typing import Literal
 # okx: okx.py reads deposits/withdrawals and funding bills itself (documented paging and states)
 # futures_transfers: a binance futures-only connection; its flows are transfers in/out of that wallet
 # kraken: kraken.py pages DepositStatus / WithdrawStatus with kraken's cursor (25 rows a page without it)
-FlowMode = Literal["split", "per_code", "okx", "kraken", "futures_transfers", "none"]
+# coinbase: coinbase.py pages v2 transactions per held currency (ccxt reads one page of 25)
+FlowMode = Literal["split", "per_code", "okx", "kraken", "coinbase", "futures_transfers", "none"]
 # Wallets ccxt's fetch_balance does not read: binance Simple Earn, okx Simple Earn + on-chain earn
 EarnStyle = Literal["binance", "okx", "bybit", "none"]
 PermissionStyle = Literal["binance", "okx", "bybit", "kraken", "coinbase", "read_only", "unknown"]
@@ -264,7 +265,7 @@ PROFILES: dict[str, VenueProfile] = {
         # v2 accounts list every wallet incl. staked assets and vaults (v3 brokerage omits them)
         wallets=(Wallet("accounts", "spot", {"v3": False, "method": "v2PrivateGetAccounts"}, shape=("data",)),),
         trades=(TradeScope(None, {}, paginate=True),),
-        flows="per_code",
+        flows="coinbase",
         options={"fetchBalance": "v2PrivateGetAccounts"},
         permissions="coinbase",
     ),
