@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from app.connectors.base import AuthError, ConnectorOptions, Credentials, Permission
+from app.connectors.base import AuthError, ConnectorError, ConnectorOptions, Credentials, Permission
 from app.connectors.ccxt_venue import create
 from tests.fakes.ccxt_venues import (
     IN_WINDOW_MS,
@@ -162,3 +162,33 @@ async def test_history_longer_than_one_page_is_read_whole_within_bybit_limits() 
     assert paths.count("/v5/execution/list") == 6 + 4  # + trades: spot, linear, inverse, option (1 each)
     # funding: ccxt sends its page size as `size`, which bybit ignores: 50 a page (5 pages) + inverse (1)
     assert paths.count("/v5/execution/list") == 6 + 4  # + trades: spot, linear, inverse, option (1 each)
+
+
+async def test_a_day_longer_than_ccxts_pagination_cap_is_read_whole() -> None:
+    """ccxt's paginator stops after `paginationCalls` requests (zka asks 20) and returns what it has without a
+    word: 20 pages of 100 executions = 2,000 of a day's 2,500 spot fills were counted. A walk that used every
+    call is read again in halves, so all 2,500 count."""
+    fill = fixture("bybit", "fetchMyTrades", 0)["result"]["list"][0]  # BTCUSDT buy 0.000336 @ 29,708.7
+    day = IN_WINDOW_MS - 12 * 3_600_000  # 2024-05-05 00:00
+    executions = [{**fill, "category": "spot", "execId": f"e{n}", "execTime": str(day + n * 30_000)}
+                  for n in range(2500)]  # one every 30 s from 00:00: 20 h 50 min
+    sc = bybit_scenario({"USDT": "10"}, PRICES, executions=executions)
+    with fake_venue("bybit", sc) as venue:
+        state = await connector(venue.base_url, sc).fetch_account_state(WINDOW)
+    assert venue.unknown == []
+    assert state.markets["spot"].trades == 2500
+    assert state.markets["spot"].volume == Decimal("9.9821232") * 2500
+    # the whole day (20 requests, cut), then 00:00-12:00 (1,440 rows: 15 pages) and 12:00-24:00 (1,060: 11);
+    # + linear, inverse and option trades and linear and inverse funding (one each)
+    spot_calls = venue.paths().count("/v5/execution/list") - 5
+    assert spot_calls == 20 + 15 + 11
+
+
+async def test_a_minute_longer_than_the_cap_fails_the_fetch_rather_than_count_part_of_it() -> None:
+    fill = fixture("bybit", "fetchMyTrades", 0)["result"]["list"][0]
+    executions = [{**fill, "category": "spot", "execId": f"e{n}", "execTime": str(IN_WINDOW_MS + n % 1000)}
+                  for n in range(2100)]  # 2,100 fills within one second: more than 20 pages of 100
+    sc = bybit_scenario({"USDT": "10"}, PRICES, executions=executions)
+    with fake_venue("bybit", sc) as venue, pytest.raises(ConnectorError) as info:
+        await connector(venue.base_url, sc).fetch_account_state(WINDOW)
+    assert "more than 20 pages of history" in str(info.value)

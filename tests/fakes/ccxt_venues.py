@@ -952,7 +952,9 @@ def coinbase_scenario(
                                                       "next_starting_after": None, "next_uri": None,
                                                       "order": "desc", "previous_ending_before": None,
                                                       "previous_uri": None, "starting_after": None}},
-        "/api/v3/brokerage/orders/historical/fills": {"fills": fills or [], "cursor": ""},
+        # ccxt's recorded fills carry the cursor it copies into a row; coinbase's rows never do
+        "/api/v3/brokerage/orders/historical/fills": {
+            "fills": [{k: v for k, v in row.items() if k != "cursor"} for row in fills or []], "cursor": ""},
         # docs.cdp.coinbase.com Advanced Trade "Get API Key Permissions"
         "/api/v3/brokerage/key_permissions": {"can_view": True, "can_trade": False, "can_transfer": False,
                                               "portfolio_uuid": "7e1bd1a2-0000-4c0a-b1a4-000000000000",

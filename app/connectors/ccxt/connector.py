@@ -14,6 +14,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -29,7 +30,7 @@ from app.connectors.base import (
 )
 from app.connectors.ccxt import activity, coinbase, discovery, extras, fiat, kraken, okx
 from app.connectors.ccxt.balance_shape import check_balance_shape
-from app.connectors.ccxt.client import load_markets_cached, new_exchange
+from app.connectors.ccxt.client import counted, load_markets_cached, new_exchange
 from app.connectors.ccxt.errors import to_connector_error
 from app.connectors.ccxt.holdings import Holding, fetch_wallet, value_holdings
 from app.connectors.ccxt.permissions import fetch_permissions
@@ -195,8 +196,8 @@ class CcxtConnector:
                 calls += [_offset_pages(exchange.fetch_deposits, piece.start_ms, params, profile.flow_offset_page),
                           _offset_pages(exchange.fetch_withdrawals, piece.start_ms, params, profile.flow_offset_page)]
             else:
-                calls += [exchange.fetch_deposits(None, piece.start_ms, None, dict(params)),
-                          exchange.fetch_withdrawals(None, piece.start_ms, None, dict(params))]
+                calls += [complete(_history(fetch, None, {}, profile.flow_paginate), piece, profile.flow_paginate)
+                          for fetch in (exchange.fetch_deposits, exchange.fetch_withdrawals)]
         if profile.fiat == "binance":
             calls.append(fiat.binance_fiat_flows(exchange, window))
         pages = await gather_all(*calls)
@@ -207,9 +208,10 @@ class CcxtConnector:
             return await okx.okx_funding(exchange, window)
         out: list[dict[str, Any]] = []
         for params in self._profile.funding:
+            paginate = self._profile.funding_paginate
+            fetch = _history(exchange.fetch_funding_history, None, params, paginate)
             for piece in window.split(self._profile.funding_max_span):
-                request = {**params, **activity.window_params(piece, self._profile.funding_paginate)}
-                out.extend(await exchange.fetch_funding_history(None, piece.start_ms, None, request))
+                out.extend(await complete(fetch, piece, paginate))
         return out
 
     async def _commission_symbols(self, exchange: Any, window: DayWindow) -> list[str]:
@@ -230,12 +232,45 @@ class CcxtConnector:
 
     async def _trades(self, exchange: Any, scope: TradeScope, symbols: list[str | None],
                       window: DayWindow) -> list[dict[str, Any]]:
-        calls = [exchange.fetch_my_trades(symbol, piece.start_ms, None,
-                                          {**scope.params,
-                                           **activity.window_params(piece, scope.paginate, self._profile.page_size)})
+        page_size = self._profile.page_size
+        calls = [complete(_history(exchange.fetch_my_trades, symbol, scope.params, scope.paginate, page_size),
+                          piece, scope.paginate)
                  for symbol in symbols for piece in window.split(scope.max_span)]
         pages = await gather_all(*calls)
         return [trade for page in pages for trade in page]
+
+
+MIN_PAGINATED_SPAN = timedelta(minutes=1)
+
+
+def _history(fetch: Callable[..., Awaitable[list[dict[str, Any]]]], symbol: str | None, params: dict[str, object],
+             paginate: bool, page_size: int | None = None) -> Callable[[DayWindow], Awaitable[list[dict[str, Any]]]]:
+    """One ccxt history method (trades, deposits, withdrawals, funding) asked for one window."""
+
+    async def read(window: DayWindow) -> list[dict[str, Any]]:
+        return await fetch(symbol, window.start_ms, None,
+                           {**params, **activity.window_params(window, paginate, page_size)})
+
+    return read
+
+
+async def complete(fetch: Callable[[DayWindow], Awaitable[list[dict[str, Any]]]], window: DayWindow,
+                   paginate: bool) -> list[dict[str, Any]]:
+    """Every row of `window`, even where ccxt's paginator stops at its call cap without a word (it returns
+    what it has after PAGINATION_CALLS requests, issue 19): a walk that used every call may have been cut,
+    so the window is read again in two halves, down to MIN_PAGINATED_SPAN; a minute still too long to read
+    fails the sync (recorded) rather than count part of it."""
+    if not paginate:
+        return await fetch(window)
+    rows, requests = await counted(fetch(window))
+    if requests < activity.PAGINATION_CALLS:
+        return rows
+    if window.end - window.start <= MIN_PAGINATED_SPAN:
+        raise ConnectorError(f"more than {activity.PAGINATION_CALLS} pages of history in {MIN_PAGINATED_SPAN}")
+    middle = window.start + (window.end - window.start) / 2
+    log.info("paginated history split", extra={"span_s": (window.end - window.start).total_seconds()})
+    first = await complete(fetch, DayWindow(window.start, middle), paginate)
+    return first + await complete(fetch, DayWindow(middle, window.end), paginate)
 
 
 MAX_OFFSET_PAGES = 50
