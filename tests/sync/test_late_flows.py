@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from app.models import CountedFlow, Snapshot
 from app.services.scheduler import run_daily_sync
 from tests.fakes.ccxt_venues import binance_scenario, fake_venue, fixture
-from tests.sync.conftest import API_KEY, API_SECRET, BALANCES, PRICES, SyncApp, running_app, sync_settings
+from tests.sync.conftest import API_KEY, API_SECRET, BALANCES, PRICES, USER, SyncApp, running_app, sync_settings
 
 
 def _ms(when: datetime) -> int:
@@ -75,3 +75,41 @@ async def _stored(app: SyncApp) -> tuple[list[Snapshot], list[str]]:
         rows = list((await session.exec(select(Snapshot).order_by(col(Snapshot.day)))).all())
         hashes = list((await session.exec(select(CountedFlow.flow_hash))).all())
     return rows, hashes
+
+
+async def test_a_deposit_completing_ten_days_late_is_beyond_the_lookback_and_the_report_says_so(
+    settings: Any,
+) -> None:
+    """The re-scan reaches FLOW_LOOKBACK (6 days) before each window. A deposit dated 05-05 10:30 and still
+    pending on 05-11 is dated before the look-back of the next sync (05-12 00:00 - 6 days = 05-06): if it
+    completes later (here on 05-15, ten days after its date) it is never seen, so it cannot be counted. The
+    row whose sync saw it pending at the edge says so (`pending_flows_past_lookback`), and
+    /metrics/performance lists that day in `coverage.late_flows` with a warning."""
+    connected = datetime(2024, 5, 5, 14, 30, tzinfo=UTC)
+    ten_days_late = _deposit("d10", "50", connected - timedelta(hours=4), 0)
+    scenario = binance_scenario(BALANCES, PRICES, deposits=[ten_days_late], api_key=API_KEY, api_secret=API_SECRET)
+
+    class Clock:
+        now = connected
+
+        def __call__(self) -> datetime:
+            return self.now
+
+    clock = Clock()
+    with fake_venue("binance", scenario) as venue:
+        async with running_app(sync_settings(settings, {"binance": venue.base_url}), clock) as app:
+            assert (await app.connect()).status_code == 201
+            for day in range(6, 18):
+                if day == 16:
+                    ten_days_late["status"] = 1  # completed on 05-15
+                clock.now = _run(day)
+                assert (await run_daily_sync(app.runtime, now=_run(day))).outcomes == {"success": 1}
+            rows, _ = await _stored(app)
+            perf = await app.client.get("/api/v1/metrics/performance", params={"user_uid": USER})
+    assert all(row.deposits == 0 for row in rows)  # beyond the bound: not seen, not counted
+    flagged = {row.day: row.breakdown.get("pending_flows_past_lookback") for row in rows}
+    assert {day: n for day, n in flagged.items() if n} == {date(2024, 5, 11): 1}  # the run of 05-12 00:00
+    assert perf.status_code == 200, perf.text
+    coverage = perf.json()["coverage"]
+    assert [(c["exchange"], c["days"]) for c in coverage["late_flows"]] == [("binance", ["2024-05-11"])]
+    assert "look-back" in coverage["late_flows_warning"]

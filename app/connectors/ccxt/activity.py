@@ -141,6 +141,8 @@ def add_flows(state: AccountState, txs: Iterable[Mapping[str, Any]], book: Price
     balance already holds before the window."""
     seen: set[str] = set()
     scan = flow_scan(window, memory)
+    if memory is not None:
+        state.pending_past_lookback += pending_past_lookback(txs, scan, window)
     for tx in txs:
         key = f"{tx.get('type')}|{tx.get('id')}|{tx.get('txid')}"
         if not is_completed_flow(tx) or key in seen or not in_window(tx, scan):
@@ -156,6 +158,16 @@ def add_flows(state: AccountState, txs: Iterable[Mapping[str, Any]], book: Price
         _count_flow(state, tx, book)
     if memory is not None and not memory.established:
         state.counted_flows.add(memory.baseline())
+
+
+def pending_past_lookback(txs: Iterable[Mapping[str, Any]], scan: DayWindow, window: DayWindow) -> int:
+    """Pending deposits/withdrawals of this scan dated before the next fetch's look-back (it starts
+    FLOW_LOOKBACK before this window's end, where the next window starts): completed later, such a flow
+    is never seen again, so the snapshot says how many there were (LATE_FLOWS)."""
+    edge = DayWindow(scan.start, window.end - FLOW_LOOKBACK)
+    keys = {f"{tx.get('type')}|{tx.get('id')}|{tx.get('txid')}" for tx in txs
+            if tx.get("type") in ("deposit", "withdrawal") and tx.get("status") == "pending" and in_window(tx, edge)}
+    return len(keys)
 
 
 def _count_flow(state: AccountState, tx: Mapping[str, Any], book: PriceBook) -> None:

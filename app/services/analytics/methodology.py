@@ -40,7 +40,8 @@ DEFINITIONS: Final[dict[str, str]] = {
         "Transfers between the account's own wallets are not flows. Only completed flows count: pending, "
         "cancelled, failed and refunded ones are excluded. Each counts once, in the first snapshot whose "
         "balance shows it: a flow completed after the snapshot of its own date (up to 6 days later) counts "
-        "in the next one."
+        "in the next one. A flow completing later than that is not seen; the days on which one was still "
+        "pending at that bound are listed in coverage.late_flows."
     ),
     "flow_value": (
         "A flow is valued at the snapshot's price of its asset (not at the price of the moment it "
