@@ -6,6 +6,7 @@ fetch_account_state(window):
 3. positions -> unrealized PnL (added to equity only where balances exclude it: kraken margin);
 4. deposits/withdrawals of the window, status ok, internal transfers excluded, valued at today's price;
 5. funding of the window; trades of the window per market: count, notional (contract size applied), fees.
+History read through ccxt's own paginator is checked for its silent call cap (complete()).
 """
 
 from __future__ import annotations
@@ -207,8 +208,8 @@ class CcxtConnector:
         if self._profile.flows == "okx":
             return await okx.okx_funding(exchange, window)
         out: list[dict[str, Any]] = []
+        paginate = self._profile.funding_paginate
         for params in self._profile.funding:
-            paginate = self._profile.funding_paginate
             fetch = _history(exchange.fetch_funding_history, None, params, paginate)
             for piece in window.split(self._profile.funding_max_span):
                 out.extend(await complete(fetch, piece, paginate))
