@@ -192,3 +192,22 @@ async def test_a_minute_longer_than_the_cap_fails_the_fetch_rather_than_count_pa
     with fake_venue("bybit", sc) as venue, pytest.raises(ConnectorError) as info:
         await connector(venue.base_url, sc).fetch_account_state(WINDOW)
     assert "more than 20 pages of history" in str(info.value)
+
+
+async def test_internal_deposits_from_other_bybit_users_are_flows() -> None:
+    """ccxt reads on-chain deposits only (query-record): 60 USDT and 0.01 BTC received off-chain from other
+    bybit users (by email/UID, e.g. a P2P seller releasing bought coins) were profit. Internal deposit
+    records (query-internal-record, pages of 50) are flows; processing and failed ones do not count."""
+    def internal(n: int, coin: str, amount: str, status: int) -> dict[str, Any]:
+        return {"id": f"i{n}", "type": 1, "coin": coin, "amount": amount, "txID": f"77c37e5c-{n}",
+                "status": status, "address": "xxxxx***@gmail.com", "createdTime": str(IN_WINDOW_MS // 1000 - n)}
+
+    rows = [internal(n, "USDT", "1", 2) for n in range(60)]
+    rows += [internal(60, "BTC", "0.01", 2), internal(61, "USDT", "500", 1), internal(62, "USDT", "700", 3)]
+    rows.append({**internal(63, "USDT", "900", 2), "createdTime": str(OUT_OF_WINDOW_MS // 1000)})  # the day before
+    sc = bybit_scenario({"USDT": "10"}, PRICES, internal_deposits=rows)
+    with fake_venue("bybit", sc) as venue:
+        state = await connector(venue.base_url, sc).fetch_account_state(WINDOW)
+    assert venue.unknown == []
+    assert state.deposits == Decimal("560")  # 60 x 1 USDT + 0.01 BTC x 50,000
+    assert venue.paths().count("/v5/asset/deposit/query-internal-record") == 2  # 50 + 11

@@ -758,8 +758,10 @@ def _bybit_cursor(rows: list[dict[str, Any]], key: str, time_field: str, *, max_
                         key=lambda r: int(r[time_field]), reverse=True)
         offset = int(query.get("cursor") or 0)
         following = str(offset + limit) if offset + limit < len(wanted) else ""
-        # ccxt's recorded rows carry the cursor it copies into a row's info; bybit's rows never do
-        page = [{k: v for k, v in r.items() if k != "nextPageCursor"} for r in wanted[offset:offset + limit]]
+        # ccxt's recorded rows carry the cursor it copies into a row's info; bybit's rows never do ("_ms":
+        # the fake's own time key)
+        hidden = ("nextPageCursor", "_ms")
+        page = [{k: v for k, v in r.items() if k not in hidden} for r in wanted[offset:offset + limit]]
         body: dict[str, Any] = {key: page, "nextPageCursor": following}
         if "category" in query:
             body["category"] = query["category"]
@@ -776,6 +778,7 @@ def bybit_scenario(
     executions: list[dict[str, Any]] | None = None,
     deposits: list[dict[str, Any]] | None = None,
     withdrawals: list[dict[str, Any]] | None = None,
+    internal_deposits: list[dict[str, Any]] | None = None,
     api_permissions: dict[str, list[str]] | None = None,
     read_only: int = 1,
     earn: dict[str, dict[str, str]] | None = None,
@@ -809,6 +812,10 @@ def bybit_scenario(
                                  max_range_ms=30 * 24 * HOUR_MS)
     withdrawal_page = _bybit_cursor(withdrawals or [], "rows", "createTime", max_limit=50, default_limit=50,
                                     max_range_ms=30 * 24 * HOUR_MS)
+    # internal (off-chain) deposits: `createdTime` in seconds as in bybit's example; the fake filters on it
+    internal = [{**r, "_ms": int(r["createdTime"]) * 1000} for r in internal_deposits or []]
+    internal_page = _bybit_cursor(internal, "rows", "_ms", max_limit=50, default_limit=50,
+                                  max_range_ms=30 * 24 * HOUR_MS)
     executions_page = _bybit_cursor(rows, "list", "execTime", max_limit=100, default_limit=50,
                                     max_range_ms=7 * 24 * HOUR_MS)
 
@@ -836,6 +843,7 @@ def bybit_scenario(
         "/v5/execution/list": execution_list,
         "/v5/asset/deposit/query-record": lambda q: deposit_page(q, None),
         "/v5/asset/withdraw/query-record": lambda q: withdrawal_page(q, None),
+        "/v5/asset/deposit/query-internal-record": lambda q: internal_page(q, None),
         # GET /v5/earn/position?category=FlexibleSaving|OnChain (bybit-exchange.github.io/docs/v5/earn/position)
         "/v5/earn/position": lambda q: _bybit({"list": [
             {"coin": c, "productId": f"{c}-{q.get('category')}", "amount": v, "totalPnl": "0", "claimableYield": "0",

@@ -29,7 +29,7 @@ from app.connectors.base import (
     Permission,
     PermissionRefused,
 )
-from app.connectors.ccxt import activity, coinbase, discovery, extras, fiat, kraken, okx
+from app.connectors.ccxt import activity, bybit, coinbase, discovery, extras, fiat, kraken, okx
 from app.connectors.ccxt.balance_shape import check_balance_shape
 from app.connectors.ccxt.client import counted, load_markets_cached, new_exchange
 from app.connectors.ccxt.errors import to_connector_error
@@ -201,6 +201,8 @@ class CcxtConnector:
                           for fetch in (exchange.fetch_deposits, exchange.fetch_withdrawals)]
         if profile.fiat == "binance":
             calls.append(fiat.binance_fiat_flows(exchange, window))
+        if profile.ccxt_id == "bybit":  # off-chain deposits from other bybit users: not in ccxt's history
+            calls.append(bybit.bybit_internal_deposits(exchange, window))
         pages = await gather_all(*calls)
         return [tx for page in pages for tx in page]
 
