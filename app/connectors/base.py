@@ -23,7 +23,8 @@ FLOWS_UNAVAILABLE = "flows_unavailable"
 # the row carries the last valued day's figures forward, without return, and is not a coverage gap.
 MARKET_CLOSED = "market_closed"
 # Breakdown key: how many flows were still pending at this fetch with a date the next fetch's look-back
-# (FLOW_LOOKBACK) no longer reaches: if one completes later it is never seen, and shows as a return.
+# (FLOW_LOOKBACK or the venue's longer one) no longer reaches: if one completes later it is never seen,
+# and shows as a return.
 LATE_FLOWS = "pending_flows_past_lookback"
 
 MARKETS = (
@@ -242,7 +243,8 @@ class Connector(Protocol):
 
 # How far back each sync re-reads deposit/withdrawal history: a flow that completes up to this long after
 # its own timestamp is still counted, once, in the window in which the balance shows it. 6 days + a daily
-# window = 7 days, one request on venues capping a history query at 7 days.
+# window = 7 days, one request on venues capping a history query at 7 days. The default: venues whose
+# history is cheap to read further back re-scan longer (profiles.LONG_FLOW_LOOKBACK).
 FLOW_LOOKBACK = timedelta(days=6)
 _BASELINE = "baseline"
 

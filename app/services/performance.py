@@ -28,8 +28,8 @@ PERMISSIONS_WARNING = ("These accounts' API keys were not proven unable to withd
 FLOWS_WARNING = ("Returns for these accounts may include deposits/withdrawals: their venue does not report "
                  "external cash flows, so a transfer cannot be told apart from performance.")
 LATE_FLOWS_WARNING = ("On these days an account had a deposit or withdrawal still pending that was dated before "
-                      "the look-back of its next sync (6 days): if it completed later it was not seen, and "
-                      "the return from then on may include it.")
+                      "the look-back of its next sync (6 or 30 days by venue): if it completed later it was "
+                      "not seen, and the return from then on may include it.")
 
 
 @dataclass(frozen=True)

@@ -110,12 +110,12 @@ class CcxtConnector:
         held = sorted({asset for holding in holdings for asset in holding.amounts})
         positions, txs, funding, commission = await gather_all(
             self._positions(exchange),
-            self._flows(exchange, activity.flow_scan(window, self._options.flow_memory), held),
+            self._flows(exchange, activity.flow_scan(window, self._options.flow_memory, profile.flow_lookback), held),
             self._funding(exchange, window),
             self._commission_symbols(exchange, window),
         )
         self._add_positions(state, positions, markets, book)
-        activity.add_flows(state, txs, book, window, self._options.flow_memory)
+        activity.add_flows(state, txs, book, window, self._options.flow_memory, profile.flow_lookback)
         activity.add_funding(state, funding, markets, book, window, profile.funding_sign)
         hints = [p.get("symbol") for p in positions] + [f.get("symbol") for f in funding] + commission
         assets = {a for h in holdings if h.market != "swap" for a in h.amounts}

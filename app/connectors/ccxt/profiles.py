@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
+from app.connectors.base import FLOW_LOOKBACK
+
 # split: fetch_deposits + fetch_withdrawals; per_code: fetch_deposits_withdrawals per held currency
 # (coinbase keeps transactions per account and ccxt needs a code); none: flows live on another venue id
 # okx: okx.py reads deposits/withdrawals and funding bills itself (documented paging and states)
@@ -31,6 +33,12 @@ MAX_SPAN = timedelta(days=7)
 # binance deposit and withdrawal history: 90 days per request (ccxt sends since + 90 days for withdrawals
 # whatever `until` says); each withdrawal-history call weighs 18,000 of the account's request budget.
 BINANCE_FLOW_SPAN = timedelta(days=90)
+# How far before each window a sync re-reads flows, to count one that completed since the last snapshot
+# (dated by the venue at its creation). 30 days where the history is one request or a few cursor pages
+# for that range; the default (6 days + the day: one 7-day request) elsewhere.
+LONG_FLOW_LOOKBACK = timedelta(days=30)
+# bybit deposit and withdrawal records: startTime..endTime at most 30 days
+BYBIT_FLOW_SPAN = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,7 @@ class VenueProfile:
     funding: tuple[dict[str, object], ...] = ()  # params for fetch_funding_history(None, ...)
     flow_max_span: timedelta = MAX_SPAN  # per deposit/withdrawal request; longer windows go in pieces
     flow_offset_page: int | None = None  # `limit`/`offset` paging of deposit/withdrawal history (binance: 1,000)
+    flow_lookback: timedelta = FLOW_LOOKBACK  # re-scan before each window (late flows); see LONG_FLOW_LOOKBACK
     funding_max_span: timedelta = MAX_SPAN  # per funding request
     funding_paginate: bool = False  # ccxt implements params.paginate for this venue's fetch_funding_history
     # ccxt passes some venues' raw sign through: bybit execFee for funding is + when paid. Ours: + received.
@@ -121,6 +130,7 @@ PROFILES: dict[str, VenueProfile] = {
         # paginator would add a call per row
         flow_max_span=BINANCE_FLOW_SPAN,
         flow_offset_page=1000,
+        flow_lookback=LONG_FLOW_LOOKBACK,
         fiat="binance",
         earn="binance",
         # ccxt picks USDⓈ-M or COIN-M by subType (default linear) whatever `type` says: name both
@@ -159,6 +169,8 @@ PROFILES: dict[str, VenueProfile] = {
         ),
         market_types=("spot", "linear", "inverse"),
         flow_paginate=True,
+        flow_max_span=BYBIT_FLOW_SPAN,
+        flow_lookback=LONG_FLOW_LOOKBACK,
         funding=({"type": "swap", "subType": "linear"}, {"type": "swap", "subType": "inverse"}),
         funding_paginate=True,  # execution list: 50 rows a page by default, then `cursor`
         # bybit lists linear positions per settle coin (ccxt asks USDT only) and inverse ones (PnL in the
@@ -186,6 +198,7 @@ PROFILES: dict[str, VenueProfile] = {
         ),
         market_types=("spot", "swap", "future"),
         flows="okx",  # and funding bills: okx.py (okx pages of 100; ccxt asks 1,000 or ignores the window)
+        flow_lookback=LONG_FLOW_LOOKBACK,
         earn="okx",
         page_size=100,
         positions=({},),
@@ -255,6 +268,7 @@ PROFILES: dict[str, VenueProfile] = {
         wallets=(Wallet("spot", "spot", {}, shape=("result",)),),
         trades=(TradeScope("spot"),),  # TradesHistory covers spot and margin fills
         flows="kraken",
+        flow_lookback=LONG_FLOW_LOOKBACK,
         positions=({},),  # ccxt sends docalcs=true and consolidation=market, as kraken documents
         permissions="kraken",
         serial_private_calls=True,

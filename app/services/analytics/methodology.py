@@ -39,9 +39,10 @@ DEFINITIONS: Final[dict[str, str]] = {
         "purchases with a card), including transfers from or to another account at the same venue. "
         "Transfers between the account's own wallets are not flows. Only completed flows count: pending, "
         "cancelled, failed and refunded ones are excluded. Each counts once, in the first snapshot whose "
-        "balance shows it: a flow completed after the snapshot of its own date (up to 6 days later) counts "
-        "in the next one. A flow completing later than that is not seen; the days on which one was still "
-        "pending at that bound are listed in coverage.late_flows."
+        "balance shows it: a flow completed after the snapshot of its own date (up to the venue's look-back "
+        "later: 30 days on binance, okx, kraken and bybit, 6 elsewhere) counts in the next one. A flow "
+        "completing later than that is not seen; the days on which one was still pending at that bound are "
+        "listed in coverage.late_flows."
     ),
     "flow_value": (
         "A flow is valued at the snapshot's price of its asset (not at the price of the moment it "
