@@ -22,6 +22,10 @@ FLOWS_UNAVAILABLE = "flows_unavailable"
 # Breakdown key set (only) on a day the venue does not value (a stock broker's weekend or market holiday):
 # the row carries the last valued day's figures forward, without return, and is not a coverage gap.
 MARKET_CLOSED = "market_closed"
+# Breakdown key: how many flows were still pending at this fetch with a date the next fetch's look-back
+# (FLOW_LOOKBACK or the venue's longer one) no longer reaches: if one completes later it is never seen,
+# and shows as a return.
+LATE_FLOWS = "pending_flows_past_lookback"
 
 MARKETS = (
     "spot", "swap", "futures", "options", "margin", "earn",
@@ -108,6 +112,8 @@ class AccountState:
     # the snapshot then stores null (unknown), never the 0 above.
     cash_known: bool = True
     unrealized_known: bool = True
+    # Pending flows this fetch saw that the next fetch's look-back no longer reaches (LATE_FLOWS).
+    pending_past_lookback: int = 0
 
     def check_flows(self) -> None:
         """A flow is a non-negative amount with a direction: a negative deposit would silently act as a
@@ -119,7 +125,7 @@ class AccountState:
 
     def breakdown(self) -> dict[str, object]:
         return breakdown_json(self.markets, flows_known=self.flows_known, market_closed=self.market_closed,
-                              unpriced_assets=self.unpriced_assets)
+                              unpriced_assets=self.unpriced_assets, pending_past_lookback=self.pending_past_lookback)
 
 
 def market_of(markets: dict[str, MarketStats], name: str) -> MarketStats:
@@ -130,7 +136,8 @@ def market_of(markets: dict[str, MarketStats], name: str) -> MarketStats:
 
 
 def breakdown_json(markets: dict[str, MarketStats], *, flows_known: bool, market_closed: bool,
-                   unpriced_assets: Mapping[str, object] | None = None) -> dict[str, object]:
+                   unpriced_assets: Mapping[str, object] | None = None,
+                   pending_past_lookback: int = 0) -> dict[str, object]:
     """A snapshot's breakdown JSON: per-market stats plus flags (absent means known / valued: no schema
     change when a flag is added)."""
     out: dict[str, object] = {name: stats.to_json() for name, stats in sorted(markets.items())}
@@ -140,6 +147,8 @@ def breakdown_json(markets: dict[str, MarketStats], *, flows_known: bool, market
         out[FLOWS_UNAVAILABLE] = True
     if market_closed:
         out[MARKET_CLOSED] = True
+    if pending_past_lookback:
+        out[LATE_FLOWS] = pending_past_lookback
     return out
 
 
@@ -234,7 +243,8 @@ class Connector(Protocol):
 
 # How far back each sync re-reads deposit/withdrawal history: a flow that completes up to this long after
 # its own timestamp is still counted, once, in the window in which the balance shows it. 6 days + a daily
-# window = 7 days, one request on venues capping a history query at 7 days.
+# window = 7 days, one request on venues capping a history query at 7 days. The default: venues whose
+# history is cheap to read further back re-scan longer (profiles.LONG_FLOW_LOOKBACK).
 FLOW_LOOKBACK = timedelta(days=6)
 _BASELINE = "baseline"
 

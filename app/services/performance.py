@@ -16,7 +16,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.connectors.base import FLOWS_UNAVAILABLE, MARKET_CLOSED
+from app.connectors.base import FLOWS_UNAVAILABLE, LATE_FLOWS, MARKET_CLOSED
 from app.connectors.registry import SUPPORTED_VENUES
 from app.errors import BadRequest, NotFound
 from app.models import ExchangeConnection, Snapshot
@@ -27,6 +27,9 @@ PERMISSIONS_WARNING = ("These accounts' API keys were not proven unable to withd
                        "report a key's permissions, so zka could not refuse a key that can move funds.")
 FLOWS_WARNING = ("Returns for these accounts may include deposits/withdrawals: their venue does not report "
                  "external cash flows, so a transfer cannot be told apart from performance.")
+LATE_FLOWS_WARNING = ("On these days an account had a deposit or withdrawal still pending that was dated before "
+                      "the look-back of its next sync (6 or 30 days by venue): if it completed later it was "
+                      "not seen, and the return from then on may include it.")
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class SnapshotSet:
     flows_unknown: dict[int, int] = field(default_factory=dict)
     # connection id -> days its venue did not value (market closed): rows carried forward, not gaps
     market_closed: dict[int, list[date]] = field(default_factory=dict)
+    # connection id -> days whose sync saw a pending flow the next sync's look-back no longer reaches
+    late_flows: dict[int, list[date]] = field(default_factory=dict)
 
     @property
     def still_active(self) -> set[int]:
@@ -146,7 +151,8 @@ async def load_snapshots(
                     for c in conns.all() if c.id is not None), key=lambda c: c.id)
     flows = await _flows_unknown(session, user_uid, exchange, start, end)
     closed = await _market_closed(session, user_uid, exchange, start, end)
-    return SnapshotSet(start, end, rows, infos, flows, closed)
+    late = await _late_flows(session, user_uid, exchange, start, end)
+    return SnapshotSet(start, end, rows, infos, flows, closed, late)
 
 
 async def _flows_unknown(
@@ -173,6 +179,21 @@ async def _market_closed(
             .join(ExchangeConnection, col(ExchangeConnection.id) == col(Snapshot.connection_id))
             .where(*_scope(user_uid, exchange), col(Snapshot.day) >= start, col(Snapshot.day) <= end,
                    flagged.is_(True))
+            .order_by(col(Snapshot.connection_id), col(Snapshot.day)))
+    out: dict[int, list[date]] = {}
+    for cid, day in (await session.exec(stmt)).all():  # type: ignore[call-overload]
+        out.setdefault(cid, []).append(day)
+    return out
+
+
+async def _late_flows(
+    session: AsyncSession, user_uid: str, exchange: str | None, start: date, end: date
+) -> dict[int, list[date]]:
+    """Days whose rows carry the breakdown count `pending_flows_past_lookback` (LATE_FLOWS)."""
+    flagged = col(Snapshot.breakdown)[LATE_FLOWS].as_integer()
+    stmt = (sa_select(col(Snapshot.connection_id), col(Snapshot.day))
+            .join(ExchangeConnection, col(ExchangeConnection.id) == col(Snapshot.connection_id))
+            .where(*_scope(user_uid, exchange), col(Snapshot.day) >= start, col(Snapshot.day) <= end, flagged > 0)
             .order_by(col(Snapshot.connection_id), col(Snapshot.day)))
     out: dict[int, list[date]] = {}
     for cid, day in (await session.exec(stmt)).all():  # type: ignore[call-overload]
@@ -208,6 +229,7 @@ def coverage(data: SnapshotSet, analytics_coverage: dict[str, Any]) -> dict[str,
         **flows_unknown(data),
         **permissions_unknown(data),
         "market_closed": market_closed(data),
+        **late_flows(data),
     }
 
 
@@ -217,6 +239,16 @@ def market_closed(data: SnapshotSet) -> list[dict[str, Any]]:
     venue = {c.id: c.exchange for c in data.connections}
     return [{"connection_id": cid, "exchange": venue.get(cid, "unknown"), "days": [d.isoformat() for d in days]}
             for cid, days in sorted(data.market_closed.items())]
+
+
+def late_flows(data: SnapshotSet) -> dict[str, Any]:
+    """Per account, the days whose sync saw a flow still pending that the next sync's look-back no longer
+    reaches: a flow completing later than that is not counted, and a reader must know where it could be.
+    Always present, so `[]` positively says "none"."""
+    venue = {c.id: c.exchange for c in data.connections}
+    listed = [{"connection_id": cid, "exchange": venue.get(cid, "unknown"), "days": [d.isoformat() for d in days]}
+              for cid, days in sorted(data.late_flows.items())]
+    return {"late_flows": listed, "late_flows_warning": LATE_FLOWS_WARNING if listed else None}
 
 
 def flows_unknown(data: SnapshotSet) -> dict[str, Any]:

@@ -424,7 +424,8 @@ def _coverage(payload: Mapping[str, Any], a: Mapping[str, Any]) -> str:
          _e(sum(1 for c in conns if c.get("stale") or c.get("stale_gaps")))),
         ("Exchanges", ", ".join(_exchange_label(x) for x in exchanges) or "—"),
     ])
-    return f"<section><h2>Coverage</h2>{_flows_warning(cov)}{_permissions_warning(cov)}{rows}</section>"
+    warnings = _flows_warning(cov) + _permissions_warning(cov) + _late_flows_warning(cov)
+    return f"<section><h2>Coverage</h2>{warnings}{rows}</section>"
 
 
 def _unknown_flows(cov: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -453,6 +454,18 @@ def _permissions_warning(cov: Mapping[str, Any]) -> str:
     who = ", ".join(f"{_e(p.get('exchange'))} (connection {_e(p.get('connection_id'))})" for p in listed)
     text = cov.get("permissions_warning") or "These accounts' API keys were not proven unable to withdraw."
     return f'<p class="warn"><b>Key permissions not verified:</b> {who}. {_e(text)}</p>'
+
+
+def _late_flows_warning(cov: Mapping[str, Any]) -> str:
+    """Accounts with a flow pending past the look-back on some day (venue + connection id + days, escaped)."""
+    listed = cov.get("late_flows")
+    listed = [p for p in listed if isinstance(p, Mapping)] if isinstance(listed, list) else []
+    if not listed:
+        return ""
+    who = ", ".join(f"{_e(p.get('exchange'))} (connection {_e(p.get('connection_id'))}: "
+                    f"{_e(', '.join(str(d) for d in p.get('days') or []))})" for p in listed)
+    text = cov.get("late_flows_warning") or "A deposit or withdrawal completing late may not have been seen."
+    return f'<p class="warn"><b>Flows pending past the look-back:</b> {who}. {_e(text)}</p>'
 
 
 _METHOD_LABELS = (("return", "Return"), ("valuation_time", "Valuation time"), ("currency", "Currency"),

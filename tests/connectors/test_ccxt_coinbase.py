@@ -67,3 +67,41 @@ async def test_coinbase_permissions_from_key_permissions_and_wrong_secret() -> N
         with pytest.raises(AuthError) as info:
             await connector(venue.base_url, sc, secret="0123456789abcdefwrongwrongwrong0").check_credentials()
     assert "0123456789abcdefwrongwrongwrong0" not in str(info.value) and sc.api_key not in str(info.value)
+
+
+def _at(minute: int, day: int = 3) -> str:
+    return f"2024-11-{day:02d}T{minute // 60:02d}:{minute % 60:02d}:00Z"
+
+
+async def test_transactions_longer_than_one_page_are_read_whole_and_trades_are_not_flows() -> None:
+    """ccxt read one page (coinbase's default 25, newest first, no server-side time filter) and typed each
+    row by its sign. On 2024-11-03 the USDT account has 60 receives of 1 USDT, 20 sends of 2 USDT (+1.530199
+    network fee) and 50 advanced-trade fills of +0.5 USDT (not flows); older rows of 11-01 end the walk. The
+    USD wallet has a 100 USD bank deposit (fiat_deposit), which was never read (USD was skipped)."""
+    sent, received = fixture("coinbase", "fetchDepositsWithdrawals")["data"]
+    rows = [{**received, "id": f"r{n}", "amount": {"amount": "1", "currency": "USDT"}, "created_at": _at(n)}
+            for n in range(60)]
+    rows += [{**sent, "id": f"s{n}", "amount": {"amount": "-2", "currency": "USDT"}, "created_at": _at(100 + n)}
+             for n in range(20)]
+    rows += [{**received, "id": f"f{n}", "type": "advanced_trade_fill", "network": None,
+              "amount": {"amount": "0.5", "currency": "USDT"}, "created_at": _at(200 + n)} for n in range(50)]
+    rows += [{**received, "id": f"old{n}", "amount": {"amount": "1000", "currency": "USDT"},
+              "created_at": _at(n, day=1)} for n in range(150)]
+    usd_id = "0c8d5a1e-0000-4c0a-b1a4-00000000f1a7"
+    bank = {**received, "id": "bank-1", "type": "fiat_deposit", "network": None, "created_at": _at(30),
+            "amount": {"amount": "100.00", "currency": "USD"}}
+    accounts = fixture("coinbase", "fetchBalance")["data"]
+    usdt = {**accounts[0], "id": USDT_ACCOUNT, "name": "USDT Wallet",
+            "balance": {"amount": "50.000000", "currency": "USDT"}}
+    usd = {**accounts[0], "id": usd_id, "name": "Cash (USD)", "type": "fiat",
+           "balance": {"amount": "100.00", "currency": "USD"}, "currency": {**accounts[0]["currency"], "code": "USD"}}
+    sc = coinbase_scenario([*accounts, usdt, usd], PRICES, transactions={USDT_ACCOUNT: rows, usd_id: [bank]},
+                           api_secret=SECRET)
+    with fake_venue("coinbase", sc) as venue:
+        state = await connector(venue.base_url, sc).fetch_account_state(NOV3)
+    assert venue.unknown == []
+    assert state.deposits == Decimal("160.006")  # 60 x 1 USDT x 1.0001 + 100 USD
+    assert state.withdrawals == Decimal("70.611040398")  # 20 x (2 + 1.530199) = 70.60398 USDT x 1.0001
+    paths = venue.paths()
+    assert paths.count(f"/v2/accounts/{USDT_ACCOUNT}/transactions") == 2  # 100 + the page reaching 11-01
+    assert paths.count(f"/v2/accounts/{usd_id}/transactions") == 1

@@ -123,3 +123,23 @@ async def test_kraken_is_sent_only_documented_parameters() -> None:
     assert state.unrealized_pnl == Decimal("-0.010221022")
     assert venue.paths().count("/0/private/BalanceEx") == 1
     assert venue.paths().count("/0/private/OpenPositions") == 1
+
+
+async def test_deposit_and_withdrawal_history_longer_than_one_page_is_read_whole() -> None:
+    """Without `cursor` kraken answers at most 25 deposits (or withdrawals) of a range and drops the rest,
+    and ccxt asked that way: 60 SEPA deposits of 10 EUR and 30 withdrawals of 1 USDT (+0.1 fee) in one day
+    are now all counted, kraken's cursor followed to the last page. EUR: EUR/USD 1.08."""
+    base = fixture("kraken", "fetchDeposits")["result"][0]
+    deposits = [{**base, "method": "SEPA", "asset": "ZEUR", "refid": f"D{n}", "txid": f"sepa{n}", "amount": "10",
+                 "fee": "0", "time": str(IN_WINDOW_MS // 1000 - n * 60)} for n in range(60)]
+    withdrawal = fixture("kraken", "fetchWithdrawals")["result"][0]
+    withdrawals = [{**withdrawal, "refid": f"W{n}", "txid": f"w{n}", "amount": "1", "fee": "0.1",
+                    "time": str(IN_WINDOW_MS // 1000 - n)} for n in range(30)]
+    sc = kraken_scenario({"USDT": "10"}, {**PRICES, "EUR/USD": "1.08"}, deposits=deposits, withdrawals=withdrawals)
+    with fake_venue("kraken", sc) as venue:
+        state = await connector(venue.base_url, sc).fetch_account_state(WINDOW)
+    assert venue.unknown == []
+    assert state.deposits == Decimal("648")  # 60 x 10 EUR x 1.08
+    assert state.withdrawals == Decimal("33.0033")  # 30 x 1.1 USDT x 1.0001
+    assert venue.paths().count("/0/private/DepositStatus") == 3  # 25 + 25 + 10
+    assert venue.paths().count("/0/private/WithdrawStatus") == 2  # 25 + 5

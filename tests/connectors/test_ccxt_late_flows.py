@@ -1,10 +1,10 @@
-"""Every faked ccxt venue: a deposit pending at one snapshot and completed one or three days later counts
+"""Every faked ccxt venue: a deposit pending at one snapshot and completed one, three or ten days later counts
 once, in the window of the first fetch that sees it completed (issue 19, item 13), through the connector
 with the flow memory a sync carries between snapshots (app/services/flow_memory.py does the storing).
 
-Connect at 2024-05-05 00:00 (the opening balance holds an older deposit: recorded, never counted); both
-deposits are dated 2024-05-05 12:00 and pending; one completes before the fetch of 05-07 00:00, the
-other before the fetch of 05-09 00:00.
+Connect at 2024-05-05 00:00 (the opening balance holds an older deposit: recorded, never counted); the
+three deposits are dated 2024-05-05 12:00 and pending; they complete before the fetches of 05-07, 05-09
+and 05-16 00:00.
 """
 
 from __future__ import annotations
@@ -75,21 +75,25 @@ VENUES = {
 
 
 @pytest.mark.parametrize("name", sorted(VENUES))
-async def test_a_deposit_completed_one_and_three_days_late_counts_once(name: str) -> None:
+async def test_a_deposit_completed_one_three_and_ten_days_late_counts_once(name: str) -> None:
+    """These four venues re-scan 30 days (LONG_FLOW_LOOKBACK): ten days late is inside it."""
     venue = VENUES[name]
     old = venue.deposit("1001", "700", OUT_OF_WINDOW_MS)  # completed before connecting: in the opening balance
     venue.complete(old)
     one_day, three_days = venue.deposit("1002", "10", IN_WINDOW_MS), venue.deposit("1003", "30", IN_WINDOW_MS)
-    rows = [old, one_day, three_days]
+    ten_days = venue.deposit("1004", "100", IN_WINDOW_MS)
+    rows = [old, one_day, three_days, ten_days]
     sc = venue.build(rows)
     memory = FlowMemory(b"k" * 32)
     deposits: list[Decimal] = []
     with fake_venue(name, sc) as fake:
-        for day in range(6):  # the connect fetch, then the runs of 05-06 ... 05-10 00:00
+        for day in range(13):  # the connect fetch, then the runs of 05-06 ... 05-17 00:00
             if day == 2:
                 venue.complete(one_day)
             if day == 4:
                 venue.complete(three_days)
+            if day == 11:
+                venue.complete(ten_days)  # completed on 05-15
             start = WINDOW.start + timedelta(days=day - 1) if day else WINDOW.start
             window = DayWindow(start, WINDOW.start + timedelta(days=day))
             options = ConnectorOptions(base_url=fake.base_url, cache={}, flow_memory=memory)
@@ -98,4 +102,4 @@ async def test_a_deposit_completed_one_and_three_days_late_counts_once(name: str
             deposits.append(state.deposits)
             memory = FlowMemory(memory.key, memory.counted | frozenset(state.counted_flows))
         assert fake.unknown == []
-    assert deposits == [0, 0, 10 * venue.usdt, 0, 30 * venue.usdt, 0]
+    assert deposits == [0, 0, 10 * venue.usdt, 0, 30 * venue.usdt, 0, 0, 0, 0, 0, 0, 100 * venue.usdt, 0]

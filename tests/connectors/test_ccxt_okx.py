@@ -9,10 +9,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pytest
 
-from app.connectors.base import AuthError, ConnectorOptions, Credentials, Permission
+from app.connectors.base import AuthError, ConnectorOptions, Credentials, DayWindow, FlowMemory, Permission
 from app.connectors.ccxt_venue import create
+from app.services.analytics import modified_dietz
 from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue, okx_scenario
 
 PRICES = {"BTC/USDT": "50000", "USDT/USD": "1.0001"}
@@ -42,9 +44,9 @@ def scenario(perm: str = "read_only") -> Scenario:
         deposits=[deposit, old, pending], withdrawals=[withdrawal], perm=perm)
 
 
-def connector(base_url: str, sc: Scenario, passphrase: str | None = None) -> Any:
+def connector(base_url: str, sc: Scenario, passphrase: str | None = None, memory: FlowMemory | None = None) -> Any:
     creds = Credentials(sc.api_key, sc.api_secret, passphrase or sc.passphrase)
-    return create("okx", creds, ConnectorOptions(base_url=base_url, cache={}))
+    return create("okx", creds, ConnectorOptions(base_url=base_url, cache={}, flow_memory=memory))
 
 
 async def test_okx_state() -> None:
@@ -136,3 +138,60 @@ async def test_history_longer_than_one_page_is_read_whole_within_okx_limits() ->
     assert state.markets["spot"].trades == 130
     assert venue.paths().count("/api/v5/asset/deposit-history") == 3
     assert venue.paths().count("/api/v5/account/bills-archive") == 2
+
+
+def _fiat(order: str, ccy: str, amt: str, fee: str, state: str, created: int, updated: int) -> dict[str, Any]:
+    """GET /api/v5/fiat/deposit-order-history (and withdrawal-order-history) row, okx docs-v5 format."""
+    return {"cTime": str(created), "uTime": str(updated), "ordId": order, "paymentMethod": "SEPA",
+            "paymentAcctId": "20", "amt": amt, "fee": fee, "ccy": ccy, "state": state, "clientId": ""}
+
+
+async def test_a_euro_bank_deposit_is_a_flow_not_profit() -> None:
+    """okx fiat orders were never read (README: "not read (okx fiat API)"), so a SEPA deposit was profit.
+    Prices: USDT/USD 1, USDT/EUR 0.8 -> 1 EUR = 1.25 USD. Connect at 05-05 00:00 with 1,000 USDT; during
+    05-05 the account earns 15 USDT, receives 800 EUR and sends 79 EUR (+1 EUR fee) to a bank."""
+    three_days_before = IN_WINDOW_MS - 3 * 86_400_000
+    deposits = [
+        _fiat("d-sepa", "EUR", "600", "0", "completed", IN_WINDOW_MS, IN_WINDOW_MS),
+        _fiat("d-slow", "EUR", "200", "0", "completed", three_days_before, IN_WINDOW_MS),  # created earlier
+        _fiat("d-pending", "EUR", "5000", "0", "processing", IN_WINDOW_MS, IN_WINDOW_MS),
+        _fiat("d-failed", "EUR", "7000", "0", "failed", IN_WINDOW_MS, IN_WINDOW_MS),
+        _fiat("d-old", "EUR", "3000", "0", "completed", three_days_before, OUT_OF_WINDOW_MS),  # opening balance
+    ]
+    withdrawals = [_fiat("w-sepa", "EUR", "79", "1", "completed", IN_WINDOW_MS, IN_WINDOW_MS),
+                   _fiat("w-canceled", "EUR", "900", "0", "canceled", IN_WINDOW_MS, IN_WINDOW_MS)]
+    prices = {"USDT/USD": "1", "USDT/EUR": "0.8"}
+    sc = okx_scenario({"USDT": "1000"}, prices, fiat_deposits=deposits, fiat_withdrawals=withdrawals)
+    memory = FlowMemory(b"k" * 32)
+    with fake_venue("okx", sc) as venue:
+        connect = await connector(venue.base_url, sc, memory=memory).fetch_account_state(
+            DayWindow(WINDOW.start, WINDOW.start))
+        memory = FlowMemory(memory.key, frozenset(connect.counted_flows))
+        after = okx_scenario({"USDT": "1015"}, funding={"EUR": "720"}).responses
+        for path in ("/api/v5/account/balance", "/api/v5/asset/balances"):
+            sc.responses[path] = after[path]
+        day = await connector(venue.base_url, sc, memory=memory).fetch_account_state(WINDOW)
+        assert venue.unknown == []
+    assert connect.total_equity == Decimal("1000") and connect.deposits == 0
+    assert day.total_equity == Decimal("1915")  # 1,015 USDT + 720 EUR x 1.25
+    assert day.deposits == Decimal("1000")  # (600 + 200) EUR x 1.25; pending, failed and the old one not
+    assert day.withdrawals == Decimal("100")  # (79 + 1 fee) EUR x 1.25
+    returns = modified_dietz(np.array([1000.0, float(day.total_equity)]),
+                             np.array([0.0, float(day.deposits - day.withdrawals)]))
+    # (1,915 - 1,000 - 900) / (1,000 + 900/2) = 15 / 1,450; without the fiat flows it read +91.5 %
+    assert returns.r[0] == pytest.approx(15 / 1450)
+    # one request per direction per fetch (each under one page of 100)
+    assert venue.paths().count("/api/v5/fiat/deposit-order-history") == 2
+    assert venue.paths().count("/api/v5/fiat/withdrawal-order-history") == 2
+
+
+async def test_fiat_history_longer_than_one_page_is_read_whole() -> None:
+    """okx serves at most 100 fiat orders a request: 230 SEPA deposits of 1 EUR (three sharing the creation
+    millisecond at a page edge) are three pages, all counted."""
+    deposits = [_fiat(f"o{n:03d}", "EUR", "1", "0", "completed", IN_WINDOW_MS - (99 if 99 <= n <= 101 else n),
+                      IN_WINDOW_MS) for n in range(230)]
+    sc = okx_scenario({"USDT": "10"}, {"USDT/USD": "1", "USDT/EUR": "0.8"}, fiat_deposits=deposits)
+    with fake_venue("okx", sc) as venue:
+        state = await connector(venue.base_url, sc).fetch_account_state(WINDOW)
+    assert state.deposits == Decimal("287.5")  # 230 x 1.25
+    assert venue.paths().count("/api/v5/fiat/deposit-order-history") == 3

@@ -262,7 +262,9 @@ class KrakenAdapter(Adapter):
     name = "kraken"
     # documented body parameters per private endpoint (docs.kraken.com/api-reference), besides nonce/otp
     PARAMS = {"/0/private/BalanceEx": set(), "/0/private/GetApiKeyInfo": set(),
-              "/0/private/OpenPositions": {"txid", "docalcs", "consolidation", "rebase_multiplier"}}
+              "/0/private/OpenPositions": {"txid", "docalcs", "consolidation", "rebase_multiplier"},
+              "/0/private/DepositStatus": {"asset", "aclass", "method", "start", "end", "cursor", "limit"},
+              "/0/private/WithdrawStatus": {"asset", "aclass", "method", "start", "end", "cursor", "limit"}}
 
     def __init__(self) -> None:
         self.last_nonce: dict[str, int] = {}
@@ -673,6 +675,22 @@ def _okx_history(rows: list[dict[str, Any]], id_field: str, *, time_cursor: bool
     return answer
 
 
+def _okx_fiat_history(rows: list[dict[str, Any]]) -> Callable[[dict[str, str]], Body]:
+    """GET /api/v5/fiat/deposit-order-history and withdrawal-order-history: `after`/`before` are an
+    inclusive begin/end filter on the creation time `cTime` (not a cursor), `state` filters, `limit`
+    default and at most 100, newest first."""
+
+    def answer(query: dict[str, str]) -> Body:
+        limit = int(query.get("limit", 100))
+        if not 1 <= limit <= 100:
+            raise VenueRefusal(200, {"code": "51000", "msg": "Parameter limit error", "data": []})
+        out = [r for r in rows if int(query.get("after", 0)) <= int(r["cTime"]) <= int(query.get("before", 2**62))
+               and ("state" not in query or r["state"] == query["state"])]
+        return _okx(sorted(out, key=lambda r: (int(r["cTime"]), r["ordId"]), reverse=True)[:limit])
+
+    return answer
+
+
 def okx_scenario(
     trading: dict[str, str] | None = None,
     prices: dict[str, str] | None = None,
@@ -684,11 +702,14 @@ def okx_scenario(
     bills: list[dict[str, Any]] | None = None,
     savings: dict[str, str] | None = None,
     staking: list[dict[str, Any]] | None = None,
+    fiat_deposits: list[dict[str, Any]] | None = None,
+    fiat_withdrawals: list[dict[str, Any]] | None = None,
     perm: str = "read_only",
     **credentials: Any,
 ) -> Scenario:
     """trading: unified account `eq` per coin (incl. unrealized PnL); funding: funding account `bal`;
-    savings: Simple Earn `amt` per coin; staking: finance/staking-defi/orders-active rows.
+    savings: Simple Earn `amt` per coin; staking: finance/staking-defi/orders-active rows;
+    fiat_deposits / fiat_withdrawals: fiat order history rows (ordId, ccy, amt, fee, state, cTime, uTime).
     fills/bills need a numeric `billId`, deposits `depId`, withdrawals `wdId` (okx ids are digits)."""
     credentials.setdefault("passphrase", "test-passphrase")
     details = [{"ccy": c, "eq": v, "cashBal": v, "availBal": v, "frozenBal": "0", "availEq": v, "upl": "0",
@@ -712,11 +733,41 @@ def okx_scenario(
             {"ccy": c, "amt": v, "earnings": "0", "rate": "0.01", "loanAmt": v, "pendingAmt": "0", "redemptAmt": ""}
             for c, v in (savings or {}).items()]),
         "/api/v5/finance/staking-defi/orders-active": _okx(staking or []),
+        "/api/v5/fiat/deposit-order-history": _okx_fiat_history(fiat_deposits or []),
+        "/api/v5/fiat/withdrawal-order-history": _okx_fiat_history(fiat_withdrawals or []),
         "/api/v5/account/config": _okx([{"uid": "44705892343619584", "mainUid": "44705892343619584",
                                          "acctLv": "2", "posMode": "long_short_mode", "perm": perm,
                                          "label": "zka", "ip": ""}]),
     }
     return Scenario(responses=responses, prices=prices or {}, **credentials)
+
+
+def _bybit_cursor(rows: list[dict[str, Any]], key: str, time_field: str, *, max_limit: int, default_limit: int,
+                  max_range_ms: int) -> Callable[[dict[str, str], Callable[[dict[str, Any]], bool] | None], Body]:
+    """bybit v5 history: startTime/endTime (inclusive, at most `max_range_ms` apart, else 10001), newest
+    first, `limit` up to `max_limit`, then `cursor` = the previous page's `nextPageCursor` ("" on the last
+    page). The cursor is opaque to the client; here it is an offset."""
+
+    def answer(query: dict[str, str], match: Callable[[dict[str, Any]], bool] | None) -> Body:
+        limit = int(query.get("limit", default_limit))
+        start, end = int(query.get("startTime", 0)), int(query.get("endTime", 2**62))
+        if not 1 <= limit <= max_limit or start > end or (
+                "startTime" in query and "endTime" in query and end - start > max_range_ms):
+            raise VenueRefusal(200, _bybit_error(10001, "params error"))
+        wanted = sorted((r for r in rows if start <= int(r[time_field]) <= end and (match is None or match(r))),
+                        key=lambda r: int(r[time_field]), reverse=True)
+        offset = int(query.get("cursor") or 0)
+        following = str(offset + limit) if offset + limit < len(wanted) else ""
+        # ccxt's recorded rows carry the cursor it copies into a row's info; bybit's rows never do ("_ms":
+        # the fake's own time key)
+        hidden = ("nextPageCursor", "_ms")
+        page = [{k: v for k, v in r.items() if k not in hidden} for r in wanted[offset:offset + limit]]
+        body: dict[str, Any] = {key: page, "nextPageCursor": following}
+        if "category" in query:
+            body["category"] = query["category"]
+        return _bybit(body)
+
+    return answer
 
 
 def bybit_scenario(
@@ -727,21 +778,50 @@ def bybit_scenario(
     executions: list[dict[str, Any]] | None = None,
     deposits: list[dict[str, Any]] | None = None,
     withdrawals: list[dict[str, Any]] | None = None,
+    internal_deposits: list[dict[str, Any]] | None = None,
     api_permissions: dict[str, list[str]] | None = None,
     read_only: int = 1,
     earn: dict[str, dict[str, str]] | None = None,
+    positions: dict[str, list[dict[str, Any]]] | None = None,
     **credentials: Any,
 ) -> Scenario:
-    """unified: coin -> `equity` (wallet balance + unrealized PnL) of the unified trading account."""
+    """unified: coin -> `equity` (wallet balance + unrealized PnL) of the unified trading account.
+    positions: category ('linear', 'inverse') -> /v5/position/list rows (`unrealisedPnl` in the settle coin)."""
     coins = [{"coin": c, "equity": v, "walletBalance": v, "usdValue": "", "unrealisedPnl": "0", "locked": "0",
               "borrowAmount": "0", "accruedInterest": "0", "totalPositionIM": "0", "totalOrderIM": "0",
               "availableToWithdraw": v} for c, v in (unified or {}).items()]
     rows = executions or []
+    markets = markets_file("bybit")
+
+    def position_list(query: dict[str, str]) -> Body:
+        """GET /v5/position/list: linear needs `symbol` or `settleCoin` (bybit: 10001); inverse lists all;
+        `limit` at most 200."""
+        category = query.get("category", "")
+        if category not in ("linear", "inverse", "option") or not 1 <= int(query.get("limit", 20)) <= 200:
+            raise VenueRefusal(200, _bybit_error(10001, "params error"))
+        if category == "linear" and not (query.get("symbol") or query.get("settleCoin") or query.get("baseCoin")):
+            raise VenueRefusal(200, _bybit_error(10001, "symbol or settleCoin is required"))
+        settle = {m["symbol"]: m["settleCoin"] for m in markets.get(category, [])}
+        wanted = [r for r in (positions or {}).get(category, [])
+                  if query.get("symbol", r["symbol"]) == r["symbol"]
+                  and query.get("settleCoin", settle.get(r["symbol"])) == settle.get(r["symbol"])]
+        return _bybit({"category": category, "list": wanted, "nextPageCursor": ""})
+
+    # deposit/withdrawal records: `limit` at most 50, startTime..endTime at most 30 days
+    deposit_page = _bybit_cursor(deposits or [], "rows", "successAt", max_limit=50, default_limit=50,
+                                 max_range_ms=30 * 24 * HOUR_MS)
+    withdrawal_page = _bybit_cursor(withdrawals or [], "rows", "createTime", max_limit=50, default_limit=50,
+                                    max_range_ms=30 * 24 * HOUR_MS)
+    # internal (off-chain) deposits: `createdTime` in seconds as in bybit's example; the fake filters on it
+    internal = [{**r, "_ms": int(r["createdTime"]) * 1000} for r in internal_deposits or []]
+    internal_page = _bybit_cursor(internal, "rows", "_ms", max_limit=50, default_limit=50,
+                                  max_range_ms=30 * 24 * HOUR_MS)
+    executions_page = _bybit_cursor(rows, "list", "execTime", max_limit=100, default_limit=50,
+                                    max_range_ms=7 * 24 * HOUR_MS)
 
     def execution_list(query: dict[str, str]) -> Body:
-        wanted = [r for r in rows if r.get("category") == query.get("category")
-                  and r.get("execType", "Trade") == query.get("execType", "Trade")]
-        return _bybit({"category": query.get("category"), "list": wanted, "nextPageCursor": ""})
+        return executions_page(query, lambda r: r.get("category") == query.get("category")
+                               and r.get("execType", "Trade") == query.get("execType", "Trade"))
 
     key_info = {"id": "13770661", "note": "zka", "apiKey": credentials.get("api_key", "test-api-key-0001"),
                 "readOnly": read_only, "secret": "", "permissions": api_permissions or {
@@ -759,10 +839,11 @@ def bybit_scenario(
                                                         "coin": coins}]}),
         "/v5/asset/transfer/query-account-coins-balance": _bybit({"accountType": "FUND", "memberId": "1", "balance": [
             {"coin": c, "walletBalance": v, "transferBalance": v, "bonus": "0"} for c, v in (funding or {}).items()]}),
-        "/v5/position/list": _bybit({"category": "linear", "list": [], "nextPageCursor": ""}),
+        "/v5/position/list": position_list,
         "/v5/execution/list": execution_list,
-        "/v5/asset/deposit/query-record": _bybit({"rows": deposits or [], "nextPageCursor": ""}),
-        "/v5/asset/withdraw/query-record": _bybit({"rows": withdrawals or [], "nextPageCursor": ""}),
+        "/v5/asset/deposit/query-record": lambda q: deposit_page(q, None),
+        "/v5/asset/withdraw/query-record": lambda q: withdrawal_page(q, None),
+        "/v5/asset/deposit/query-internal-record": lambda q: internal_page(q, None),
         # GET /v5/earn/position?category=FlexibleSaving|OnChain (bybit-exchange.github.io/docs/v5/earn/position)
         "/v5/earn/position": lambda q: _bybit({"list": [
             {"coin": c, "productId": f"{c}-{q.get('category')}", "amount": v, "totalPnl": "0", "claimableYield": "0",
@@ -771,6 +852,28 @@ def bybit_scenario(
             for c, v in (earn or {}).get(q.get("category", ""), {}).items()]}),
     }
     return Scenario(responses=responses, prices=prices or {}, **credentials)
+
+
+def _kraken_movements(rows: list[dict[str, Any]], key: str) -> Callable[[dict[str, str]], Body]:
+    """POST /0/private/DepositStatus and WithdrawStatus: `start`/`end` (seconds, inclusive) filter `time`,
+    newest first. Without `cursor` kraken answers the newest 25 as a list and drops the rest; with
+    `cursor=true` (then the previous `next_cursor`) it pages `limit` (default 25) rows a time in
+    `{key: [...], "next_cursor": ...}`, with no `next_cursor` on the last page."""
+
+    def answer(query: dict[str, str]) -> Body:
+        start, end = float(query.get("start", 0)), float(query.get("end", 2**62))  # ccxt sends decimals
+        wanted = sorted((r for r in rows if start <= int(r["time"]) <= end), key=lambda r: int(r["time"]),
+                        reverse=True)
+        limit = int(query.get("limit", 25))
+        if "cursor" not in query or query["cursor"] == "false":
+            return {"error": [], "result": wanted[:25]}
+        offset = 0 if query["cursor"] == "true" else int(query["cursor"].removeprefix("page-"))
+        result: dict[str, Any] = {key: wanted[offset:offset + limit]}
+        if offset + limit < len(wanted):
+            result["next_cursor"] = f"page-{offset + limit}"
+        return {"error": [], "result": result}
+
+    return answer
 
 
 def kraken_scenario(
@@ -795,8 +898,8 @@ def kraken_scenario(
         "POST /0/private/OpenPositions": {"error": [], "result": positions or []},
         "POST /0/private/TradesHistory": {"error": [], "result": {"trades": trades or {},
                                                                    "count": len(trades or {})}},
-        "POST /0/private/DepositStatus": {"error": [], "result": deposits or []},
-        "POST /0/private/WithdrawStatus": {"error": [], "result": withdrawals or []},
+        "POST /0/private/DepositStatus": _kraken_movements(deposits or [], "deposits"),
+        "POST /0/private/WithdrawStatus": _kraken_movements(withdrawals or [], "withdrawals"),
         "POST /0/private/GetApiKeyInfo": {"error": [], "result": {
             "apiKeyName": "zka", "apiKey": credentials.get("api_key", "test-api-key-0001"), "nonce": "0",
             "nonceWindow": 0, "permissions": key_permissions if key_permissions is not None else [
@@ -817,6 +920,29 @@ def _coinbase_v3_account(v2: dict[str, Any]) -> dict[str, Any]:
             "retail_portfolio_id": "7e1bd1a2-0000-4c0a-b1a4-000000000000"}
 
 
+def _coinbase_transactions(path: str, rows: list[dict[str, Any]]) -> Callable[[dict[str, str]], Body]:
+    """GET /v2/accounts/:id/transactions: newest first (`created_at`), `limit` 1..100 (default 25), then
+    `starting_after` = the last id of the previous page; `pagination.next_uri` (and
+    `next_starting_after`) name the next page, null on the last. No time filter on the server."""
+
+    def answer(query: dict[str, str]) -> Body:
+        limit = int(query.get("limit", 25))
+        if not 1 <= limit <= 100:
+            raise VenueRefusal(400, {"errors": [{"id": "invalid_request", "message": "limit must be 1..100"}]})
+        ordered = sorted(rows, key=lambda r: str(r["created_at"]), reverse=True)
+        ids = [str(r["id"]) for r in ordered]
+        offset = ids.index(query["starting_after"]) + 1 if query.get("starting_after") in ids else 0
+        page = ordered[offset:offset + limit]
+        following = str(page[-1]["id"]) if page and offset + limit < len(ordered) else None
+        return {"data": page, "pagination": {
+            "ending_before": None, "starting_after": query.get("starting_after"), "limit": str(limit),
+            "order": "desc", "previous_uri": None, "previous_ending_before": None,
+            "next_starting_after": following,
+            "next_uri": f"{path}?limit={limit}&starting_after={following}" if following else None}}
+
+    return answer
+
+
 def coinbase_scenario(
     accounts: list[dict[str, Any]] | None = None,
     prices: dict[str, str] | None = None,
@@ -834,7 +960,9 @@ def coinbase_scenario(
                                                       "next_starting_after": None, "next_uri": None,
                                                       "order": "desc", "previous_ending_before": None,
                                                       "previous_uri": None, "starting_after": None}},
-        "/api/v3/brokerage/orders/historical/fills": {"fills": fills or [], "cursor": ""},
+        # ccxt's recorded fills carry the cursor it copies into a row; coinbase's rows never do
+        "/api/v3/brokerage/orders/historical/fills": {
+            "fills": [{k: v for k, v in row.items() if k != "cursor"} for row in fills or []], "cursor": ""},
         # docs.cdp.coinbase.com Advanced Trade "Get API Key Permissions"
         "/api/v3/brokerage/key_permissions": {"can_view": True, "can_trade": False, "can_transfer": False,
                                               "portfolio_uuid": "7e1bd1a2-0000-4c0a-b1a4-000000000000",
@@ -844,8 +972,8 @@ def coinbase_scenario(
                                        "has_next": False, "cursor": "", "size": len(rows)},
     }
     for account_id in {row["id"] for row in rows} | set(transactions or {}):
-        txs = (transactions or {}).get(account_id, [])
-        responses[f"/v2/accounts/{account_id}/transactions"] = {"data": txs, "pagination": {"next_uri": None}}
+        path = f"/v2/accounts/{account_id}/transactions"
+        responses[path] = _coinbase_transactions(path, (transactions or {}).get(account_id, []))
     return Scenario(responses=responses, prices=prices or {}, **credentials)
 
 

@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from app.models import CountedFlow, Snapshot
 from app.services.scheduler import run_daily_sync
 from tests.fakes.ccxt_venues import binance_scenario, fake_venue, fixture
-from tests.sync.conftest import API_KEY, API_SECRET, BALANCES, PRICES, SyncApp, running_app, sync_settings
+from tests.sync.conftest import API_KEY, API_SECRET, BALANCES, PRICES, USER, SyncApp, running_app, sync_settings
 
 
 def _ms(when: datetime) -> int:
@@ -75,3 +75,46 @@ async def _stored(app: SyncApp) -> tuple[list[Snapshot], list[str]]:
         rows = list((await session.exec(select(Snapshot).order_by(col(Snapshot.day)))).all())
         hashes = list((await session.exec(select(CountedFlow.flow_hash))).all())
     return rows, hashes
+
+
+async def test_a_deposit_ten_days_late_counts_and_one_pending_past_the_lookback_is_reported(
+    settings: Any,
+) -> None:
+    """binance's re-scan reaches 30 days before each window (LONG_FLOW_LOOKBACK; 6 on venues whose history
+    costs a request per 7 days). A deposit dated 05-05 10:30 and completed on 05-15, ten days late, counts in
+    the row of 05-15. Another of the same date is still pending on 06-04, when it drops out of the next
+    sync's look-back (06-05 00:00 - 30 days): completed later, it could never be seen, so the row of 06-04
+    says so (`pending_flows_past_lookback`) and /metrics/performance lists that day in
+    `coverage.late_flows` with a warning."""
+    connected = datetime(2024, 5, 5, 14, 30, tzinfo=UTC)
+    ten_days_late = _deposit("d10", "50", connected - timedelta(hours=4), 0)
+    never = _deposit("d40", "70", connected - timedelta(hours=4), 0)
+    scenario = binance_scenario(BALANCES, PRICES, deposits=[ten_days_late, never], api_key=API_KEY,
+                                api_secret=API_SECRET)
+
+    class Clock:
+        now = connected
+
+        def __call__(self) -> datetime:
+            return self.now
+
+    clock = Clock()
+    runs = [datetime(2024, 5, 6, 0, 0, 5, tzinfo=UTC) + timedelta(days=n) for n in range(32)]  # to 06-06
+    with fake_venue("binance", scenario) as venue:
+        async with running_app(sync_settings(settings, {"binance": venue.base_url}), clock) as app:
+            assert (await app.connect()).status_code == 201
+            for run in runs:
+                if run.day == 16 and run.month == 5:
+                    ten_days_late["status"] = 1  # completed on 05-15
+                clock.now = run
+                assert (await run_daily_sync(app.runtime, now=run)).outcomes == {"success": 1}
+            rows, _ = await _stored(app)
+            perf = await app.client.get("/api/v1/metrics/performance", params={"user_uid": USER})
+    counted = {row.day: row.deposits for row in rows if row.deposits}
+    assert counted == {date(2024, 5, 15): Decimal("50")}
+    flagged = {row.day: row.breakdown.get("pending_flows_past_lookback") for row in rows}
+    assert {day: n for day, n in flagged.items() if n} == {date(2024, 6, 4): 1}  # the run of 06-05 00:00
+    assert perf.status_code == 200, perf.text
+    coverage = perf.json()["coverage"]
+    assert [(c["exchange"], c["days"]) for c in coverage["late_flows"]] == [("binance", ["2024-06-04"])]
+    assert "look-back" in coverage["late_flows_warning"]

@@ -6,6 +6,7 @@ Individual trades never leave these functions: each list is reduced to counts an
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -133,14 +134,14 @@ def is_completed_flow(tx: Mapping[str, Any]) -> bool:
     return tx.get("type") in ("deposit", "withdrawal") and tx.get("status") == "ok"
 
 
-def flow_scan(window: DayWindow, memory: FlowMemory | None) -> DayWindow:
-    """The range whose flows a fetch reads: the window, plus FLOW_LOOKBACK before it with a memory (a flow
-    dated earlier that completed since the last fetch is in the balance now, so it belongs to this one)."""
-    return window if memory is None else DayWindow(window.start - FLOW_LOOKBACK, window.end)
+def flow_scan(window: DayWindow, memory: FlowMemory | None, lookback: timedelta = FLOW_LOOKBACK) -> DayWindow:
+    """The range whose flows a fetch reads: the window, plus the venue's look-back before it with a memory (a
+    flow dated earlier that completed since the last fetch is in the balance now, so it belongs to this one)."""
+    return window if memory is None else DayWindow(window.start - lookback, window.end)
 
 
 def add_flows(state: AccountState, txs: Iterable[Mapping[str, Any]], book: PriceBook, window: DayWindow,
-              memory: FlowMemory | None = None) -> None:
+              memory: FlowMemory | None = None, lookback: timedelta = FLOW_LOOKBACK) -> None:
     """Count each completed flow once.
 
     Without a memory: the flows dated in the window. With one (syncs): every completed flow of the scan
@@ -149,7 +150,9 @@ def add_flows(state: AccountState, txs: Iterable[Mapping[str, Any]], book: Price
     (memory not established: at connect, or the first sync after memory existed) only records what the
     balance already holds before the window."""
     seen: set[str] = set()
-    scan = flow_scan(window, memory)
+    scan = flow_scan(window, memory, lookback)
+    if memory is not None:
+        state.pending_past_lookback += pending_past_lookback(txs, scan, window, lookback)
     for tx in txs:
         key = f"{tx.get('type')}|{tx.get('id')}|{tx.get('txid')}"
         if not is_completed_flow(tx) or key in seen or not in_window(tx, scan):
@@ -165,6 +168,17 @@ def add_flows(state: AccountState, txs: Iterable[Mapping[str, Any]], book: Price
         _count_flow(state, tx, book)
     if memory is not None and not memory.established:
         state.counted_flows.add(memory.baseline())
+
+
+def pending_past_lookback(txs: Iterable[Mapping[str, Any]], scan: DayWindow, window: DayWindow,
+                          lookback: timedelta = FLOW_LOOKBACK) -> int:
+    """Pending deposits/withdrawals of this scan dated before the next fetch's look-back (it starts
+    `lookback` before this window's end, where the next window starts): completed later, such a flow
+    is never seen again, so the snapshot says how many there were (LATE_FLOWS)."""
+    edge = DayWindow(scan.start, window.end - lookback)
+    keys = {f"{tx.get('type')}|{tx.get('id')}|{tx.get('txid')}" for tx in txs
+            if tx.get("type") in ("deposit", "withdrawal") and tx.get("status") == "pending" and in_window(tx, edge)}
+    return len(keys)
 
 
 def _count_flow(state: AccountState, tx: Mapping[str, Any], book: PriceBook) -> None:

@@ -7,8 +7,10 @@ import hashlib
 import logging
 import secrets
 import weakref
+from collections.abc import Awaitable
+from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from app.connectors.base import ConnectorOptions, Credentials
@@ -22,6 +24,9 @@ _NONCE_SALT = secrets.token_bytes(16)
 # One lock per key per event loop (a lock belongs to one loop), for venues that need serial private calls.
 _PRIVATE_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
     weakref.WeakKeyDictionary())
+# Requests sent by the call being counted (counted()); tasks a call starts share its counter.
+_REQUESTS: ContextVar[list[int] | None] = ContextVar("ccxt_requests", default=None)
+T = TypeVar("T")
 
 
 def new_exchange(profile: VenueProfile, credentials: Credentials, options: ConnectorOptions) -> Any:
@@ -60,6 +65,7 @@ def new_exchange(profile: VenueProfile, credentials: Credentials, options: Conne
         strictly_increasing_nonces(exchange, credentials.api_key)
     if profile.serial_private_calls:
         serialize_private_calls(exchange, credentials.api_key)
+    count_requests(exchange)
     if not profile.load_currencies:
         # load_markets() calls fetch_currencies() when has['fetchCurrencies'] is True; on these venues
         # that is a private, slow call we don't need for balances (ccxt maps codes without it).
@@ -113,6 +119,30 @@ def serialize_private_calls(exchange: Any, api_key: str) -> None:
             return await send(path, api, *args, **kwargs)
 
     exchange.fetch2 = fetch2
+
+
+def count_requests(exchange: Any) -> None:
+    """Count each HTTP request of the client against the counter of the call that sent it (counted())."""
+    send = exchange.fetch2
+
+    async def fetch2(*args: Any, **kwargs: Any) -> Any:
+        counter = _REQUESTS.get()
+        if counter is not None:
+            counter[0] += 1
+        return await send(*args, **kwargs)
+
+    exchange.fetch2 = fetch2
+
+
+async def counted(call: Awaitable[T]) -> tuple[T, int]:
+    """Run one ccxt call and say how many requests it sent (ccxt's paginators do not say when they stop
+    at their call cap). Calls running at once each count their own: a context variable per task."""
+    counter = [0]
+    token = _REQUESTS.set(counter)
+    try:
+        return await call, counter[0]
+    finally:
+        _REQUESTS.reset(token)
 
 
 def silence_ccxt_debug_logs() -> None:

@@ -6,6 +6,7 @@ fetch_account_state(window):
 3. positions -> unrealized PnL (added to equity only where balances exclude it: kraken margin);
 4. deposits/withdrawals of the window, status ok, internal transfers excluded, valued at today's price;
 5. funding of the window; trades of the window per market: count, notional (contract size applied), fees.
+History read through ccxt's own paginator is checked for its silent call cap (complete()).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -32,6 +34,8 @@ from app.connectors.ccxt import (
     activity,
     bingx,
     bitget,
+    bybit,
+    coinbase,
     deribit,
     discovery,
     extras,
@@ -39,12 +43,13 @@ from app.connectors.ccxt import (
     gate,
     htx,
     hyperliquid,
+    kraken,
     kucoin,
     mexc,
     okx,
 )
 from app.connectors.ccxt.balance_shape import check_balance_shape
-from app.connectors.ccxt.client import load_markets_cached, new_exchange
+from app.connectors.ccxt.client import counted, load_markets_cached, new_exchange
 from app.connectors.ccxt.errors import to_connector_error
 from app.connectors.ccxt.holdings import Holding, fetch_wallet, value_holdings
 from app.connectors.ccxt.permissions import fetch_permissions
@@ -128,13 +133,13 @@ class CcxtConnector:
         held = sorted({asset for holding in holdings for asset in holding.amounts})
         positions, txs, funding, commission = await gather_all(
             self._positions(exchange, holdings),
-            self._flows(exchange, activity.flow_scan(window, self._options.flow_memory), held),
+            self._flows(exchange, activity.flow_scan(window, self._options.flow_memory, profile.flow_lookback), held),
             self._funding(exchange, window),
             self._commission_symbols(exchange, window),
         )
         self._add_positions(state, positions, markets, book)
         state.unrealized_pnl += _wallet_upl(holdings, book)
-        activity.add_flows(state, txs, book, window, self._options.flow_memory)
+        activity.add_flows(state, txs, book, window, self._options.flow_memory, profile.flow_lookback)
         activity.add_funding(state, funding, markets, book, window, profile.funding_sign)
         hints = [p.get("symbol") for p in positions] + [f.get("symbol") for f in funding] + commission
         assets = {a for h in holdings if h.market != "swap" for a in h.amounts}
@@ -222,6 +227,11 @@ class CcxtConnector:
             return await gate.gate_flows(exchange, window)
         if profile.flows == "mexc":
             return await mexc.mexc_flows(exchange, window)
+        if profile.flows == "coinbase":
+            # Known gap: a currency deposited and fully converted within the day is not held any more.
+            return await coinbase.coinbase_flows(exchange, window, held)
+        if profile.flows == "kraken":
+            return await kraken.kraken_flows(exchange, window)
         if profile.flows == "futures_transfers":
             return await extras.binance_futures_transfers(exchange, window)
         if profile.flows == "htx":
@@ -243,10 +253,12 @@ class CcxtConnector:
                 calls += [_offset_pages(exchange.fetch_deposits, piece.start_ms, params, profile.flow_offset_page),
                           _offset_pages(exchange.fetch_withdrawals, piece.start_ms, params, profile.flow_offset_page)]
             else:
-                calls += [exchange.fetch_deposits(None, piece.start_ms, None, dict(params)),
-                          exchange.fetch_withdrawals(None, piece.start_ms, None, dict(params))]
+                calls += [complete(_history(fetch, None, {}, profile.flow_paginate), piece, profile.flow_paginate)
+                          for fetch in (exchange.fetch_deposits, exchange.fetch_withdrawals)]
         if profile.fiat == "binance":
             calls.append(fiat.binance_fiat_flows(exchange, window))
+        if profile.ccxt_id == "bybit":  # off-chain deposits from other bybit users: not in ccxt's history
+            calls.append(bybit.bybit_internal_deposits(exchange, window))
         pages = await gather_all(*calls)
         return [tx for page in pages for tx in page]
 
@@ -262,10 +274,11 @@ class CcxtConnector:
         if self._profile.flows == "bitget":
             return await bitget.bitget_funding(exchange, window)
         out: list[dict[str, Any]] = []
+        paginate = self._profile.funding_paginate
         for params in self._profile.funding:
+            fetch = _history(exchange.fetch_funding_history, None, params, paginate)
             for piece in window.split(self._profile.funding_max_span):
-                request = {**params, **activity.window_params(piece, False)}
-                out.extend(await exchange.fetch_funding_history(None, piece.start_ms, None, request))
+                out.extend(await complete(fetch, piece, paginate))
         return out
 
     async def _commission_symbols(self, exchange: Any, window: DayWindow) -> list[str]:
@@ -300,8 +313,8 @@ class CcxtConnector:
                                    scope.page_cursor) for symbol, piece in pieces]
         else:
             size = self._profile.page_size
-            calls = [exchange.fetch_my_trades(symbol, piece.start_ms, None,
-                                              {**scope.params, **activity.window_params(piece, scope.paginate, size)})
+            calls = [complete(_history(exchange.fetch_my_trades, symbol, scope.params, scope.paginate, size),
+                              piece, scope.paginate)
                      for symbol, piece in pieces]
         pages = await gather_all(*calls)
         return [trade for page in pages for trade in page]
@@ -310,6 +323,39 @@ class CcxtConnector:
 def _wallet_upl(holdings: Iterable[Holding], book: PriceBook) -> Decimal:
     """Open PnL the wallets report themselves (Wallet.upl_field), where positions do not (mexc)."""
     return total(book.value(code, pnl) or ZERO for holding in holdings for code, pnl in holding.unrealized.items())
+
+
+MIN_PAGINATED_SPAN = timedelta(minutes=1)
+
+
+def _history(fetch: Callable[..., Awaitable[list[dict[str, Any]]]], symbol: str | None, params: dict[str, object],
+             paginate: bool, page_size: int | None = None) -> Callable[[DayWindow], Awaitable[list[dict[str, Any]]]]:
+    """One ccxt history method (trades, deposits, withdrawals, funding) asked for one window."""
+
+    async def read(window: DayWindow) -> list[dict[str, Any]]:
+        return await fetch(symbol, window.start_ms, None,
+                           {**params, **activity.window_params(window, paginate, page_size)})
+
+    return read
+
+
+async def complete(fetch: Callable[[DayWindow], Awaitable[list[dict[str, Any]]]], window: DayWindow,
+                   paginate: bool) -> list[dict[str, Any]]:
+    """Every row of `window`, even where ccxt's paginator stops at its call cap without a word (it returns
+    what it has after PAGINATION_CALLS requests, issue 19): a walk that used every call may have been cut,
+    so the window is read again in two halves, down to MIN_PAGINATED_SPAN; a minute still too long to read
+    fails the sync (recorded) rather than count part of it."""
+    if not paginate:
+        return await fetch(window)
+    rows, requests = await counted(fetch(window))
+    if requests < activity.PAGINATION_CALLS:
+        return rows
+    if window.end - window.start <= MIN_PAGINATED_SPAN:
+        raise ConnectorError(f"more than {activity.PAGINATION_CALLS} pages of history in {MIN_PAGINATED_SPAN}")
+    middle = window.start + (window.end - window.start) / 2
+    log.info("paginated history split", extra={"span_s": (window.end - window.start).total_seconds()})
+    first = await complete(fetch, DayWindow(window.start, middle), paginate)
+    return first + await complete(fetch, DayWindow(middle, window.end), paginate)
 
 
 MAX_OFFSET_PAGES = 50

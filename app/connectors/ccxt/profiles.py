@@ -12,6 +12,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
+from app.connectors.base import FLOW_LOOKBACK
 from app.connectors.ccxt import htx
 
 # split: fetch_deposits + fetch_withdrawals; per_code: fetch_deposits_withdrawals per held currency
@@ -26,8 +27,10 @@ from app.connectors.ccxt import htx
 # mexc: mexc.py reads deposits/withdrawals and funding (statuses 1-12, 7-day pieces paged by time)
 # bitget: bitget.py reads deposit/withdrawal records itself (ccxt types withdrawals "withdraw", pages once)
 # kucoin: kucoin.py pages deposit/withdrawal history itself (ccxt's paginator asks pageSize > 500: refused)
+# kraken: kraken.py pages DepositStatus / WithdrawStatus with kraken's cursor (25 rows a page without it)
+# coinbase: coinbase.py pages v2 transactions per held currency (ccxt reads one page of 25)
 FlowMode = Literal["split", "per_code", "okx", "futures_transfers", "deribit", "hyperliquid", "htx", "bingx", "gate",
-                   "mexc", "bitget", "kucoin", "none"]
+                   "mexc", "bitget", "kucoin", "kraken", "coinbase", "none"]
 # Wallets ccxt's fetch_balance does not read: binance Simple Earn, okx Simple Earn + on-chain earn, gate earn;
 # bitget: funding (P2P) assets, Earn account and isolated margin (bitget.py);
 # kucoin: cross and isolated margin, futures per settle currency, Earn holdings (kucoin.py)
@@ -45,6 +48,12 @@ MAX_SPAN = timedelta(days=7)
 # binance deposit and withdrawal history: 90 days per request (ccxt sends since + 90 days for withdrawals
 # whatever `until` says); each withdrawal-history call weighs 18,000 of the account's request budget.
 BINANCE_FLOW_SPAN = timedelta(days=90)
+# How far before each window a sync re-reads flows, to count one that completed since the last snapshot
+# (dated by the venue at its creation). 30 days where the history is one request or a few cursor pages
+# for that range; the default (6 days + the day: one 7-day request) elsewhere.
+LONG_FLOW_LOOKBACK = timedelta(days=30)
+# bybit deposit and withdrawal records: startTime..endTime at most 30 days
+BYBIT_FLOW_SPAN = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -105,7 +114,9 @@ class VenueProfile:
     funding: tuple[dict[str, object], ...] = ()  # params for fetch_funding_history(None, ...)
     flow_max_span: timedelta = MAX_SPAN  # per deposit/withdrawal request; longer windows go in pieces
     flow_offset_page: int | None = None  # `limit`/`offset` paging of deposit/withdrawal history (binance: 1,000)
+    flow_lookback: timedelta = FLOW_LOOKBACK  # re-scan before each window (late flows); see LONG_FLOW_LOOKBACK
     funding_max_span: timedelta = MAX_SPAN  # per funding request
+    funding_paginate: bool = False  # ccxt implements params.paginate for this venue's fetch_funding_history
     # ccxt passes some venues' raw sign through: bybit execFee for funding is + when paid. Ours: + received.
     funding_sign: int = 1
     funding_per_symbol: bool = False  # venue needs a symbol: use symbols of open positions
@@ -159,6 +170,7 @@ PROFILES: dict[str, VenueProfile] = {
         # paginator would add a call per row
         flow_max_span=BINANCE_FLOW_SPAN,
         flow_offset_page=1000,
+        flow_lookback=LONG_FLOW_LOOKBACK,
         fiat="binance",
         earn="binance",
         # ccxt picks USDⓈ-M or COIN-M by subType (default linear) whatever `type` says: name both
@@ -197,8 +209,15 @@ PROFILES: dict[str, VenueProfile] = {
         ),
         market_types=("spot", "linear", "inverse"),
         flow_paginate=True,
+        flow_max_span=BYBIT_FLOW_SPAN,
+        flow_lookback=LONG_FLOW_LOOKBACK,
         funding=({"type": "swap", "subType": "linear"}, {"type": "swap", "subType": "inverse"}),
-        positions=({"type": "swap", "subType": "linear"},),
+        funding_paginate=True,  # execution list: 50 rows a page by default, then `cursor`
+        # bybit lists linear positions per settle coin (ccxt asks USDT only) and inverse ones (PnL in the
+        # coin) in a category of their own: each read once
+        positions=({"type": "swap", "subType": "linear", "settleCoin": "USDT"},
+                   {"type": "swap", "subType": "linear", "settleCoin": "USDC"},
+                   {"type": "swap", "subType": "inverse"}),
         permissions="bybit",
         earn="bybit",
         funding_sign=-1,
@@ -219,6 +238,7 @@ PROFILES: dict[str, VenueProfile] = {
         ),
         market_types=("spot", "swap", "future"),
         flows="okx",  # and funding bills: okx.py (okx pages of 100; ccxt asks 1,000 or ignores the window)
+        flow_lookback=LONG_FLOW_LOOKBACK,
         earn="okx",
         page_size=100,
         positions=({},),
@@ -368,6 +388,8 @@ PROFILES: dict[str, VenueProfile] = {
         # BalanceEx: spot, incl. margin collateral; earn shows as ".F"/".S" assets. It takes no `type`.
         wallets=(Wallet("spot", "spot", {}, shape=("result",)),),
         trades=(TradeScope("spot"),),  # TradesHistory covers spot and margin fills
+        flows="kraken",
+        flow_lookback=LONG_FLOW_LOOKBACK,
         positions=({},),  # ccxt sends docalcs=true and consolidation=market, as kraken documents
         permissions="kraken",
         serial_private_calls=True,
@@ -378,7 +400,7 @@ PROFILES: dict[str, VenueProfile] = {
         # v2 accounts list every wallet incl. staked assets and vaults (v3 brokerage omits them)
         wallets=(Wallet("accounts", "spot", {"v3": False, "method": "v2PrivateGetAccounts"}, shape=("data",)),),
         trades=(TradeScope(None, {}, paginate=True),),
-        flows="per_code",
+        flows="coinbase",
         options={"fetchBalance": "v2PrivateGetAccounts"},
         permissions="coinbase",
     ),

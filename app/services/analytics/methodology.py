@@ -30,7 +30,8 @@ DEFINITIONS: Final[dict[str, str]] = {
         "balances are cash-like coins and include the futures' unrealized PnL, so cash does too."
     ),
     "unrealized_pnl": (
-        "Sum of the open positions' unrealized PnL in USD, each position once. Informational: it is already "
+        "Sum of the open positions' unrealized PnL in USD, each position once; PnL stated in a coin "
+        "(inverse contracts) is valued at the snapshot's price. Informational: it is already "
         "part of equity (added to it only where the venue's balances leave it out: kraken margin)."
     ),
     "flows": (
@@ -38,8 +39,10 @@ DEFINITIONS: Final[dict[str, str]] = {
         "purchases with a card), including transfers from or to another account at the same venue. "
         "Transfers between the account's own wallets are not flows. Only completed flows count: pending, "
         "cancelled, failed and refunded ones are excluded. Each counts once, in the first snapshot whose "
-        "balance shows it: a flow completed after the snapshot of its own date (up to 6 days later) counts "
-        "in the next one."
+        "balance shows it: a flow completed after the snapshot of its own date (up to the venue's look-back "
+        "later: 30 days on binance, okx, kraken and bybit, 6 elsewhere) counts in the next one. A flow "
+        "completing later than that is not seen; the days on which one was still pending at that bound are "
+        "listed in coverage.late_flows."
     ),
     "flow_value": (
         "A flow is valued at the snapshot's price of its asset (not at the price of the moment it "
