@@ -104,8 +104,12 @@ def _zka_keys() -> tuple[Any, bytes, str]:
     from app.config import ensure_data_dir, load_settings
     from app.services.keys import master_key_provider
 
+    from app.state import build_logging
+
     settings = load_settings()
     settings.check_production_database()
+    # The run is recorded in the service's log format, on stderr (stdout carries the summary), counts only.
+    build_logging(settings)
     if settings.uses_sqlite:
         ensure_data_dir(settings.server.data_dir)
     provider = master_key_provider(settings)
