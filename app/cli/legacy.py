@@ -103,7 +103,6 @@ def _zka_keys() -> tuple[Any, bytes, str]:
     on a fresh install; the SEV-SNP derived key in production)."""
     from app.config import ensure_data_dir, load_settings
     from app.services.keys import master_key_provider
-
     from app.state import build_logging
 
     settings = load_settings()

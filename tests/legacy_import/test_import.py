@@ -27,6 +27,7 @@ from tests.legacy_import.conftest import Source
 from tests.legacy_import.dataset import (
     CREDENTIALS,
     MEASUREMENT,
+    REPORT,
     USER_DAILY,
     USER_HOURLY,
     all_expected,
@@ -134,6 +135,11 @@ async def test_report_over_imported_history_verifies(settings: Settings, source_
         report = created.json()
         verdict = await client.post("/api/v1/reports/verify", json=report, params={"trust_simulated": "true"})
         assert verdict.status_code == 200 and verdict.json()["valid"] is True, verdict.text
+        legacy = await client.get("/api/v1/reports/report-123")
+        assert legacy.status_code == 200 and legacy.json()["reportHash"] == REPORT["report_hash"]
+        verdict = await client.post("/api/v1/reports/verify", json=legacy.json())
+        assert verdict.json()["valid"] is True, verdict.text
+        assert (await client.get("/api/v1/reports/TR-unknown")).status_code == 404
         manual = await _manual_sync(client, settings)
         assert manual.status_code == 409 and "manual_sync_not_allowed" in manual.text
 
