@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.connectors.base import Credentials
-from app.models import ExchangeConnection, LegacyImportRow, LegacyReport, Snapshot, User
+from app.models import ExchangeConnection, LegacyImportRow, LegacyReport, Snapshot, SyncEvent, User
 from app.services.crypto.credentials_cipher import (
     credentials_hash,
     encrypt_credentials,
@@ -172,15 +173,8 @@ async def _write_connection(session: AsyncSession, user: LegacyUser, plan: Conne
         mark(session, "exchange_connections", legacy.id, conn.id)
     summary.imported["connections"] += 1
     summary.imported["inactive_connections"] += int(not conn.is_active)
-    for row in plan.days:
-        session.add(Snapshot(
-            user_uid=conn.user_uid, connection_id=conn.id, exchange=conn.exchange, label=conn.label, day=row.day,
-            taken_at=row.taken_at, trigger=row.trigger, total_equity=row.total_equity, cash=row.cash,
-            unrealized_pnl=row.unrealized_pnl, deposits=row.deposits, withdrawals=row.withdrawals,
-            breakdown=row.breakdown))
-        # The mark reports and audits read: this day came from the original.
-        record_event(session, conn, trigger="import", scheduled_for=row.day, started_at=row.taken_at,
-                     finished_at=row.taken_at, outcome="success")
+    if plan.days:
+        await _insert_days(session, conn, plan)
     summary.imported["snapshots"] += len(plan.days)
     summary.imported["import_events"] += len(plan.days)
     summary.classes.update(plan.classes)
@@ -190,6 +184,23 @@ async def _write_connection(session: AsyncSession, user: LegacyUser, plan: Conne
     summary.uncarried += [f"{source}: flows after the connection's last close" for source in plan.uncarried_flows]
     summary.carried_flows += plan.carried_flows
     return conn
+
+
+async def _insert_days(session: AsyncSession, conn: ExchangeConnection, plan: ConnectionPlan) -> None:
+    """Years of days per connection: one multi-row INSERT each for the rows and their audit marks (the ORM's
+    unit of work, one object per row, made a 146,000-row import take minutes). Append-only, as record_event."""
+    assert conn.id is not None
+    await session.execute(insert(Snapshot), [
+        {"user_uid": conn.user_uid, "connection_id": conn.id, "exchange": conn.exchange, "label": conn.label,
+         "day": row.day, "taken_at": row.taken_at, "trigger": row.trigger, "total_equity": row.total_equity,
+         "cash": row.cash, "unrealized_pnl": row.unrealized_pnl, "deposits": row.deposits,
+         "withdrawals": row.withdrawals, "breakdown": row.breakdown, "currency": "USD"}
+        for row in plan.days])
+    # The mark reports and audits read: this day came from the original.
+    await session.execute(insert(SyncEvent), [
+        {"user_uid": conn.user_uid, "connection_id": conn.id, "trigger": "import", "scheduled_for": row.day,
+         "started_at": row.taken_at, "finished_at": row.taken_at, "outcome": "success", "error_class": None}
+        for row in plan.days])
 
 
 def _credentials(legacy: LegacyConnection, legacy_dek: bytes, summary: Summary) -> Credentials | None:
