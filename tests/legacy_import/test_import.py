@@ -170,6 +170,9 @@ def test_cli_imports_lists_unsupported_venues_and_verifies(settings: Settings, s
     assert done.returncode == 0, done.stderr
     assert "unsupported venues (imported inactive): 1" in done.stdout and "  bitmex (connection" in done.stdout
     assert "equity jumps with no recorded flow" in done.stdout
+    # The run is logged (stderr), counts only: no user id, label or credential.
+    assert "legacy import finished" in done.stderr and "imported_snapshots=27" in done.stderr
+    assert not any(secret in done.stderr for secret in (USER_DAILY, USER_HOURLY, "Main", "bn-key", "bn-secret"))
     checked = cli(settings, "--from", source_url, "--legacy-measurement", MEASUREMENT, "--verify")
     assert checked.returncode == 0 and ": 0 difference(s)" in checked.stdout, checked.stdout + checked.stderr
     # Alter one imported day: --verify names it.
