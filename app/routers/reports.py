@@ -18,11 +18,10 @@ from app.deps import CurrentUser, SessionDep, StateDep
 from app.errors import BadRequest, ServiceUnavailable
 from app.services.benchmark_cache import benchmark_cache_for
 from app.services.benchmarks import Benchmark
-from app.services.legacy_import.reports import legacy_report_document
+from app.services.legacy_import.reports import legacy_reports
 from app.services.report_html import render_report_html
 from app.services.report_verify import verify_report
 from app.services.reports import (
-    REPORT_ID_PREFIX,
     ReportSpec,
     Signer,
     create_report,
@@ -104,14 +103,18 @@ async def verify(
     return {"valid": result.ok, **result.to_dict()}
 
 
+@router.get("/legacy", responses=error_responses(401))
+async def legacy(user: CurrentUser, session: SessionDep) -> Response:
+    """The caller's reports signed by the TypeScript original (imported by `zka import-legacy`), each exactly as
+    it was signed (legacy form: POST /reports/verify checks its hash and signature; it has no hardware
+    evidence). Only to their owner: the original's report ids are not unguessable capabilities."""
+    return await _json_response({"reports": await legacy_reports(session, user.user_uid)})
+
+
 @router.get("/{report_id}", responses={200: {"content": {"application/json": {}, "text/html": {}}},
                                        **error_responses(404)})
 async def read(report_id: Annotated[str, Path(max_length=64)], request: Request, session: SessionDep) -> Any:
-    """The signed report as JSON, or as an HTML page for browsers (Accept: text/html). A report imported from
-    the TypeScript original (`zka import-legacy`, ids not starting with `rpt_`) is served as JSON, exactly
-    as it was signed (legacy form: hash and signature, no hardware evidence)."""
-    if not report_id.startswith(REPORT_ID_PREFIX):
-        return await _json_response(await legacy_report_document(session, report_id))
+    """The signed report as JSON, or as an HTML page for browsers (Accept: text/html)."""
     document = report_document(await get_report(session, report_id))
     if _wants_html(request.headers.get("accept", "")):
         return HTMLResponse(await asyncio.to_thread(render_report_html, document))

@@ -20,9 +20,9 @@ REPORT = json.loads((VECTORS / "report-signing-legacy.json").read_text())
 LEGACY_DEK = bytes.fromhex(LEGACY["dek_hex"])  # the vector's DEK is this deployment's DEK
 
 USER_DAILY = "user_test123456789"  # the uid signed into the legacy report vector
-USER_HOURLY = "user_hourly"
-USER_IBKR = "user_ibkr"
-USER_VECTOR = "user_vector"
+USER_HOURLY = "user_hourly0001"
+USER_IBKR = "user_ibkr0001"
+USER_VECTOR = "user_vector001"
 
 
 def at(day: str, hh: int = 0, mm: int = 0, ss: int = 0) -> datetime:

@@ -30,6 +30,8 @@ from tests.legacy_import.dataset import (
     REPORT,
     USER_DAILY,
     USER_HOURLY,
+    USER_IBKR,
+    USER_VECTOR,
     all_expected,
     build,
 )
@@ -78,13 +80,13 @@ async def test_import_keeps_every_day_credential_and_report(settings: Settings, 
         (USER_DAILY, "binance", "Main"): (True, False), (USER_DAILY, "bitmex", "Legacy"): (False, False),
         (USER_HOURLY, "kraken", "Spot"): (True, False),
         (USER_HOURLY, "bybit", "bybit (deleted in the original)"): (False, True),
-        ("user_ibkr", "ibkr", "Flex"): (True, False), ("user_vector", "okx", "Vector"): (True, False)}
+        (USER_IBKR, "ibkr", "Flex"): (True, False), (USER_VECTOR, "okx", "Vector"): (True, False)}
     for (user, exchange), (key, secret, passphrase) in CREDENTIALS.items():
         conn = next(c for (u, e, _label), c in conns.items() if u == user and e == exchange)
         assert conn.credentials is not None and conn.credentials.startswith("v1.")
         plain = decrypt_credentials(dek, conn.id, conn.credentials)  # type: ignore[arg-type]
         assert (plain.api_key, plain.api_secret, plain.passphrase) == (key, secret, passphrase)
-    assert conns[("user_vector", "okx", "Vector")].credentials is not None  # the real legacy vector decrypted
+    assert conns[(USER_VECTOR, "okx", "Vector")].credentials is not None  # the real legacy vector decrypted
 
     # Every day, from the right row, with flows of dropped rows carried to the next close.
     got: dict[tuple[str, str], dict[date, tuple[float, float, float, str]]] = {}
@@ -135,11 +137,15 @@ async def test_report_over_imported_history_verifies(settings: Settings, source_
         report = created.json()
         verdict = await client.post("/api/v1/reports/verify", json=report, params={"trust_simulated": "true"})
         assert verdict.status_code == 200 and verdict.json()["valid"] is True, verdict.text
-        legacy = await client.get("/api/v1/reports/report-123")
-        assert legacy.status_code == 200 and legacy.json()["reportHash"] == REPORT["report_hash"]
-        verdict = await client.post("/api/v1/reports/verify", json=legacy.json())
+        legacy = await client.get("/api/v1/reports/legacy", params={"user_uid": USER_DAILY})
+        assert legacy.status_code == 200, legacy.text
+        [kept] = legacy.json()["reports"]
+        assert kept["report_id"] == "report-123" and kept["document"]["reportHash"] == REPORT["report_hash"]
+        verdict = await client.post("/api/v1/reports/verify", json=kept["document"])
         assert verdict.json()["valid"] is True, verdict.text
-        assert (await client.get("/api/v1/reports/TR-unknown")).status_code == 404
+        others = await client.get("/api/v1/reports/legacy", params={"user_uid": USER_HOURLY})
+        assert others.json() == {"reports": []}
+        assert (await client.get("/api/v1/reports/report-123")).status_code == 404  # never by its guessable id
         manual = await _manual_sync(client, settings)
         assert manual.status_code == 409 and "manual_sync_not_allowed" in manual.text
 
