@@ -146,6 +146,11 @@ async def test_report_over_imported_history_verifies(settings: Settings, source_
         others = await client.get("/api/v1/reports/legacy", params={"user_uid": USER_HOURLY})
         assert others.json() == {"reports": []}
         assert (await client.get("/api/v1/reports/report-123")).status_code == 404  # never by its guessable id
+        listed = await client.get("/api/v1/connections", params={"user_uid": USER_DAILY})
+        assert listed.status_code == 200, listed.text
+        assert [c["exchange"] for c in listed.json()] == ["binance"]  # active ones; bitmex is kept inactive
+        status = await client.get("/api/v1/sync/status", params={"user_uid": USER_HOURLY})
+        assert status.status_code == 200, status.text
         manual = await _manual_sync(client, settings)
         assert manual.status_code == 409 and "manual_sync_not_allowed" in manual.text
 
