@@ -63,6 +63,8 @@ class ExchangeConnection(SQLModel, table=True):
     is_paper: bool = False
     exclude_from_report: bool = False
     is_active: bool = True
+    # Kept by `zka import-legacy` for the rows of a connection the TypeScript original had deleted.
+    legacy_deleted: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 
@@ -197,3 +199,33 @@ class RateLimitWindow(SQLModel, table=True):
     window_start: int = Field(sa_column=Column(BigInteger, primary_key=True))  # Unix seconds
     hits: int
     expires_at: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))  # Unix seconds
+
+
+class LegacyImportRow(SQLModel, table=True):
+    """One source row of the TypeScript original that `zka import-legacy` imported, written in the same
+    transaction as what it produced: a second run skips it, a resumed run starts after it."""
+
+    __tablename__ = "legacy_import_rows"
+    __table_args__ = (UniqueConstraint("source_table", "source_id", name="uq_legacy_import_rows_source"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source_table: str = Field(max_length=32)
+    source_id: str = Field(max_length=128)
+    target_id: int | None = None
+    created_at: datetime = _ts()
+
+
+class LegacyReport(SQLModel, table=True):
+    """A signed report of the TypeScript original, kept verbatim (its `reportData`): it verifies by hash
+    and signature (POST /reports/verify accepts the legacy form)."""
+
+    __tablename__ = "legacy_reports"
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: str = Field(max_length=128, unique=True)
+    user_uid: str = Field(max_length=128, index=True)
+    period_start: date
+    period_end: date
+    benchmark: str | None = Field(default=None, max_length=32)
+    document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    report_hash: str = Field(max_length=64)
+    enclave_version: str = Field(max_length=32)
+    created_at: datetime = _ts()

@@ -10,7 +10,7 @@ import typer
 from typer._click import exceptions as click_errors  # typer >= 0.20 vendors click here
 from typer.core import TyperGroup
 
-from app.cli import attest, bench, credentials, demo, keys, report, server
+from app.cli import attest, bench, credentials, demo, keys, legacy, report, server
 from app.cli.failures import EXIT_FAILURE, EXIT_USAGE, CliError, explain
 from app.errors import AppError, StartupRefused
 
@@ -40,6 +40,7 @@ keys.register(cli)
 report.register(cli)
 credentials.register(cli)
 demo.register(cli)
+legacy.register(cli)
 
 
 

@@ -18,6 +18,7 @@ from app.deps import CurrentUser, SessionDep, StateDep
 from app.errors import BadRequest, ServiceUnavailable
 from app.services.benchmark_cache import benchmark_cache_for
 from app.services.benchmarks import Benchmark
+from app.services.legacy_import.reports import legacy_reports
 from app.services.report_html import render_report_html
 from app.services.report_verify import verify_report
 from app.services.reports import (
@@ -100,6 +101,14 @@ async def verify(
         raise BadRequest("measurement must be hex", code="invalid_measurement") from exc
     result = await asyncio.to_thread(verify_report, report, measurements=allowed, trust_simulated=trust_simulated)
     return {"valid": result.ok, **result.to_dict()}
+
+
+@router.get("/legacy", responses=error_responses(401))
+async def legacy(user: CurrentUser, session: SessionDep) -> Response:
+    """The caller's reports signed by the TypeScript original (imported by `zka import-legacy`), each exactly as
+    it was signed (legacy form: POST /reports/verify checks its hash and signature; it has no hardware
+    evidence). Only to their owner: the original's report ids are not unguessable capabilities."""
+    return await _json_response({"reports": await legacy_reports(session, user.user_uid)})
 
 
 @router.get("/{report_id}", responses={200: {"content": {"application/json": {}, "text/html": {}}},
