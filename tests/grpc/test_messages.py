@@ -1,5 +1,5 @@
-"""The pieces of the mapping no running server reaches easily: a successful manual sync's answer (zka takes
-the first snapshot when connecting, so a later manual sync is refused), and the request-field rules."""
+"""The mapping's pieces on their own: a manual sync's answer over several connections (one successful sync
+runs end to end in test_process_sync_job.py), the request-field rules, attestation_id."""
 
 from __future__ import annotations
 

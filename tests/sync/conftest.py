@@ -16,10 +16,13 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app.config import Settings
+from app.connectors.base import Credentials
+from app.db import unit_of_work
 from app.main import create_app
 from app.services.crypto import seal_credentials
 from app.services.sync import SyncRuntime, sync_runtime
 from app.state import AppState
+from tests.factories import create_sealed_connection
 from tests.fakes.ccxt_venues import FakeVenue, Scenario, binance_scenario, fake_venue
 
 USER = "user_synctest0001"
@@ -147,20 +150,10 @@ async def add_connection(
     api_key: str = API_KEY, api_secret: str = API_SECRET, passphrase: str | None = None, **fields: Any,
 ) -> int:
     """A stored connection as the connect flow leaves it (encrypted under the app's DEK), without a snapshot."""
-    from app.connectors.base import Credentials
-    from app.db import unit_of_work
-    from app.models import ExchangeConnection
-    from app.services.crypto import credentials_hash, encrypt_credentials
-
     assert app.state.keys is not None
-    dek = app.state.keys.dek
-    creds = Credentials(api_key, api_secret, passphrase)
     async with unit_of_work(app.state.sessionmaker) as session:
-        conn = ExchangeConnection(user_uid=user, exchange=exchange, label=label, permissions=["read"],
-                                  credentials_hash=credentials_hash(dek, creds),
-                                  created_at=app.clock() - timedelta(days=2), **fields)
-        session.add(conn)
-        await session.flush()
+        conn = await create_sealed_connection(
+            session, app.state.keys.dek, Credentials(api_key, api_secret, passphrase), user_uid=user,
+            exchange=exchange, label=label, created_at=app.clock() - timedelta(days=2), **fields)
         assert conn.id is not None
-        conn.credentials = encrypt_credentials(dek, conn.id, creds)
         return conn.id
