@@ -23,6 +23,7 @@ from app.services.crypto import seal_credentials
 from app.services.sync import SyncRuntime, sync_runtime
 from app.state import AppState
 from tests.factories import create_sealed_connection
+from tests.fakes.brokers import FakeBrokers, running_fake_brokers
 from tests.fakes.ccxt_venues import FakeVenue, Scenario, binance_scenario, fake_venue
 
 USER = "user_synctest0001"
@@ -115,6 +116,21 @@ def sync_settings(settings: Settings, venue_urls: dict[str, str], **limits: Any)
 @pytest.fixture
 def clock() -> Clock:
     return Clock(datetime(2024, 5, 5, 14, 30, tzinfo=UTC))
+
+
+@pytest.fixture
+def brokers() -> Iterator[FakeBrokers]:
+    """The fake broker server (Alpaca, IBKR Flex, TradeStation), fresh for each test."""
+    with running_fake_brokers() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def broker_app(settings: Settings, brokers: FakeBrokers, clock: Clock) -> AsyncIterator[SyncApp]:
+    """The real app reading every broker from the fake brokers, on the module's `clock`."""
+    urls = dict.fromkeys(("alpaca", "ibkr", "tradestation"), brokers.base_url)
+    async with running_app(sync_settings(settings, urls), clock) as started:
+        yield started
 
 
 @pytest.fixture
