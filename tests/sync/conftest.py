@@ -12,13 +12,15 @@ import httpx
 import pytest
 import stamina
 from asgi_lifespan import LifespanManager
-from sqlalchemy import event
+from sqlalchemy import event, func
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from app.config import Settings
 from app.connectors.base import Credentials
 from app.db import unit_of_work
 from app.main import create_app
+from app.models import ExchangeConnection, Snapshot
 from app.services.crypto import seal_credentials
 from app.services.sync import SyncRuntime, sync_runtime
 from app.state import AppState
@@ -113,9 +115,12 @@ def sync_settings(settings: Settings, venue_urls: dict[str, str], **limits: Any)
     return settings
 
 
+CONNECTED = datetime(2024, 5, 5, 14, 30, tzinfo=UTC)
+
+
 @pytest.fixture
 def clock() -> Clock:
-    return Clock(datetime(2024, 5, 5, 14, 30, tzinfo=UTC))
+    return Clock(CONNECTED)
 
 
 @pytest.fixture
@@ -159,6 +164,23 @@ class running_app:  # noqa: N801 - used like a function
         assert self._client is not None
         await self._client.aclose()
         await self._manager.__aexit__(*exc)
+
+
+async def connect_to_fake(settings: Settings, venue: str, sc: Scenario) -> tuple[httpx.Response, list[int]]:
+    """One connect through the real app to a fake `venue` serving `sc`: the answer, and how many connections
+    and snapshots are stored afterwards (listing the connections still works)."""
+    credentials = {"api_key": sc.api_key, "api_secret": sc.api_secret}
+    if sc.passphrase is not None:
+        credentials["passphrase"] = sc.passphrase
+    with fake_venue(venue, sc) as fake:
+        async with running_app(sync_settings(settings, {venue: fake.base_url}), Clock(CONNECTED)) as app:
+            response = await app.connect(exchange=venue, credentials=credentials)
+            async with app.state.sessionmaker() as session:
+                counts = [int((await session.exec(select(func.count()).select_from(model))).one())
+                          for model in (ExchangeConnection, Snapshot)]
+            listed = await app.client.get("/api/v1/connections", params={"user_uid": USER})
+            assert listed.status_code == 200, listed.text
+    return response, counts
 
 
 async def add_connection(
