@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ import pytest
 from app.connectors.base import AuthError, ConnectorOptions, Credentials, DayWindow, FlowMemory, Permission
 from app.connectors.ccxt_venue import create
 from tests.connectors.test_ccxt_smoke import plain
-from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue
+from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue, venue_connector
 from tests.fakes.venues.bingx import account, deposit, scenario, withdrawal
 
 PRICES = {"BTC/USDT": "50000", "ETH/USDT": "3000", "VST/BTC": "0.00001"}
@@ -69,9 +70,7 @@ def full(permissions: list[int] | None = None) -> Scenario:
         permissions=permissions)
 
 
-def connector(base_url: str, sc: Scenario, secret: str | None = None, memory: FlowMemory | None = None) -> Any:
-    return create("bingx", Credentials(sc.api_key, secret or sc.api_secret),
-                  ConnectorOptions(base_url=base_url, cache={}, flow_memory=memory))
+connector = partial(venue_connector, "bingx")
 
 
 async def test_bingx_state_every_wallet_position_flow_and_trade() -> None:

@@ -9,21 +9,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
 
 from app.connectors.base import (
     AuthError,
-    ConnectorOptions,
-    Credentials,
     DayWindow,
     FlowMemory,
     Permission,
 )
-from app.connectors.ccxt_venue import create
 from tests.connectors.test_ccxt_smoke import plain
-from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue
+from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue, venue_connector
 from tests.fakes.venues.bitget import PRICES as BASE_PRICES
 from tests.fakes.venues.bitget import bill, deposit, futures_fill, position, scenario, withdrawal
 
@@ -71,9 +69,7 @@ def full(authorities: list[str] | None = None) -> Scenario:
         authorities=authorities)
 
 
-def connector(base_url: str, sc: Scenario, passphrase: str | None = None, memory: FlowMemory | None = None) -> Any:
-    creds = Credentials(sc.api_key, sc.api_secret, passphrase or sc.passphrase)
-    return create("bitget", creds, ConnectorOptions(base_url=base_url, cache={}, flow_memory=memory))
+connector = partial(venue_connector, "bitget")
 
 
 async def test_bitget_state_per_field() -> None:

@@ -6,12 +6,12 @@ Prices: BTC/USDT 50,000; LTC/USDT 80; USDC/USDT 0.9999. bybit lists no USD marke
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
 
-from app.connectors.base import AuthError, ConnectorOptions, Credentials, Permission
-from app.connectors.ccxt_venue import create
+from app.connectors.base import AuthError, Permission
 from tests.fakes.ccxt_venues import (
     IN_WINDOW_MS,
     OUT_OF_WINDOW_MS,
@@ -20,6 +20,7 @@ from tests.fakes.ccxt_venues import (
     bybit_scenario,
     fake_venue,
     fixture,
+    venue_connector,
 )
 
 PRICES = {"BTC/USDT": "50000", "LTC/USDT": "80", "USDC/USDT": "0.9999"}
@@ -50,9 +51,7 @@ def scenario(**overrides: Any) -> Scenario:
                           **overrides)
 
 
-def connector(base_url: str, sc: Scenario, secret: str | None = None) -> Any:
-    return create("bybit", Credentials(sc.api_key, secret or sc.api_secret),
-                  ConnectorOptions(base_url=base_url, cache={}))
+connector = partial(venue_connector, "bybit")
 
 
 async def test_bybit_state() -> None:

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
 
-from app.connectors.base import AuthError, ConnectorOptions, Credentials, DayWindow, FlowMemory, Permission
-from app.connectors.ccxt_venue import create
+from app.connectors.base import AuthError, DayWindow, FlowMemory, Permission
 from tests.connectors.test_ccxt_smoke import plain
-from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue
+from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue, venue_connector
 from tests.fakes.venues.deribit import PREFIX, PRICES, position, scenario
 
 HOUR_MS = 3_600_000
@@ -82,9 +82,7 @@ def full() -> Scenario:
                    transfer(3, "BTC", "1", "income", "user", IN_WINDOW_MS, state="prepared")])
 
 
-def connector(base_url: str, sc: Scenario, secret: str | None = None, memory: FlowMemory | None = None) -> Any:
-    return create("deribit", Credentials(sc.api_key, secret or sc.api_secret),
-                  ConnectorOptions(base_url=base_url, cache={}, flow_memory=memory))
+connector = partial(venue_connector, "deribit")
 
 
 async def test_deribit_state_per_field() -> None:

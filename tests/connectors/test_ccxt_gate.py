@@ -9,14 +9,22 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
 
-from app.connectors.base import AuthError, ConnectorOptions, Credentials, DayWindow, FlowMemory, Permission
-from app.connectors.ccxt_venue import create
+from app.connectors.base import AuthError, DayWindow, FlowMemory, Permission
 from tests.connectors.test_ccxt_smoke import plain
-from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, VenueRefusal, fake_venue
+from tests.fakes.ccxt_venues import (
+    IN_WINDOW_MS,
+    OUT_OF_WINDOW_MS,
+    WINDOW,
+    Scenario,
+    VenueRefusal,
+    fake_venue,
+    venue_connector,
+)
 from tests.fakes.venues.gate import PREFIX, PRICES, position, scenario
 
 IN_S = IN_WINDOW_MS // 1000  # 2024-05-05 12:00 UTC
@@ -93,9 +101,7 @@ def full(**overrides: Any) -> Scenario:
     return scenario({"BTC": "0.5", "USDT": "1000", "ZKB": "10"}, PRICES, **args)
 
 
-def connector(base_url: str, sc: Scenario, secret: str | None = None, memory: FlowMemory | None = None) -> Any:
-    return create("gate", Credentials(sc.api_key, secret or sc.api_secret),
-                  ConnectorOptions(base_url=base_url, cache={}, flow_memory=memory))
+connector = partial(venue_connector, "gate")
 
 
 EXPECTED_CALLS = {  # once each per snapshot: nothing duplicated, nothing missing

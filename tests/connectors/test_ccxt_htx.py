@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
 
-from app.connectors.base import AuthError, ConnectorOptions, Credentials, DayWindow, FlowMemory, Permission
+from app.connectors.base import AuthError, DayWindow, FlowMemory, Permission
 from app.connectors.ccxt.htx import FLOW_PAGE
-from app.connectors.ccxt_venue import create
 from tests.connectors.test_ccxt_smoke import plain
-from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue
+from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue, venue_connector
 from tests.fakes.venues.htx import SPOT_ACCOUNT_ID, record, scenario
 
 PRICES = {"BTC/USDT": "50000", "ETH/USDT": "3000", "ELF/BTC": "0.00001"}
@@ -95,9 +95,7 @@ def full(permission: str = "readOnly") -> Scenario:
     return sc
 
 
-def connector(base_url: str, sc: Scenario, secret: str | None = None, memory: FlowMemory | None = None) -> Any:
-    return create("htx", Credentials(sc.api_key, secret or sc.api_secret),
-                  ConnectorOptions(base_url=base_url, cache={}, flow_memory=memory))
+connector = partial(venue_connector, "htx")
 
 
 async def test_htx_state_every_wallet_position_flow_and_trade() -> None:

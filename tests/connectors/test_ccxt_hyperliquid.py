@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 
-from app.connectors.base import AuthError, ConnectorOptions, Credentials, DayWindow, FlowMemory, Permission
-from app.connectors.ccxt_venue import create
-from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue
+from app.connectors.base import AuthError, DayWindow, FlowMemory, Permission
+from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue, venue_connector
 from tests.fakes.venues.hyperliquid import ADDRESS, OTHER, perp_position, scenario
 
 SPOT = {"USDC": "1000", "HYPE": "50", "UBTC": "0.1", "PURR": "500", "JEFF": "20", "USDT0": "300"}
@@ -75,8 +74,7 @@ def full(mode: str = "disabled") -> Scenario:
 
 
 def connector(base_url: str, sc: Scenario, memory: FlowMemory | None = None, address: str | None = None) -> Any:
-    return create("hyperliquid", Credentials(address or sc.api_key, sc.api_secret),
-                  ConnectorOptions(base_url=base_url, cache={}, flow_memory=memory))
+    return venue_connector("hyperliquid", base_url, sc, api_key=address, memory=memory)
 
 
 async def test_hyperliquid_state_per_field() -> None:

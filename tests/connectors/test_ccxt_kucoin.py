@@ -9,22 +9,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from functools import partial
 
 import pytest
 
 from app.connectors.base import (
     AuthError,
     ConnectorError,
-    ConnectorOptions,
-    Credentials,
     DayWindow,
     FlowMemory,
     Permission,
 )
-from app.connectors.ccxt_venue import create
 from tests.connectors.test_ccxt_smoke import plain
-from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue
+from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue, venue_connector
 from tests.fakes.venues.kucoin import PRICES, deposit, fill, futures_fill, position, scenario, withdrawal
 
 POSITIONS = [position("XBTUSDTM", "USDT", 2, "-20", False), position("XBTUSDM", "XBT", 100, "0.0002", True)]
@@ -50,11 +47,7 @@ def full(permission: str = "General", hf: bool = True) -> Scenario:
         permission=permission)
 
 
-def connector(base_url: str, sc: Scenario, passphrase: str | None = None, memory: FlowMemory | None = None,
-              cache: dict[str, object] | None = None) -> Any:
-    creds = Credentials(sc.api_key, sc.api_secret, passphrase or sc.passphrase)
-    options = ConnectorOptions(base_url=base_url, cache={} if cache is None else cache, flow_memory=memory)
-    return create("kucoin", creds, options)
+connector = partial(venue_connector, "kucoin")
 
 
 async def test_kucoin_state_per_field() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ import pytest
 from app.connectors.base import AuthError, ConnectorOptions, Credentials, DayWindow, FlowMemory, Permission
 from app.connectors.ccxt_venue import create
 from tests.connectors.test_ccxt_smoke import plain
-from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue
+from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue, venue_connector
 from tests.fakes.venues.mexc import PRICES, open_position, scenario
 
 
@@ -77,9 +78,7 @@ def full() -> Scenario:
     )
 
 
-def connector(base_url: str, sc: Scenario, secret: str | None = None, memory: FlowMemory | None = None) -> Any:
-    return create("mexc", Credentials(sc.api_key, secret or sc.api_secret),
-                  ConnectorOptions(base_url=base_url, cache={}, flow_memory=memory))
+connector = partial(venue_connector, "mexc")
 
 
 async def test_mexc_state_field_by_field() -> None:

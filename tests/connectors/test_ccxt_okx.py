@@ -7,13 +7,21 @@ BTC = 50,000 x 1.0001 = 50,005 USD.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
 
-from app.connectors.base import AuthError, ConnectorOptions, Credentials, Permission
-from app.connectors.ccxt_venue import create
-from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue, okx_scenario
+from app.connectors.base import AuthError, Permission
+from tests.fakes.ccxt_venues import (
+    IN_WINDOW_MS,
+    OUT_OF_WINDOW_MS,
+    WINDOW,
+    Scenario,
+    fake_venue,
+    okx_scenario,
+    venue_connector,
+)
 
 PRICES = {"BTC/USDT": "50000", "USDT/USD": "1.0001"}
 
@@ -42,9 +50,7 @@ def scenario(perm: str = "read_only") -> Scenario:
         deposits=[deposit, old, pending], withdrawals=[withdrawal], perm=perm)
 
 
-def connector(base_url: str, sc: Scenario, passphrase: str | None = None) -> Any:
-    creds = Credentials(sc.api_key, sc.api_secret, passphrase or sc.passphrase)
-    return create("okx", creds, ConnectorOptions(base_url=base_url, cache={}))
+connector = partial(venue_connector, "okx")
 
 
 async def test_okx_state() -> None:

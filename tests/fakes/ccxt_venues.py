@@ -856,20 +856,30 @@ IN_WINDOW_MS = int(datetime(2024, 5, 5, 12, 0, tzinfo=UTC).timestamp() * 1000)
 OUT_OF_WINDOW_MS = int(datetime(2024, 5, 4, 12, 0, tzinfo=UTC).timestamp() * 1000)
 
 
+def venue_connector(
+    venue: str, base_url: str, sc: Scenario, *, secret: str | None = None, passphrase: str | None = None,
+    api_key: str | None = None, memory: Any = None, cache: dict[str, object] | None = None,
+) -> Any:
+    """zka's connector for `venue`, pointed at its fake: the scenario's credentials unless one is replaced
+    (a wrong secret or passphrase, another address), a market cache of its own unless one is shared."""
+    from app.connectors.ccxt_venue import create  # noqa: PLC0415 - keep the fake importable on its own
+
+    creds = Credentials(api_key or sc.api_key, secret or sc.api_secret, passphrase or sc.passphrase)
+    return create(venue, creds, ConnectorOptions(base_url=base_url, cache={} if cache is None else cache,
+                                                 flow_memory=memory))
+
+
 async def measure_state_fetch(venue: str, scenario: Scenario, runs: int = 20) -> dict[str, float]:
     """Time fetch_account_state against the local replica once markets are cached (ms: min/median/max).
 
     The first call loads markets into the shared cache and is not counted.
     """
-    from app.connectors.ccxt_venue import create  # noqa: PLC0415 - keep the fake importable on its own
-
     with fake_venue(venue, scenario) as fake:
-        options = ConnectorOptions(base_url=fake.base_url, cache={})
-        creds = Credentials(scenario.api_key, scenario.api_secret, scenario.passphrase)
-        await create(venue, creds, options).fetch_account_state(WINDOW)
+        cache: dict[str, object] = {}
+        await venue_connector(venue, fake.base_url, scenario, cache=cache).fetch_account_state(WINDOW)
         samples = []
         for _ in range(runs):
             started = time.perf_counter()
-            await create(venue, creds, options).fetch_account_state(WINDOW)
+            await venue_connector(venue, fake.base_url, scenario, cache=cache).fetch_account_state(WINDOW)
             samples.append((time.perf_counter() - started) * 1000)
     return {"min": min(samples), "median": statistics.median(samples), "max": max(samples)}
