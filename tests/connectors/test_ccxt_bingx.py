@@ -8,17 +8,25 @@ bingx lists no USD market, so USDT (its numeraire) is 1.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 import pytest
 
-from app.connectors.base import AuthError, ConnectorOptions, Credentials, DayWindow, FlowMemory, Permission
+from app.connectors.base import AuthError, ConnectorOptions, Credentials, Permission
 from app.connectors.ccxt_venue import create
 from tests.connectors.test_ccxt_smoke import plain
-from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue, venue_connector
+from tests.fakes.ccxt_venues import (
+    IN_WINDOW_MS,
+    OUT_OF_WINDOW_MS,
+    WINDOW,
+    Scenario,
+    deposits_counted_daily,
+    fake_venue,
+    venue_connector,
+)
 from tests.fakes.venues.bingx import account, deposit, scenario, withdrawal
 
 PRICES = {"BTC/USDT": "50000", "ETH/USDT": "3000", "VST/BTC": "0.00001"}
@@ -153,20 +161,8 @@ async def test_a_deposit_completed_one_and_three_days_late_counts_once() -> None
     old = deposit("d-old", "USDT", "700", 1, OUT_OF_WINDOW_MS)  # in the opening balance
     one_day, three_days = deposit("d-1", "USDT", "10", 0, IN_WINDOW_MS), deposit("d-3", "USDT", "30", 6, IN_WINDOW_MS)
     sc = scenario({"USDT": "10"}, PRICES, deposits=[old, one_day, three_days])
-    memory = FlowMemory(b"k" * 32)
-    deposits: list[Decimal] = []
-    with fake_venue("bingx", sc) as venue:
-        for day in range(6):  # the connect fetch, then the runs of 05-06 ... 05-10 00:00
-            if day == 2:
-                one_day["status"] = 1
-            if day == 4:
-                three_days["status"] = 1
-            start = WINDOW.start + timedelta(days=day - 1) if day else WINDOW.start
-            window = DayWindow(start, WINDOW.start + timedelta(days=day))
-            state = await connector(venue.base_url, sc, memory=memory).fetch_account_state(window)
-            deposits.append(state.deposits)
-            memory = FlowMemory(memory.key, memory.counted | frozenset(state.counted_flows))
-        assert venue.unknown == []
+    deposits = await deposits_counted_daily("bingx", sc, {2: lambda: one_day.update(status=1),
+                                                          4: lambda: three_days.update(status=1)})
     assert deposits == [0, 0, 10, 0, 30, 0]
 
 

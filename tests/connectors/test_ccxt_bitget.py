@@ -7,7 +7,6 @@ Prices: BTC/USDT 50,000; ETH/USDT 3,000; USDC/USDT 0.9998; BGB/USDT 1.2; LTC tra
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -16,12 +15,18 @@ import pytest
 
 from app.connectors.base import (
     AuthError,
-    DayWindow,
-    FlowMemory,
     Permission,
 )
 from tests.connectors.test_ccxt_smoke import plain
-from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue, venue_connector
+from tests.fakes.ccxt_venues import (
+    IN_WINDOW_MS,
+    OUT_OF_WINDOW_MS,
+    WINDOW,
+    Scenario,
+    deposits_counted_daily,
+    fake_venue,
+    venue_connector,
+)
 from tests.fakes.venues.bitget import PRICES as BASE_PRICES
 from tests.fakes.venues.bitget import bill, deposit, futures_fill, position, scenario, withdrawal
 
@@ -226,18 +231,6 @@ async def test_a_deposit_completed_one_and_three_days_late_counts_once() -> None
     one_day = deposit("3002", "USDT", "10", IN_WINDOW_MS, status="pending")
     three_days = deposit("3003", "USDT", "30", IN_WINDOW_MS, status="pending")
     sc = scenario({"USDT": "10"}, PRICES, deposits=[old, one_day, three_days])
-    memory = FlowMemory(b"k" * 32)
-    counted: list[Decimal] = []
-    with fake_venue("bitget", sc) as venue:
-        for day in range(6):
-            if day == 2:
-                one_day["status"] = "success"
-            if day == 4:
-                three_days["status"] = "success"
-            start = WINDOW.start + timedelta(days=day - 1) if day else WINDOW.start
-            state = await connector(venue.base_url, sc, memory=memory).fetch_account_state(
-                DayWindow(start, WINDOW.start + timedelta(days=day)))
-            counted.append(state.deposits)
-            memory = FlowMemory(memory.key, memory.counted | frozenset(state.counted_flows))
-        assert venue.unknown == []
+    counted = await deposits_counted_daily("bitget", sc, {2: lambda: one_day.update(status="success"),
+                                                          4: lambda: three_days.update(status="success")})
     assert counted == [0, 0, 10, 0, 30, 0]

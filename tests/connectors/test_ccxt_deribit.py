@@ -9,16 +9,24 @@ BTC_USDC 50,000 (1 USD); USDT_USDC 0.9995; EURR_USDC 1.08; STETH trades only aga
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 import pytest
 
-from app.connectors.base import AuthError, DayWindow, FlowMemory, Permission
+from app.connectors.base import AuthError, DayWindow, Permission
 from tests.connectors.test_ccxt_smoke import plain
-from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue, venue_connector
+from tests.fakes.ccxt_venues import (
+    IN_WINDOW_MS,
+    OUT_OF_WINDOW_MS,
+    WINDOW,
+    Scenario,
+    deposits_counted_daily,
+    fake_venue,
+    venue_connector,
+)
 from tests.fakes.venues.deribit import PREFIX, PRICES, position, scenario
 
 HOUR_MS = 3_600_000
@@ -196,20 +204,9 @@ async def test_a_deposit_completed_one_and_three_days_late_counts_once() -> None
     one_day = deposit("USDT", "10", IN_WINDOW_MS, state="pending", tx="one")
     three_days = deposit("USDT", "30", IN_WINDOW_MS, state="pending", tx="three")
     sc = scenario({"USDT": "10"}, PRICES, deposits=[old, one_day, three_days])
-    memory = FlowMemory(b"k" * 32)
-    seen: list[Decimal] = []
-    with fake_venue("deribit", sc) as venue:
-        for day in range(6):
-            if day == 2:
-                one_day.update(state="completed", updated_timestamp=IN_WINDOW_MS + 30 * HOUR_MS)
-            if day == 4:
-                three_days.update(state="completed", updated_timestamp=IN_WINDOW_MS + 78 * HOUR_MS)
-            start = WINDOW.start + timedelta(days=day - 1) if day else WINDOW.start
-            window = DayWindow(start, WINDOW.start + timedelta(days=day))
-            state = await connector(venue.base_url, sc, memory=memory).fetch_account_state(window)
-            seen.append(state.deposits)
-            memory = FlowMemory(memory.key, memory.counted | frozenset(state.counted_flows))
-        assert venue.unknown == []
+    seen = await deposits_counted_daily("deribit", sc, {
+        2: lambda: one_day.update(state="completed", updated_timestamp=IN_WINDOW_MS + 30 * HOUR_MS),
+        4: lambda: three_days.update(state="completed", updated_timestamp=IN_WINDOW_MS + 78 * HOUR_MS)})
     assert seen == [0, 0, Decimal("9.995"), 0, Decimal("29.985"), 0]  # 10 and 30 USDT x 0.9995
 
 

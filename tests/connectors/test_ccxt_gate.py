@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from app.connectors.base import AuthError, DayWindow, FlowMemory, Permission
+from app.connectors.base import AuthError, DayWindow, Permission
 from tests.connectors.test_ccxt_smoke import plain
 from tests.fakes.ccxt_venues import (
     IN_WINDOW_MS,
@@ -22,6 +22,7 @@ from tests.fakes.ccxt_venues import (
     WINDOW,
     Scenario,
     VenueRefusal,
+    deposits_counted_daily,
     fake_venue,
     venue_connector,
 )
@@ -233,22 +234,10 @@ async def test_a_deposit_completed_one_and_three_days_late_counts_once() -> None
     old = deposit("1001", "USDT", "700", "DONE", OUT_S)
     one_day, three_days = deposit("1002", "USDT", "10", "PEND", IN_S), deposit("1003", "USDT", "30", "PEND", IN_S)
     sc = scenario({"USDT": "10"}, PRICES, deposits=[old, one_day, three_days])
-    memory = FlowMemory(b"k" * 32)
-    deposits: list[Decimal] = []
-    with fake_venue("gate", sc) as fake:
-        for day in range(6):  # the connect fetch, then the runs of 05-06 ... 05-10 00:00
-            if day == 2:
-                one_day["status"] = "DONE"
-            if day == 4:
-                three_days["status"] = "DEP_CREDITED"  # credited counts; DONE later must not count again
-            if day == 5:
-                three_days["status"] = "DONE"
-            start = WINDOW.start + timedelta(days=day - 1) if day else WINDOW.start
-            window = DayWindow(start, WINDOW.start + timedelta(days=day))
-            state = await connector(fake.base_url, sc, memory=memory).fetch_account_state(window)
-            deposits.append(state.deposits)
-            memory = FlowMemory(memory.key, memory.counted | frozenset(state.counted_flows))
-        assert fake.unknown == []
+    deposits = await deposits_counted_daily("gate", sc, {
+        2: lambda: one_day.update(status="DONE"),
+        4: lambda: three_days.update(status="DEP_CREDITED"),  # credited counts; DONE later must not count again
+        5: lambda: three_days.update(status="DONE")})
     assert deposits == [0, 0, 10, 0, 30, 0]
 
 

@@ -8,17 +8,24 @@ htx lists no USD market, so USDT (its numeraire) is 1.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 import pytest
 
-from app.connectors.base import AuthError, DayWindow, FlowMemory, Permission
+from app.connectors.base import AuthError, Permission
 from app.connectors.ccxt.htx import FLOW_PAGE
 from tests.connectors.test_ccxt_smoke import plain
-from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue, venue_connector
+from tests.fakes.ccxt_venues import (
+    IN_WINDOW_MS,
+    OUT_OF_WINDOW_MS,
+    WINDOW,
+    Scenario,
+    deposits_counted_daily,
+    fake_venue,
+    venue_connector,
+)
 from tests.fakes.venues.htx import SPOT_ACCOUNT_ID, record, scenario
 
 PRICES = {"BTC/USDT": "50000", "ETH/USDT": "3000", "ELF/BTC": "0.00001"}
@@ -187,20 +194,9 @@ async def test_a_deposit_completed_one_and_three_days_late_counts_once() -> None
     one_day, three_days = (record(n, "deposit", "usdt", amount, "confirming") for n, amount in ((1002, "10"),
                                                                                                 (1003, "30")))
     sc = scenario({"USDT": "10"}, PRICES, records=[old, one_day, three_days])
-    memory = FlowMemory(b"k" * 32)
-    deposits: list[Decimal] = []
-    with fake_venue("htx", sc) as venue:
-        for day in range(6):  # the connect fetch, then the runs of 05-06 ... 05-10 00:00
-            if day == 2:
-                one_day.update({"state": "safe", "updated-at": IN_WINDOW_MS + DAY_MS})
-            if day == 4:
-                three_days.update({"state": "safe", "updated-at": IN_WINDOW_MS + 3 * DAY_MS})
-            start = WINDOW.start + timedelta(days=day - 1) if day else WINDOW.start
-            window = DayWindow(start, WINDOW.start + timedelta(days=day))
-            state = await connector(venue.base_url, sc, memory=memory).fetch_account_state(window)
-            deposits.append(state.deposits)
-            memory = FlowMemory(memory.key, memory.counted | frozenset(state.counted_flows))
-        assert venue.unknown == []
+    deposits = await deposits_counted_daily("htx", sc, {
+        2: lambda: one_day.update({"state": "safe", "updated-at": IN_WINDOW_MS + DAY_MS}),
+        4: lambda: three_days.update({"state": "safe", "updated-at": IN_WINDOW_MS + 3 * DAY_MS})})
     assert deposits == [0, 0, 10, 0, 30, 0]
 
 

@@ -7,7 +7,6 @@ USD). KuCoin has no USD market, so USDT is the numeraire (1).
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 
@@ -16,12 +15,18 @@ import pytest
 from app.connectors.base import (
     AuthError,
     ConnectorError,
-    DayWindow,
-    FlowMemory,
     Permission,
 )
 from tests.connectors.test_ccxt_smoke import plain
-from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue, venue_connector
+from tests.fakes.ccxt_venues import (
+    IN_WINDOW_MS,
+    OUT_OF_WINDOW_MS,
+    WINDOW,
+    Scenario,
+    deposits_counted_daily,
+    fake_venue,
+    venue_connector,
+)
 from tests.fakes.venues.kucoin import PRICES, deposit, fill, futures_fill, position, scenario, withdrawal
 
 POSITIONS = [position("XBTUSDTM", "USDT", 2, "-20", False), position("XBTUSDM", "XBT", 100, "0.0002", True)]
@@ -211,18 +216,6 @@ async def test_a_deposit_completed_one_and_three_days_late_counts_once() -> None
     one_day = deposit("10", "USDT", "10", IN_WINDOW_MS, status="PROCESSING")
     three_days = deposit("11", "USDT", "30", IN_WINDOW_MS, status="PROCESSING")
     sc = scenario(prices=PRICES, trade_hf={"USDT": "10"}, deposits=[old, one_day, three_days])
-    memory = FlowMemory(b"k" * 32)
-    counted: list[Decimal] = []
-    with fake_venue("kucoin", sc) as venue:
-        for day in range(6):
-            if day == 2:
-                one_day["status"] = "SUCCESS"
-            if day == 4:
-                three_days["status"] = "SUCCESS"
-            start = WINDOW.start + timedelta(days=day - 1) if day else WINDOW.start
-            state = await connector(venue.base_url, sc, memory=memory).fetch_account_state(
-                DayWindow(start, WINDOW.start + timedelta(days=day)))
-            counted.append(state.deposits)
-            memory = FlowMemory(memory.key, memory.counted | frozenset(state.counted_flows))
-        assert venue.unknown == []
+    counted = await deposits_counted_daily("kucoin", sc, {2: lambda: one_day.update(status="SUCCESS"),
+                                                          4: lambda: three_days.update(status="SUCCESS")})
     assert counted == [0, 0, 10, 0, 30, 0]
