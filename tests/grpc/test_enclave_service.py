@@ -24,15 +24,11 @@ from app.db import SessionMaker
 from app.models import ExchangeConnection, SignedReport, SyncEvent
 from app.services.crypto import seal_credentials
 from tests.factories import create_connection, create_series
-from tests.grpc.conftest import ALICE, BOB, CAROL, SECRET, Client, Service, auth, channel, token
+from tests.grpc.conftest import ALICE, BOB, CAROL, SECRET, Client, Service, auth, channel, ms, token
 
 TODAY = datetime.now(UTC).date()
 START = TODAY - timedelta(days=400)
 DAYS = 400  # the last day is yesterday: a year and more, so annualised figures are defined
-
-
-def ms(day: date) -> int:
-    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
 
 
 def path(n: int, base: float, drift: float) -> list[float]:

@@ -28,8 +28,7 @@ from app.models import Snapshot, SyncEvent
 from app.services.crypto import open_or_create_dek
 from tests.factories import create_sealed_connection
 from tests.fakes.ccxt_venues import FakeVenue, VenueRefusal, binance_scenario, fake_venue
-from tests.grpc.conftest import Client, Service, _serve, auth, channel, token
-from tests.grpc.test_enclave_service import ms
+from tests.grpc.conftest import Client, Service, auth, channel, ms, serve, token
 
 MASTER_KEY = os.urandom(32).hex()  # the service's development master key: the test opens its DEK with it
 API_KEY, API_SECRET = "grpc-sync-api-key-0001", "grpc-sync-api-secret-0001"
@@ -48,7 +47,7 @@ def binance() -> Iterator[FakeVenue]:
 @pytest.fixture(scope="module")
 def service(migrated_database: str, tmp_path_factory: pytest.TempPathFactory, binance: FakeVenue) -> Iterator[Service]:
     """`zka serve` with gRPC on, reading binance from the fake."""
-    yield from _serve(migrated_database, tmp_path_factory.mktemp("grpc-sync"),
+    yield from serve(migrated_database, tmp_path_factory.mktemp("grpc-sync"),
                       {"ZKA_VENUE_URLS": json.dumps({"binance": binance.base_url}), "ZKA_MASTER_KEY": MASTER_KEY})
 
 
