@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.connectors.base import AuthError
+from app.connectors.base import AuthError, Permission
 from tests.fakes.ccxt_venues import Scenario, fake_venue, venue_connector
 
 
@@ -21,3 +21,10 @@ async def refused_without_secrets(
         await call(venue_connector(venue, fake.base_url, sc, **wrong))
     for value in (*wrong.values(), sc.api_key):
         assert value not in str(info.value)
+
+
+async def permissions_asked(venue: str, sc: Scenario) -> tuple[set[Permission], list[str]]:
+    """The permissions the connector reports for the scenario's key, and the paths it asked the venue."""
+    with fake_venue(venue, sc) as fake:
+        permissions = await venue_connector(venue, fake.base_url, sc).permissions()
+    return permissions, fake.paths()

@@ -17,7 +17,7 @@ import pytest
 
 from app.connectors.base import AuthError, ConnectorOptions, Credentials, Permission
 from app.connectors.ccxt_venue import create
-from tests.connectors.checks import refused_without_secrets
+from tests.connectors.checks import permissions_asked, refused_without_secrets
 from tests.connectors.test_ccxt_smoke import plain
 from tests.fakes.ccxt_venues import (
     IN_WINDOW_MS,
@@ -124,10 +124,7 @@ async def test_bingx_state_every_wallet_position_flow_and_trade() -> None:
     ([2, 5], {Permission.READ, Permission.WITHDRAW}),
 ])
 async def test_bingx_permissions(codes: list[int], expected: set[Permission]) -> None:
-    sc = full(codes)
-    with fake_venue("bingx", sc) as venue:
-        assert await connector(venue.base_url, sc).permissions() == expected
-    assert venue.paths() == ["/openApi/v1/account/apiPermissions"]
+    assert await permissions_asked("bingx", full(codes)) == (expected, ["/openApi/v1/account/apiPermissions"])
 
 
 async def test_bingx_wrong_secret_is_an_auth_error_without_secrets() -> None:

@@ -16,7 +16,7 @@ import pytest
 from app.connectors.base import (
     Permission,
 )
-from tests.connectors.checks import refused_without_secrets
+from tests.connectors.checks import permissions_asked, refused_without_secrets
 from tests.connectors.test_ccxt_smoke import plain
 from tests.fakes.ccxt_venues import (
     IN_WINDOW_MS,
@@ -133,10 +133,7 @@ async def test_bitget_state_per_field() -> None:
     (["trade", "readonly"], {Permission.READ, Permission.TRADE}),
 ])
 async def test_bitget_permissions_from_account_info(authorities: list[str], expected: set[Permission]) -> None:
-    sc = full(authorities)
-    with fake_venue("bitget", sc) as venue:
-        assert await connector(venue.base_url, sc).permissions() == expected
-    assert venue.paths() == ["/api/v2/spot/account/info"]
+    assert await permissions_asked("bitget", full(authorities)) == (expected, ["/api/v2/spot/account/info"])
 
 
 async def test_bitget_wrong_passphrase_is_auth_error_without_secrets() -> None:

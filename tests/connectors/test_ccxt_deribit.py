@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from app.connectors.base import AuthError, DayWindow, Permission
+from tests.connectors.checks import permissions_asked
 from tests.connectors.test_ccxt_smoke import plain
 from tests.fakes.ccxt_venues import (
     IN_WINDOW_MS,
@@ -168,9 +169,7 @@ async def test_deribit_as_plain_ccxt_reads_it() -> None:
 ])
 async def test_permissions_from_the_scope_public_auth_grants(scope: str, expected: set[Permission]) -> None:
     sc = scenario(SUMMARIES, PRICES, scope=scope)
-    with fake_venue("deribit", sc) as venue:
-        assert await connector(venue.base_url, sc).permissions() == expected
-    assert venue.paths() == [f"{PREFIX}public/auth"]
+    assert await permissions_asked("deribit", sc) == (expected, [f"{PREFIX}public/auth"])
 
 
 async def test_a_wrong_secret_is_an_auth_error_without_secrets() -> None:

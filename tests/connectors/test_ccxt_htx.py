@@ -16,7 +16,7 @@ import pytest
 
 from app.connectors.base import Permission
 from app.connectors.ccxt.htx import FLOW_PAGE
-from tests.connectors.checks import refused_without_secrets
+from tests.connectors.checks import permissions_asked, refused_without_secrets
 from tests.connectors.test_ccxt_smoke import plain
 from tests.fakes.ccxt_venues import (
     IN_WINDOW_MS,
@@ -151,10 +151,7 @@ async def test_htx_state_every_wallet_position_flow_and_trade() -> None:
     ("readOnly,trade,withdraw", {Permission.READ, Permission.TRADE, Permission.WITHDRAW}),
 ])
 async def test_htx_permissions_from_the_keys_own_record(permission: str, expected: set[Permission]) -> None:
-    sc = full(permission)
-    with fake_venue("htx", sc) as venue:
-        assert await connector(venue.base_url, sc).permissions() == expected
-    assert venue.paths() == ["/v2/user/uid", "/v2/user/api-key"]
+    assert await permissions_asked("htx", full(permission)) == (expected, ["/v2/user/uid", "/v2/user/api-key"])
 
 
 async def test_htx_wrong_secret_is_an_auth_error_without_secrets() -> None:

@@ -16,7 +16,7 @@ from app.connectors.base import (
     ConnectorError,
     Permission,
 )
-from tests.connectors.checks import refused_without_secrets
+from tests.connectors.checks import permissions_asked, refused_without_secrets
 from tests.connectors.test_ccxt_smoke import plain
 from tests.fakes.ccxt_venues import (
     IN_WINDOW_MS,
@@ -132,10 +132,7 @@ async def test_a_unified_account_is_refused_not_read_as_empty() -> None:
     ("General,Spot,Withdrawal", {Permission.READ, Permission.TRADE, Permission.WITHDRAW}),
 ])
 async def test_kucoin_permissions_from_api_key_info(permission: str, expected: set[Permission]) -> None:
-    sc = full(permission)
-    with fake_venue("kucoin", sc) as venue:
-        assert await connector(venue.base_url, sc).permissions() == expected
-    assert venue.paths() == ["/api/v1/user/api-key"]
+    assert await permissions_asked("kucoin", full(permission)) == (expected, ["/api/v1/user/api-key"])
 
 
 async def test_kucoin_wrong_passphrase_is_auth_error_without_secrets() -> None:
