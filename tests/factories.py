@@ -12,7 +12,9 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.connectors.base import Credentials
 from app.models import ExchangeConnection, Snapshot, User
+from app.services.crypto import Dek, credentials_hash, encrypt_credentials
 
 USER = "user_reports0001"
 OTHER_USER = "user_reports0002"
@@ -32,6 +34,21 @@ async def create_connection(
                               permissions=["read"], **fields)
     session.add(conn)
     await session.flush()
+    return conn
+
+
+async def create_sealed_connection(
+    session: AsyncSession, dek: Dek, credentials: Credentials, *, user_uid: str, created_at: datetime,
+    exchange: str = "binance", label: str = "main", **fields: Any,
+) -> ExchangeConnection:
+    """A connection as the connect flow stores it (credentials encrypted under the service's DEK), but
+    without its first snapshot: the state a manual sync exists for."""
+    conn = ExchangeConnection(user_uid=user_uid, exchange=exchange, label=label, permissions=["read"],
+                              credentials_hash=credentials_hash(dek, credentials), created_at=created_at, **fields)
+    session.add(conn)
+    await session.flush()  # the id is part of the ciphertext's AAD
+    assert conn.id is not None
+    conn.credentials = encrypt_credentials(dek, conn.id, credentials)
     return conn
 
 

@@ -166,6 +166,15 @@ _REPORT_FIELDS = {
 }
 
 
+def attestation_id(payload: Mapping[str, Any]) -> str:
+    """The SEV-SNP REPORT_ID (hex) of the boot attestation report the signed payload carries: the
+    firmware's identifier of this guest launch, inside the signature (the original sent an operator-set
+    ATTESTATION_ID, unchecked). '' when the document carries no evidence."""
+    decoded = ((payload.get("attestation") or {}).get("report") or {}).get("decoded") or {}
+    value = decoded.get("report_id")
+    return value if isinstance(value, str) else ""
+
+
 def signed_report(row: SignedReport, *, user_uid: str, version: str, mode: str) -> tuple[pb.SignedReportResponse,
                                                                                           dict[str, str]]:
     payload = row.payload
@@ -201,7 +210,7 @@ def signed_report(row: SignedReport, *, user_uid: str, version: str, mode: str) 
         current_drawdown=pct_positive(dd.get("current_drawdown")), drawdown_periods=periods,
         daily_returns=daily, monthly_returns=monthly,
         signature=row.signature, public_key=row.public_key, signature_algorithm=ALGORITHM, report_hash=row.hash,
-        enclave_version=version, attestation_id="", enclave_mode=mode,
+        enclave_version=version, attestation_id=attestation_id(payload), enclave_mode=mode,
     )
     undefined = _undefined(m.get("undefined", {}), _REPORT_FIELDS, values)
     if not risk:

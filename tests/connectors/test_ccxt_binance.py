@@ -28,6 +28,7 @@ from tests.fakes.ccxt_venues import (
     fake_venue,
     fixture,
     measure_state_fetch,
+    venue_connector,
 )
 
 PRICES = {"BTC/USDT": "50000", "ETH/USDT": "3000", "USDC/USDT": "0.9999", "BNB/BTC": "0.01"}
@@ -85,8 +86,7 @@ def full_scenario(**overrides: Any) -> Scenario:
 
 
 def connector(base_url: str, scenario: Scenario, venue: str = "binance", secret: str | None = None) -> Any:
-    creds = Credentials(scenario.api_key, secret or scenario.api_secret)
-    return create(venue, creds, ConnectorOptions(base_url=base_url, cache={}))
+    return venue_connector(venue, base_url, scenario, secret=secret)
 
 
 async def test_binance_state_values_every_wallet_flow_and_trade() -> None:

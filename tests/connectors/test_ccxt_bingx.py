@@ -8,16 +8,26 @@ bingx lists no USD market, so USDT (its numeraire) is 1.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
 
-from app.connectors.base import AuthError, ConnectorOptions, Credentials, DayWindow, FlowMemory, Permission
+from app.connectors.base import AuthError, ConnectorOptions, Credentials, Permission
 from app.connectors.ccxt_venue import create
+from tests.connectors.checks import permissions_asked, refused_without_secrets
 from tests.connectors.test_ccxt_smoke import plain
-from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue
+from tests.fakes.ccxt_venues import (
+    IN_WINDOW_MS,
+    OUT_OF_WINDOW_MS,
+    WINDOW,
+    Scenario,
+    deposits_counted_daily,
+    fake_venue,
+    venue_connector,
+)
 from tests.fakes.venues.bingx import account, deposit, scenario, withdrawal
 
 PRICES = {"BTC/USDT": "50000", "ETH/USDT": "3000", "VST/BTC": "0.00001"}
@@ -69,9 +79,7 @@ def full(permissions: list[int] | None = None) -> Scenario:
         permissions=permissions)
 
 
-def connector(base_url: str, sc: Scenario, secret: str | None = None, memory: FlowMemory | None = None) -> Any:
-    return create("bingx", Credentials(sc.api_key, secret or sc.api_secret),
-                  ConnectorOptions(base_url=base_url, cache={}, flow_memory=memory))
+connector = partial(venue_connector, "bingx")
 
 
 async def test_bingx_state_every_wallet_position_flow_and_trade() -> None:
@@ -116,17 +124,11 @@ async def test_bingx_state_every_wallet_position_flow_and_trade() -> None:
     ([2, 5], {Permission.READ, Permission.WITHDRAW}),
 ])
 async def test_bingx_permissions(codes: list[int], expected: set[Permission]) -> None:
-    sc = full(codes)
-    with fake_venue("bingx", sc) as venue:
-        assert await connector(venue.base_url, sc).permissions() == expected
-    assert venue.paths() == ["/openApi/v1/account/apiPermissions"]
+    assert await permissions_asked("bingx", full(codes)) == (expected, ["/openApi/v1/account/apiPermissions"])
 
 
 async def test_bingx_wrong_secret_is_an_auth_error_without_secrets() -> None:
-    sc = full()
-    with fake_venue("bingx", sc) as venue, pytest.raises(AuthError) as info:
-        await connector(venue.base_url, sc, secret="not-the-secret-0001").check_credentials()
-    assert "not-the-secret-0001" not in str(info.value) and sc.api_key not in str(info.value)
+    await refused_without_secrets("bingx", full(), secret="not-the-secret-0001")
 
 
 async def test_bingx_wrong_key_is_an_auth_error_not_a_venue_failure() -> None:
@@ -154,20 +156,8 @@ async def test_a_deposit_completed_one_and_three_days_late_counts_once() -> None
     old = deposit("d-old", "USDT", "700", 1, OUT_OF_WINDOW_MS)  # in the opening balance
     one_day, three_days = deposit("d-1", "USDT", "10", 0, IN_WINDOW_MS), deposit("d-3", "USDT", "30", 6, IN_WINDOW_MS)
     sc = scenario({"USDT": "10"}, PRICES, deposits=[old, one_day, three_days])
-    memory = FlowMemory(b"k" * 32)
-    deposits: list[Decimal] = []
-    with fake_venue("bingx", sc) as venue:
-        for day in range(6):  # the connect fetch, then the runs of 05-06 ... 05-10 00:00
-            if day == 2:
-                one_day["status"] = 1
-            if day == 4:
-                three_days["status"] = 1
-            start = WINDOW.start + timedelta(days=day - 1) if day else WINDOW.start
-            window = DayWindow(start, WINDOW.start + timedelta(days=day))
-            state = await connector(venue.base_url, sc, memory=memory).fetch_account_state(window)
-            deposits.append(state.deposits)
-            memory = FlowMemory(memory.key, memory.counted | frozenset(state.counted_flows))
-        assert venue.unknown == []
+    deposits = await deposits_counted_daily("bingx", sc, {2: lambda: one_day.update(status=1),
+                                                          4: lambda: three_days.update(status=1)})
     assert deposits == [0, 0, 10, 0, 30, 0]
 
 

@@ -7,23 +7,26 @@ Prices: BTC/USDT 50,000; ETH/USDT 3,000; USDC/USDT 0.9998; BGB/USDT 1.2; LTC tra
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
 
 from app.connectors.base import (
-    AuthError,
-    ConnectorOptions,
-    Credentials,
-    DayWindow,
-    FlowMemory,
     Permission,
 )
-from app.connectors.ccxt_venue import create
+from tests.connectors.checks import permissions_asked, refused_without_secrets
 from tests.connectors.test_ccxt_smoke import plain
-from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue
+from tests.fakes.ccxt_venues import (
+    IN_WINDOW_MS,
+    OUT_OF_WINDOW_MS,
+    WINDOW,
+    Scenario,
+    deposits_counted_daily,
+    fake_venue,
+    venue_connector,
+)
 from tests.fakes.venues.bitget import PRICES as BASE_PRICES
 from tests.fakes.venues.bitget import bill, deposit, futures_fill, position, scenario, withdrawal
 
@@ -71,9 +74,7 @@ def full(authorities: list[str] | None = None) -> Scenario:
         authorities=authorities)
 
 
-def connector(base_url: str, sc: Scenario, passphrase: str | None = None, memory: FlowMemory | None = None) -> Any:
-    creds = Credentials(sc.api_key, sc.api_secret, passphrase or sc.passphrase)
-    return create("bitget", creds, ConnectorOptions(base_url=base_url, cache={}, flow_memory=memory))
+connector = partial(venue_connector, "bitget")
 
 
 async def test_bitget_state_per_field() -> None:
@@ -132,18 +133,11 @@ async def test_bitget_state_per_field() -> None:
     (["trade", "readonly"], {Permission.READ, Permission.TRADE}),
 ])
 async def test_bitget_permissions_from_account_info(authorities: list[str], expected: set[Permission]) -> None:
-    sc = full(authorities)
-    with fake_venue("bitget", sc) as venue:
-        assert await connector(venue.base_url, sc).permissions() == expected
-    assert venue.paths() == ["/api/v2/spot/account/info"]
+    assert await permissions_asked("bitget", full(authorities)) == (expected, ["/api/v2/spot/account/info"])
 
 
 async def test_bitget_wrong_passphrase_is_auth_error_without_secrets() -> None:
-    sc = full()
-    with fake_venue("bitget", sc) as venue:
-        with pytest.raises(AuthError) as info:
-            await connector(venue.base_url, sc, passphrase="not-the-passphrase").check_credentials()
-    assert "not-the-passphrase" not in str(info.value) and sc.api_key not in str(info.value)
+    await refused_without_secrets("bitget", full(), passphrase="not-the-passphrase")
 
 
 async def test_bitget_as_plain_ccxt_reads_it() -> None:
@@ -230,18 +224,6 @@ async def test_a_deposit_completed_one_and_three_days_late_counts_once() -> None
     one_day = deposit("3002", "USDT", "10", IN_WINDOW_MS, status="pending")
     three_days = deposit("3003", "USDT", "30", IN_WINDOW_MS, status="pending")
     sc = scenario({"USDT": "10"}, PRICES, deposits=[old, one_day, three_days])
-    memory = FlowMemory(b"k" * 32)
-    counted: list[Decimal] = []
-    with fake_venue("bitget", sc) as venue:
-        for day in range(6):
-            if day == 2:
-                one_day["status"] = "success"
-            if day == 4:
-                three_days["status"] = "success"
-            start = WINDOW.start + timedelta(days=day - 1) if day else WINDOW.start
-            state = await connector(venue.base_url, sc, memory=memory).fetch_account_state(
-                DayWindow(start, WINDOW.start + timedelta(days=day)))
-            counted.append(state.deposits)
-            memory = FlowMemory(memory.key, memory.counted | frozenset(state.counted_flows))
-        assert venue.unknown == []
+    counted = await deposits_counted_daily("bitget", sc, {2: lambda: one_day.update(status="success"),
+                                                          4: lambda: three_days.update(status="success")})
     assert counted == [0, 0, 10, 0, 30, 0]

@@ -6,12 +6,13 @@ Prices: BTC/USDT 50,000; LTC/USDT 80; USDC/USDT 0.9999. bybit lists no USD marke
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
 
-from app.connectors.base import AuthError, ConnectorError, ConnectorOptions, Credentials, Permission
-from app.connectors.ccxt_venue import create
+from app.connectors.base import ConnectorError, Permission
+from tests.connectors.checks import refused_without_secrets
 from tests.fakes.ccxt_venues import (
     IN_WINDOW_MS,
     OUT_OF_WINDOW_MS,
@@ -20,6 +21,7 @@ from tests.fakes.ccxt_venues import (
     bybit_scenario,
     fake_venue,
     fixture,
+    venue_connector,
 )
 
 PRICES = {"BTC/USDT": "50000", "LTC/USDT": "80", "USDC/USDT": "0.9999"}
@@ -50,9 +52,7 @@ def scenario(**overrides: Any) -> Scenario:
                           **overrides)
 
 
-def connector(base_url: str, sc: Scenario, secret: str | None = None) -> Any:
-    return create("bybit", Credentials(sc.api_key, secret or sc.api_secret),
-                  ConnectorOptions(base_url=base_url, cache={}))
+connector = partial(venue_connector, "bybit")
 
 
 async def test_bybit_state() -> None:
@@ -89,10 +89,8 @@ async def test_bybit_read_only_key() -> None:
 
 
 async def test_bybit_wrong_secret() -> None:
-    sc = scenario()
-    with fake_venue("bybit", sc) as venue, pytest.raises(AuthError) as info:
-        await connector(venue.base_url, sc, secret="wrong-secret-zzzzzz").fetch_account_state(WINDOW)
-    assert "wrong-secret-zzzzzz" not in str(info.value) and sc.api_key not in str(info.value)
+    await refused_without_secrets("bybit", scenario(), secret="wrong-secret-zzzzzz",
+                                  call=lambda c: c.fetch_account_state(WINDOW))
 
 
 async def test_earn_positions_are_counted_and_a_key_without_earn_permission_still_syncs() -> None:

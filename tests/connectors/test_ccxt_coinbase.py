@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from functools import partial
 
 import pytest
 
-from app.connectors.base import AuthError, ConnectorOptions, Credentials, DayWindow, Permission
-from app.connectors.ccxt_venue import create
-from tests.fakes.ccxt_venues import Scenario, coinbase_scenario, fake_venue, fixture
+from app.connectors.base import AuthError, DayWindow, Permission
+from tests.fakes.ccxt_venues import Scenario, coinbase_scenario, fake_venue, fixture, venue_connector
 
 NOV3 = DayWindow(datetime(2024, 11, 3, tzinfo=UTC), datetime(2024, 11, 4, tzinfo=UTC))
 PRICES = {"BTC/USD": "50000", "ADA/USD": "0.45", "USDT/USD": "1.0001"}
@@ -34,9 +33,7 @@ def scenario() -> Scenario:
                              api_secret=SECRET)
 
 
-def connector(base_url: str, sc: Scenario, secret: str | None = None) -> Any:
-    return create("coinbase", Credentials(sc.api_key, secret or sc.api_secret),
-                  ConnectorOptions(base_url=base_url, cache={}))
+connector = partial(venue_connector, "coinbase")
 
 
 async def test_coinbase_state() -> None:

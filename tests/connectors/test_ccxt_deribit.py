@@ -9,16 +9,25 @@ BTC_USDC 50,000 (1 USD); USDT_USDC 0.9995; EURR_USDC 1.08; STETH trades only aga
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
 
-from app.connectors.base import AuthError, ConnectorOptions, Credentials, DayWindow, FlowMemory, Permission
-from app.connectors.ccxt_venue import create
+from app.connectors.base import AuthError, DayWindow, Permission
+from tests.connectors.checks import permissions_asked
 from tests.connectors.test_ccxt_smoke import plain
-from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue
+from tests.fakes.ccxt_venues import (
+    IN_WINDOW_MS,
+    OUT_OF_WINDOW_MS,
+    WINDOW,
+    Scenario,
+    deposits_counted_daily,
+    fake_venue,
+    venue_connector,
+)
 from tests.fakes.venues.deribit import PREFIX, PRICES, position, scenario
 
 HOUR_MS = 3_600_000
@@ -82,9 +91,7 @@ def full() -> Scenario:
                    transfer(3, "BTC", "1", "income", "user", IN_WINDOW_MS, state="prepared")])
 
 
-def connector(base_url: str, sc: Scenario, secret: str | None = None, memory: FlowMemory | None = None) -> Any:
-    return create("deribit", Credentials(sc.api_key, secret or sc.api_secret),
-                  ConnectorOptions(base_url=base_url, cache={}, flow_memory=memory))
+connector = partial(venue_connector, "deribit")
 
 
 async def test_deribit_state_per_field() -> None:
@@ -162,9 +169,7 @@ async def test_deribit_as_plain_ccxt_reads_it() -> None:
 ])
 async def test_permissions_from_the_scope_public_auth_grants(scope: str, expected: set[Permission]) -> None:
     sc = scenario(SUMMARIES, PRICES, scope=scope)
-    with fake_venue("deribit", sc) as venue:
-        assert await connector(venue.base_url, sc).permissions() == expected
-    assert venue.paths() == [f"{PREFIX}public/auth"]
+    assert await permissions_asked("deribit", sc) == (expected, [f"{PREFIX}public/auth"])
 
 
 async def test_a_wrong_secret_is_an_auth_error_without_secrets() -> None:
@@ -198,20 +203,9 @@ async def test_a_deposit_completed_one_and_three_days_late_counts_once() -> None
     one_day = deposit("USDT", "10", IN_WINDOW_MS, state="pending", tx="one")
     three_days = deposit("USDT", "30", IN_WINDOW_MS, state="pending", tx="three")
     sc = scenario({"USDT": "10"}, PRICES, deposits=[old, one_day, three_days])
-    memory = FlowMemory(b"k" * 32)
-    seen: list[Decimal] = []
-    with fake_venue("deribit", sc) as venue:
-        for day in range(6):
-            if day == 2:
-                one_day.update(state="completed", updated_timestamp=IN_WINDOW_MS + 30 * HOUR_MS)
-            if day == 4:
-                three_days.update(state="completed", updated_timestamp=IN_WINDOW_MS + 78 * HOUR_MS)
-            start = WINDOW.start + timedelta(days=day - 1) if day else WINDOW.start
-            window = DayWindow(start, WINDOW.start + timedelta(days=day))
-            state = await connector(venue.base_url, sc, memory=memory).fetch_account_state(window)
-            seen.append(state.deposits)
-            memory = FlowMemory(memory.key, memory.counted | frozenset(state.counted_flows))
-        assert venue.unknown == []
+    seen = await deposits_counted_daily("deribit", sc, {
+        2: lambda: one_day.update(state="completed", updated_timestamp=IN_WINDOW_MS + 30 * HOUR_MS),
+        4: lambda: three_days.update(state="completed", updated_timestamp=IN_WINDOW_MS + 78 * HOUR_MS)})
     assert seen == [0, 0, Decimal("9.995"), 0, Decimal("29.985"), 0]  # 10 and 30 USDT x 0.9995
 
 

@@ -9,14 +9,24 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
 
-from app.connectors.base import AuthError, ConnectorOptions, Credentials, DayWindow, FlowMemory, Permission
-from app.connectors.ccxt_venue import create
+from app.connectors.base import DayWindow, Permission
+from tests.connectors.checks import refused_without_secrets
 from tests.connectors.test_ccxt_smoke import plain
-from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, VenueRefusal, fake_venue
+from tests.fakes.ccxt_venues import (
+    IN_WINDOW_MS,
+    OUT_OF_WINDOW_MS,
+    WINDOW,
+    Scenario,
+    VenueRefusal,
+    deposits_counted_daily,
+    fake_venue,
+    venue_connector,
+)
 from tests.fakes.venues.gate import PREFIX, PRICES, position, scenario
 
 IN_S = IN_WINDOW_MS // 1000  # 2024-05-05 12:00 UTC
@@ -93,9 +103,7 @@ def full(**overrides: Any) -> Scenario:
     return scenario({"BTC": "0.5", "USDT": "1000", "ZKB": "10"}, PRICES, **args)
 
 
-def connector(base_url: str, sc: Scenario, secret: str | None = None, memory: FlowMemory | None = None) -> Any:
-    return create("gate", Credentials(sc.api_key, secret or sc.api_secret),
-                  ConnectorOptions(base_url=base_url, cache={}, flow_memory=memory))
+connector = partial(venue_connector, "gate")
 
 
 EXPECTED_CALLS = {  # once each per snapshot: nothing duplicated, nothing missing
@@ -216,10 +224,7 @@ async def test_gate_permissions_unknown_when_the_key_cannot_read_them() -> None:
 
 
 async def test_gate_wrong_secret_is_auth_error() -> None:
-    sc = scenario({"USDT": "1"}, PRICES)
-    with fake_venue("gate", sc) as venue, pytest.raises(AuthError) as info:
-        await connector(venue.base_url, sc, secret="wrong-secret-zzzzzz").check_credentials()
-    assert "wrong-secret-zzzzzz" not in str(info.value) and sc.api_key not in str(info.value)
+    await refused_without_secrets("gate", scenario({"USDT": "1"}, PRICES), secret="wrong-secret-zzzzzz")
 
 
 async def test_a_deposit_completed_one_and_three_days_late_counts_once() -> None:
@@ -227,22 +232,10 @@ async def test_a_deposit_completed_one_and_three_days_late_counts_once() -> None
     old = deposit("1001", "USDT", "700", "DONE", OUT_S)
     one_day, three_days = deposit("1002", "USDT", "10", "PEND", IN_S), deposit("1003", "USDT", "30", "PEND", IN_S)
     sc = scenario({"USDT": "10"}, PRICES, deposits=[old, one_day, three_days])
-    memory = FlowMemory(b"k" * 32)
-    deposits: list[Decimal] = []
-    with fake_venue("gate", sc) as fake:
-        for day in range(6):  # the connect fetch, then the runs of 05-06 ... 05-10 00:00
-            if day == 2:
-                one_day["status"] = "DONE"
-            if day == 4:
-                three_days["status"] = "DEP_CREDITED"  # credited counts; DONE later must not count again
-            if day == 5:
-                three_days["status"] = "DONE"
-            start = WINDOW.start + timedelta(days=day - 1) if day else WINDOW.start
-            window = DayWindow(start, WINDOW.start + timedelta(days=day))
-            state = await connector(fake.base_url, sc, memory=memory).fetch_account_state(window)
-            deposits.append(state.deposits)
-            memory = FlowMemory(memory.key, memory.counted | frozenset(state.counted_flows))
-        assert fake.unknown == []
+    deposits = await deposits_counted_daily("gate", sc, {
+        2: lambda: one_day.update(status="DONE"),
+        4: lambda: three_days.update(status="DEP_CREDITED"),  # credited counts; DONE later must not count again
+        5: lambda: three_days.update(status="DONE")})
     assert deposits == [0, 0, 10, 0, 30, 0]
 
 

@@ -8,17 +8,25 @@ htx lists no USD market, so USDT (its numeraire) is 1.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
 
-from app.connectors.base import AuthError, ConnectorOptions, Credentials, DayWindow, FlowMemory, Permission
+from app.connectors.base import Permission
 from app.connectors.ccxt.htx import FLOW_PAGE
-from app.connectors.ccxt_venue import create
+from tests.connectors.checks import permissions_asked, refused_without_secrets
 from tests.connectors.test_ccxt_smoke import plain
-from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue
+from tests.fakes.ccxt_venues import (
+    IN_WINDOW_MS,
+    OUT_OF_WINDOW_MS,
+    WINDOW,
+    Scenario,
+    deposits_counted_daily,
+    fake_venue,
+    venue_connector,
+)
 from tests.fakes.venues.htx import SPOT_ACCOUNT_ID, record, scenario
 
 PRICES = {"BTC/USDT": "50000", "ETH/USDT": "3000", "ELF/BTC": "0.00001"}
@@ -95,9 +103,7 @@ def full(permission: str = "readOnly") -> Scenario:
     return sc
 
 
-def connector(base_url: str, sc: Scenario, secret: str | None = None, memory: FlowMemory | None = None) -> Any:
-    return create("htx", Credentials(sc.api_key, secret or sc.api_secret),
-                  ConnectorOptions(base_url=base_url, cache={}, flow_memory=memory))
+connector = partial(venue_connector, "htx")
 
 
 async def test_htx_state_every_wallet_position_flow_and_trade() -> None:
@@ -145,17 +151,11 @@ async def test_htx_state_every_wallet_position_flow_and_trade() -> None:
     ("readOnly,trade,withdraw", {Permission.READ, Permission.TRADE, Permission.WITHDRAW}),
 ])
 async def test_htx_permissions_from_the_keys_own_record(permission: str, expected: set[Permission]) -> None:
-    sc = full(permission)
-    with fake_venue("htx", sc) as venue:
-        assert await connector(venue.base_url, sc).permissions() == expected
-    assert venue.paths() == ["/v2/user/uid", "/v2/user/api-key"]
+    assert await permissions_asked("htx", full(permission)) == (expected, ["/v2/user/uid", "/v2/user/api-key"])
 
 
 async def test_htx_wrong_secret_is_an_auth_error_without_secrets() -> None:
-    sc = full()
-    with fake_venue("htx", sc) as venue, pytest.raises(AuthError) as info:
-        await connector(venue.base_url, sc, secret="not-the-secret-0001").check_credentials()
-    assert "not-the-secret-0001" not in str(info.value) and sc.api_key not in str(info.value)
+    await refused_without_secrets("htx", full(), secret="not-the-secret-0001")
 
 
 async def test_more_flows_than_one_page_are_read_whole() -> None:
@@ -189,20 +189,9 @@ async def test_a_deposit_completed_one_and_three_days_late_counts_once() -> None
     one_day, three_days = (record(n, "deposit", "usdt", amount, "confirming") for n, amount in ((1002, "10"),
                                                                                                 (1003, "30")))
     sc = scenario({"USDT": "10"}, PRICES, records=[old, one_day, three_days])
-    memory = FlowMemory(b"k" * 32)
-    deposits: list[Decimal] = []
-    with fake_venue("htx", sc) as venue:
-        for day in range(6):  # the connect fetch, then the runs of 05-06 ... 05-10 00:00
-            if day == 2:
-                one_day.update({"state": "safe", "updated-at": IN_WINDOW_MS + DAY_MS})
-            if day == 4:
-                three_days.update({"state": "safe", "updated-at": IN_WINDOW_MS + 3 * DAY_MS})
-            start = WINDOW.start + timedelta(days=day - 1) if day else WINDOW.start
-            window = DayWindow(start, WINDOW.start + timedelta(days=day))
-            state = await connector(venue.base_url, sc, memory=memory).fetch_account_state(window)
-            deposits.append(state.deposits)
-            memory = FlowMemory(memory.key, memory.counted | frozenset(state.counted_flows))
-        assert venue.unknown == []
+    deposits = await deposits_counted_daily("htx", sc, {
+        2: lambda: one_day.update({"state": "safe", "updated-at": IN_WINDOW_MS + DAY_MS}),
+        4: lambda: three_days.update({"state": "safe", "updated-at": IN_WINDOW_MS + 3 * DAY_MS})})
     assert deposits == [0, 0, 10, 0, 30, 0]
 
 

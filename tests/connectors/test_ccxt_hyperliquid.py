@@ -9,15 +9,21 @@ JEFF trades only against HYPE (0.5 HYPE = 10 USDC).
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from app.connectors.base import AuthError, ConnectorOptions, Credentials, DayWindow, FlowMemory, Permission
-from app.connectors.ccxt_venue import create
-from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue
+from app.connectors.base import AuthError, FlowMemory, Permission
+from tests.fakes.ccxt_venues import (
+    IN_WINDOW_MS,
+    OUT_OF_WINDOW_MS,
+    WINDOW,
+    Scenario,
+    deposits_counted_daily,
+    fake_venue,
+    venue_connector,
+)
 from tests.fakes.venues.hyperliquid import ADDRESS, OTHER, perp_position, scenario
 
 SPOT = {"USDC": "1000", "HYPE": "50", "UBTC": "0.1", "PURR": "500", "JEFF": "20", "USDT0": "300"}
@@ -75,8 +81,7 @@ def full(mode: str = "disabled") -> Scenario:
 
 
 def connector(base_url: str, sc: Scenario, memory: FlowMemory | None = None, address: str | None = None) -> Any:
-    return create("hyperliquid", Credentials(address or sc.api_key, sc.api_secret),
-                  ConnectorOptions(base_url=base_url, cache={}, flow_memory=memory))
+    return venue_connector("hyperliquid", base_url, sc, api_key=address, memory=memory)
 
 
 async def test_hyperliquid_state_per_field() -> None:
@@ -183,18 +188,7 @@ async def test_a_deposit_listed_one_and_three_days_late_counts_once() -> None:
     with an older deposit in the opening balance (recorded, never counted)."""
     rows = [ledger(1, OUT_OF_WINDOW_MS, type="deposit", usdc="700.0")]
     sc = scenario({"USDC": "10"}, "0", ledger=rows)
-    memory = FlowMemory(b"k" * 32)
-    seen: list[Decimal] = []
-    with fake_venue("hyperliquid", sc) as venue:
-        for day in range(6):
-            if day == 2:
-                rows.append(ledger(2, IN_WINDOW_MS, type="deposit", usdc="10.0"))
-            if day == 4:
-                rows.append(ledger(3, IN_WINDOW_MS, type="deposit", usdc="30.0"))
-            start = WINDOW.start + timedelta(days=day - 1) if day else WINDOW.start
-            window = DayWindow(start, WINDOW.start + timedelta(days=day))
-            state = await connector(venue.base_url, sc, memory=memory).fetch_account_state(window)
-            seen.append(state.deposits)
-            memory = FlowMemory(memory.key, memory.counted | frozenset(state.counted_flows))
-        assert venue.unknown == []
+    seen = await deposits_counted_daily("hyperliquid", sc, {
+        2: lambda: rows.append(ledger(2, IN_WINDOW_MS, type="deposit", usdc="10.0")),
+        4: lambda: rows.append(ledger(3, IN_WINDOW_MS, type="deposit", usdc="30.0"))})
     assert seen == [0, 0, 10, 0, 30, 0]

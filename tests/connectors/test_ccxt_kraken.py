@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
-from app.connectors.base import AuthError, ConnectorOptions, Credentials, DayWindow, Permission
-from app.connectors.ccxt_venue import create
+from app.connectors.base import AuthError, DayWindow, Permission
 from tests.fakes.ccxt_venues import (
     IN_WINDOW_MS,
     OUT_OF_WINDOW_MS,
@@ -20,6 +20,7 @@ from tests.fakes.ccxt_venues import (
     fake_venue,
     fixture,
     kraken_scenario,
+    venue_connector,
 )
 
 PRICES = {"BTC/USD": "50000", "USDT/USD": "1.0001", "ADA/USDT": "0.5", "DOT/USD": "7"}
@@ -43,9 +44,7 @@ def scenario() -> Scenario:
         positions=positions, deposits=deposits, withdrawals=withdrawals)
 
 
-def connector(base_url: str, sc: Scenario, secret: str | None = None) -> Any:
-    return create("kraken", Credentials(sc.api_key, secret or sc.api_secret),
-                  ConnectorOptions(base_url=base_url, cache={}))
+connector = partial(venue_connector, "kraken")
 
 
 async def test_kraken_state() -> None:

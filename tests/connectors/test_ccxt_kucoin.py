@@ -7,24 +7,26 @@ USD). KuCoin has no USD market, so USDT is the numeraire (1).
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from functools import partial
 
 import pytest
 
 from app.connectors.base import (
-    AuthError,
     ConnectorError,
-    ConnectorOptions,
-    Credentials,
-    DayWindow,
-    FlowMemory,
     Permission,
 )
-from app.connectors.ccxt_venue import create
+from tests.connectors.checks import permissions_asked, refused_without_secrets
 from tests.connectors.test_ccxt_smoke import plain
-from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue
+from tests.fakes.ccxt_venues import (
+    IN_WINDOW_MS,
+    OUT_OF_WINDOW_MS,
+    WINDOW,
+    Scenario,
+    deposits_counted_daily,
+    fake_venue,
+    venue_connector,
+)
 from tests.fakes.venues.kucoin import PRICES, deposit, fill, futures_fill, position, scenario, withdrawal
 
 POSITIONS = [position("XBTUSDTM", "USDT", 2, "-20", False), position("XBTUSDM", "XBT", 100, "0.0002", True)]
@@ -50,11 +52,7 @@ def full(permission: str = "General", hf: bool = True) -> Scenario:
         permission=permission)
 
 
-def connector(base_url: str, sc: Scenario, passphrase: str | None = None, memory: FlowMemory | None = None,
-              cache: dict[str, object] | None = None) -> Any:
-    creds = Credentials(sc.api_key, sc.api_secret, passphrase or sc.passphrase)
-    options = ConnectorOptions(base_url=base_url, cache={} if cache is None else cache, flow_memory=memory)
-    return create("kucoin", creds, options)
+connector = partial(venue_connector, "kucoin")
 
 
 async def test_kucoin_state_per_field() -> None:
@@ -134,18 +132,11 @@ async def test_a_unified_account_is_refused_not_read_as_empty() -> None:
     ("General,Spot,Withdrawal", {Permission.READ, Permission.TRADE, Permission.WITHDRAW}),
 ])
 async def test_kucoin_permissions_from_api_key_info(permission: str, expected: set[Permission]) -> None:
-    sc = full(permission)
-    with fake_venue("kucoin", sc) as venue:
-        assert await connector(venue.base_url, sc).permissions() == expected
-    assert venue.paths() == ["/api/v1/user/api-key"]
+    assert await permissions_asked("kucoin", full(permission)) == (expected, ["/api/v1/user/api-key"])
 
 
 async def test_kucoin_wrong_passphrase_is_auth_error_without_secrets() -> None:
-    sc = full()
-    with fake_venue("kucoin", sc) as venue:
-        with pytest.raises(AuthError) as info:
-            await connector(venue.base_url, sc, passphrase="not-the-passphrase").check_credentials()
-    assert "not-the-passphrase" not in str(info.value) and sc.api_key not in str(info.value)
+    await refused_without_secrets("kucoin", full(), passphrase="not-the-passphrase")
 
 
 async def test_kucoin_as_plain_ccxt_reads_it() -> None:
@@ -218,18 +209,6 @@ async def test_a_deposit_completed_one_and_three_days_late_counts_once() -> None
     one_day = deposit("10", "USDT", "10", IN_WINDOW_MS, status="PROCESSING")
     three_days = deposit("11", "USDT", "30", IN_WINDOW_MS, status="PROCESSING")
     sc = scenario(prices=PRICES, trade_hf={"USDT": "10"}, deposits=[old, one_day, three_days])
-    memory = FlowMemory(b"k" * 32)
-    counted: list[Decimal] = []
-    with fake_venue("kucoin", sc) as venue:
-        for day in range(6):
-            if day == 2:
-                one_day["status"] = "SUCCESS"
-            if day == 4:
-                three_days["status"] = "SUCCESS"
-            start = WINDOW.start + timedelta(days=day - 1) if day else WINDOW.start
-            state = await connector(venue.base_url, sc, memory=memory).fetch_account_state(
-                DayWindow(start, WINDOW.start + timedelta(days=day)))
-            counted.append(state.deposits)
-            memory = FlowMemory(memory.key, memory.counted | frozenset(state.counted_flows))
-        assert venue.unknown == []
+    counted = await deposits_counted_daily("kucoin", sc, {2: lambda: one_day.update(status="SUCCESS"),
+                                                          4: lambda: three_days.update(status="SUCCESS")})
     assert counted == [0, 0, 10, 0, 30, 0]

@@ -11,22 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from app.connectors.base import ConnectorOptions, Credentials, DayWindow, FlowMemory
-from app.connectors.ccxt_venue import create
 from tests.fakes.ccxt_venues import (
     IN_WINDOW_MS,
     OUT_OF_WINDOW_MS,
-    WINDOW,
     Scenario,
     binance_scenario,
     bybit_scenario,
-    fake_venue,
+    deposits_counted_daily,
     fixture,
     kraken_scenario,
     okx_scenario,
@@ -84,22 +80,8 @@ async def test_a_deposit_completed_one_three_and_ten_days_late_counts_once(name:
     ten_days = venue.deposit("1004", "100", IN_WINDOW_MS)
     rows = [old, one_day, three_days, ten_days]
     sc = venue.build(rows)
-    memory = FlowMemory(b"k" * 32)
-    deposits: list[Decimal] = []
-    with fake_venue(name, sc) as fake:
-        for day in range(13):  # the connect fetch, then the runs of 05-06 ... 05-17 00:00
-            if day == 2:
-                venue.complete(one_day)
-            if day == 4:
-                venue.complete(three_days)
-            if day == 11:
-                venue.complete(ten_days)  # completed on 05-15
-            start = WINDOW.start + timedelta(days=day - 1) if day else WINDOW.start
-            window = DayWindow(start, WINDOW.start + timedelta(days=day))
-            options = ConnectorOptions(base_url=fake.base_url, cache={}, flow_memory=memory)
-            state = await create(name, Credentials(sc.api_key, sc.api_secret, sc.passphrase), options
-                                 ).fetch_account_state(window)
-            deposits.append(state.deposits)
-            memory = FlowMemory(memory.key, memory.counted | frozenset(state.counted_flows))
-        assert fake.unknown == []
+    deposits = await deposits_counted_daily(name, sc, {2: lambda: venue.complete(one_day),
+                                                       4: lambda: venue.complete(three_days),
+                                                       11: lambda: venue.complete(ten_days)},  # on 05-15
+                                            days=13)  # the connect fetch, then the runs of 05-06 ... 05-17 00:00
     assert deposits == [0, 0, 10 * venue.usdt, 0, 30 * venue.usdt, 0, 0, 0, 0, 0, 0, 100 * venue.usdt, 0]

@@ -7,16 +7,25 @@ only against ETH: 0.01 x 2,500 = 25 USD). mexc lists no USD market, so USDT is w
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
 
-from app.connectors.base import AuthError, ConnectorOptions, Credentials, DayWindow, FlowMemory, Permission
+from app.connectors.base import AuthError, ConnectorOptions, Credentials, Permission
 from app.connectors.ccxt_venue import create
+from tests.connectors.checks import refused_without_secrets
 from tests.connectors.test_ccxt_smoke import plain
-from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue
+from tests.fakes.ccxt_venues import (
+    IN_WINDOW_MS,
+    OUT_OF_WINDOW_MS,
+    WINDOW,
+    Scenario,
+    deposits_counted_daily,
+    fake_venue,
+    venue_connector,
+)
 from tests.fakes.venues.mexc import PRICES, open_position, scenario
 
 
@@ -77,9 +86,7 @@ def full() -> Scenario:
     )
 
 
-def connector(base_url: str, sc: Scenario, secret: str | None = None, memory: FlowMemory | None = None) -> Any:
-    return create("mexc", Credentials(sc.api_key, secret or sc.api_secret),
-                  ConnectorOptions(base_url=base_url, cache={}, flow_memory=memory))
+connector = partial(venue_connector, "mexc")
 
 
 async def test_mexc_state_field_by_field() -> None:
@@ -147,32 +154,17 @@ async def test_mexc_permissions_are_unknown() -> None:
 
 
 async def test_mexc_wrong_secret_is_auth_error() -> None:
-    sc = scenario({"USDT": "1"}, PRICES)
-    with fake_venue("mexc", sc) as venue, pytest.raises(AuthError) as info:
-        await connector(venue.base_url, sc, secret="wrong-secret-zzzzzz").check_credentials()
-    assert "wrong-secret-zzzzzz" not in str(info.value) and sc.api_key not in str(info.value)
+    await refused_without_secrets("mexc", scenario({"USDT": "1"}, PRICES), secret="wrong-secret-zzzzzz")
 
 
 async def test_a_deposit_completed_one_and_three_days_late_counts_once() -> None:
     old = deposit("USDT", "700", 5, OUT_OF_WINDOW_MS, "0xold")
     one_day, three_days = deposit("USDT", "10", 4, IN_WINDOW_MS, "0x1"), deposit("USDT", "30", 4, IN_WINDOW_MS, "0x3")
     sc = scenario({"USDT": "10"}, PRICES, deposits=[old, one_day, three_days])
-    memory = FlowMemory(b"k" * 32)
-    deposits: list[Decimal] = []
-    with fake_venue("mexc", sc) as fake:
-        for day in range(6):
-            if day == 2:
-                one_day["status"] = 5
-            if day == 4:
-                three_days["status"] = 5  # SUCCESS counts; COMPLETED later must not count again
-            if day == 5:
-                three_days["status"] = 12
-            start = WINDOW.start + timedelta(days=day - 1) if day else WINDOW.start
-            window = DayWindow(start, WINDOW.start + timedelta(days=day))
-            state = await connector(fake.base_url, sc, memory=memory).fetch_account_state(window)
-            deposits.append(state.deposits)
-            memory = FlowMemory(memory.key, memory.counted | frozenset(state.counted_flows))
-        assert fake.unknown == []
+    deposits = await deposits_counted_daily("mexc", sc, {
+        2: lambda: one_day.update(status=5),
+        4: lambda: three_days.update(status=5),  # SUCCESS counts; COMPLETED later must not count again
+        5: lambda: three_days.update(status=12)})
     assert deposits == [0, 0, 10, 0, 30, 0]
 
 

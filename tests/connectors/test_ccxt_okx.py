@@ -7,15 +7,24 @@ BTC = 50,000 x 1.0001 = 50,005 USD.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pytest
 
-from app.connectors.base import AuthError, ConnectorOptions, Credentials, DayWindow, FlowMemory, Permission
-from app.connectors.ccxt_venue import create
+from app.connectors.base import DayWindow, FlowMemory, Permission
 from app.services.analytics import modified_dietz
-from tests.fakes.ccxt_venues import IN_WINDOW_MS, OUT_OF_WINDOW_MS, WINDOW, Scenario, fake_venue, okx_scenario
+from tests.connectors.checks import refused_without_secrets
+from tests.fakes.ccxt_venues import (
+    IN_WINDOW_MS,
+    OUT_OF_WINDOW_MS,
+    WINDOW,
+    Scenario,
+    fake_venue,
+    okx_scenario,
+    venue_connector,
+)
 
 PRICES = {"BTC/USDT": "50000", "USDT/USD": "1.0001"}
 
@@ -44,9 +53,7 @@ def scenario(perm: str = "read_only") -> Scenario:
         deposits=[deposit, old, pending], withdrawals=[withdrawal], perm=perm)
 
 
-def connector(base_url: str, sc: Scenario, passphrase: str | None = None, memory: FlowMemory | None = None) -> Any:
-    creds = Credentials(sc.api_key, sc.api_secret, passphrase or sc.passphrase)
-    return create("okx", creds, ConnectorOptions(base_url=base_url, cache={}, flow_memory=memory))
+connector = partial(venue_connector, "okx")
 
 
 async def test_okx_state() -> None:
@@ -84,11 +91,7 @@ async def test_okx_permissions(perm: str, expected: set[Permission]) -> None:
 
 
 async def test_okx_wrong_passphrase_is_auth_error() -> None:
-    sc = scenario()
-    with fake_venue("okx", sc) as venue:
-        with pytest.raises(AuthError) as info:
-            await connector(venue.base_url, sc, passphrase="not-the-passphrase").check_credentials()
-    assert "not-the-passphrase" not in str(info.value) and sc.api_key not in str(info.value)
+    await refused_without_secrets("okx", scenario(), passphrase="not-the-passphrase")
 
 
 def _bill(n: int, ts: int, change: str) -> dict[str, Any]:

@@ -30,10 +30,11 @@ import json
 import statistics
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -44,7 +45,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app.connectors.base import ConnectorOptions, Credentials, DayWindow
+from app.connectors.base import ConnectorOptions, Credentials, DayWindow, FlowMemory
 from tests.paths import FIXTURES as CCXT_FIXTURES
 
 DATA = Path(__file__).parent / "data" / "ccxt"
@@ -984,20 +985,51 @@ IN_WINDOW_MS = int(datetime(2024, 5, 5, 12, 0, tzinfo=UTC).timestamp() * 1000)
 OUT_OF_WINDOW_MS = int(datetime(2024, 5, 4, 12, 0, tzinfo=UTC).timestamp() * 1000)
 
 
+def venue_connector(
+    venue: str, base_url: str, sc: Scenario, *, secret: str | None = None, passphrase: str | None = None,
+    api_key: str | None = None, memory: Any = None, cache: dict[str, object] | None = None,
+) -> Any:
+    """zka's connector for `venue`, pointed at its fake: the scenario's credentials unless one is replaced
+    (a wrong secret or passphrase, another address), a market cache of its own unless one is shared."""
+    from app.connectors.ccxt_venue import create  # noqa: PLC0415 - keep the fake importable on its own
+
+    creds = Credentials(api_key or sc.api_key, secret or sc.api_secret, passphrase or sc.passphrase)
+    return create(venue, creds, ConnectorOptions(base_url=base_url, cache={} if cache is None else cache,
+                                                 flow_memory=memory))
+
+
+async def deposits_counted_daily(
+    venue: str, sc: Scenario, changes: Mapping[int, Callable[[], object]], *, days: int = 6
+) -> list[Decimal]:
+    """The deposits counted by the connect fetch (day 0, window 05-05) and by the daily runs after it
+    (05-06 ... 00:00), each remembering the flows the fetches before it counted, as the sync's flow memory
+    does. `changes[day]()` moves the venue's records (a deposit completes) before that day's fetch."""
+    memory = FlowMemory(b"k" * 32)
+    counted: list[Decimal] = []
+    with fake_venue(venue, sc) as fake:
+        for day in range(days):
+            if day in changes:
+                changes[day]()
+            start = WINDOW.start + timedelta(days=day - 1) if day else WINDOW.start
+            window = DayWindow(start, WINDOW.start + timedelta(days=day))
+            state = await venue_connector(venue, fake.base_url, sc, memory=memory).fetch_account_state(window)
+            counted.append(state.deposits)
+            memory = FlowMemory(memory.key, memory.counted | frozenset(state.counted_flows))
+        assert fake.unknown == []
+    return counted
+
+
 async def measure_state_fetch(venue: str, scenario: Scenario, runs: int = 20) -> dict[str, float]:
     """Time fetch_account_state against the local replica once markets are cached (ms: min/median/max).
 
     The first call loads markets into the shared cache and is not counted.
     """
-    from app.connectors.ccxt_venue import create  # noqa: PLC0415 - keep the fake importable on its own
-
     with fake_venue(venue, scenario) as fake:
-        options = ConnectorOptions(base_url=fake.base_url, cache={})
-        creds = Credentials(scenario.api_key, scenario.api_secret, scenario.passphrase)
-        await create(venue, creds, options).fetch_account_state(WINDOW)
+        cache: dict[str, object] = {}
+        await venue_connector(venue, fake.base_url, scenario, cache=cache).fetch_account_state(WINDOW)
         samples = []
         for _ in range(runs):
             started = time.perf_counter()
-            await create(venue, creds, options).fetch_account_state(WINDOW)
+            await venue_connector(venue, fake.base_url, scenario, cache=cache).fetch_account_state(WINDOW)
             samples.append((time.perf_counter() - started) * 1000)
     return {"min": min(samples), "median": statistics.median(samples), "max": max(samples)}

@@ -54,6 +54,11 @@ def client_stubs(tmp_path_factory: pytest.TempPathFactory) -> Client:
         sys.path.remove(str(out))
 
 
+def ms(day: dt.date) -> int:
+    """A day as the original's timestamps: 00:00 UTC, epoch milliseconds."""
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)
+
+
 def token(uid: str, *, secret: str = SECRET, audience: str = "zka", lifetime: int = 600) -> str:
     now = int(time.time())
     return jwt.encode({"sub": uid, "aud": audience, "iat": now, "exp": now + lifetime}, secret, algorithm="HS256")
@@ -131,7 +136,7 @@ def mtls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Tls, Path]:
     return tls, path
 
 
-def _serve(migrated_database: str, tmp: Path, extra: dict[str, str]) -> Iterator[Service]:
+def serve(migrated_database: str, tmp: Path, extra: dict[str, str]) -> Iterator[Service]:
     database_url = private_database(migrated_database, tmp)
     port = free_port()
     env = {"ZKA_DATABASE_URL": database_url, "ZKA_JWT_SECRET": SECRET, "ZKA_GRPC_PORT": str(port), **extra}
@@ -144,7 +149,7 @@ def _serve(migrated_database: str, tmp: Path, extra: dict[str, str]) -> Iterator
 @pytest.fixture(scope="module")
 def service(migrated_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """gRPC over TLS, no client certificates."""
-    yield from _serve(migrated_database, tmp_path_factory.mktemp("grpc"),
+    yield from serve(migrated_database, tmp_path_factory.mktemp("grpc"),
                       {"ZKA_RATE_LIMIT_REPORTS": "1000/minute"})
 
 
@@ -152,7 +157,7 @@ def service(migrated_database: str, tmp_path_factory: pytest.TempPathFactory) ->
 def mtls_service(migrated_database: str, tmp_path_factory: pytest.TempPathFactory,
                  mtls: tuple[Tls, Path]) -> Iterator[Service]:
     """gRPC with mutual TLS: ZKA_GRPC_CLIENT_CA names the gateway's CA."""
-    yield from _serve(migrated_database, tmp_path_factory.mktemp("grpc-mtls"), {"ZKA_GRPC_CLIENT_CA": str(mtls[1])})
+    yield from serve(migrated_database, tmp_path_factory.mktemp("grpc-mtls"), {"ZKA_GRPC_CLIENT_CA": str(mtls[1])})
 
 
 def channel(service: Service, client_tls: Tls | None = None) -> grpc.aio.Channel:

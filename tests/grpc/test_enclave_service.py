@@ -5,6 +5,7 @@ status code and store nothing."""
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import ssl
@@ -23,15 +24,11 @@ from app.db import SessionMaker
 from app.models import ExchangeConnection, SignedReport, SyncEvent
 from app.services.crypto import seal_credentials
 from tests.factories import create_connection, create_series
-from tests.grpc.conftest import ALICE, BOB, CAROL, SECRET, Client, Service, auth, channel, token
+from tests.grpc.conftest import ALICE, BOB, CAROL, SECRET, Client, Service, auth, channel, ms, token
 
 TODAY = datetime.now(UTC).date()
 START = TODAY - timedelta(days=400)
 DAYS = 400  # the last day is yesterday: a year and more, so annualised figures are defined
-
-
-def ms(day: date) -> int:
-    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
 
 
 def path(n: int, base: float, drift: float) -> list[float]:
@@ -202,8 +199,13 @@ async def test_signed_report_is_the_rest_report_and_verifies(
     assert list(answer.exchanges) == ["alpaca", "binance"]  # kraken is excluded from reports
     assert answer.report_name == "Gateway report" and answer.signature_algorithm == "ECDSA-P256-SHA256"
     assert answer.enclave_mode == "development"
-    full = await rest.get(f"/api/v1/reports/{answer.report_id}")  # the whole document, evidence included
-    assert full.json()["payload"]["attestation"] is not None
+    # The whole document, evidence included: GET /api/v1/reports/{report_id} (README), the same report.
+    full = await rest.get(f"/api/v1/reports/{answer.report_id}")
+    assert full.status_code == 200 and full.json()["report_hash"] == answer.report_hash
+    report = full.json()["payload"]["attestation"]["report"]
+    # attestation_id is the SEV-SNP REPORT_ID (bytes 0x140-0x160) of the signed boot attestation report.
+    assert answer.attestation_id == base64.b64decode(report["raw"])[0x140:0x160].hex() == report["decoded"]["report_id"]
+    assert len(answer.attestation_id) == 64 and answer.attestation_id != "0" * 64
     verdict = await rest.post("/api/v1/reports/verify", json=full.json(), params={"trust_simulated": "true"})
     assert verdict.json()["valid"] is True
 

@@ -1,5 +1,5 @@
-"""The pieces of the mapping no running server reaches easily: a successful manual sync's answer (zka takes
-the first snapshot when connecting, so a later manual sync is refused), and the request-field rules."""
+"""The mapping's pieces on their own: a manual sync's answer over several connections (one successful sync
+runs end to end in test_process_sync_job.py), the request-field rules, attestation_id."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from app.errors import BadRequest
 from app.grpc.calls import day_of_ms, exchange_or_none, iso_day, ms_of_day, peer_address
-from app.grpc.messages import sync_job
+from app.grpc.messages import attestation_id, sync_job
 from app.models import Snapshot
 from app.services.manual_sync import ManualResult
 
@@ -62,3 +62,10 @@ def test_fields_as_strict_as_rest() -> None:
                                                ("unix:/tmp/x", "unix:/tmp/x")])
 def test_peer_address(peer: str, address: str) -> None:
     assert peer_address(SimpleNamespace(peer=lambda: peer)) == address
+
+
+def test_attestation_id_is_the_signed_reports_report_id() -> None:
+    evidence = {"attestation": {"report": {"raw": "…", "decoded": {"report_id": "ab" * 32}}}}
+    assert attestation_id(evidence) == "ab" * 32
+    for nothing in ({}, {"attestation": None}, {"attestation": {"report": {"decoded": None}}}):
+        assert attestation_id(nothing) == ""  # a document without evidence (attestation unavailable)

@@ -12,14 +12,20 @@ import httpx
 import pytest
 import stamina
 from asgi_lifespan import LifespanManager
-from sqlalchemy import event
+from sqlalchemy import event, func
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from app.config import Settings
+from app.connectors.base import Credentials
+from app.db import unit_of_work
 from app.main import create_app
+from app.models import ExchangeConnection, Snapshot
 from app.services.crypto import seal_credentials
 from app.services.sync import SyncRuntime, sync_runtime
 from app.state import AppState
+from tests.factories import create_sealed_connection
+from tests.fakes.brokers import FakeBrokers, running_fake_brokers
 from tests.fakes.ccxt_venues import FakeVenue, Scenario, binance_scenario, fake_venue
 
 USER = "user_synctest0001"
@@ -109,9 +115,27 @@ def sync_settings(settings: Settings, venue_urls: dict[str, str], **limits: Any)
     return settings
 
 
+CONNECTED = datetime(2024, 5, 5, 14, 30, tzinfo=UTC)
+
+
 @pytest.fixture
 def clock() -> Clock:
-    return Clock(datetime(2024, 5, 5, 14, 30, tzinfo=UTC))
+    return Clock(CONNECTED)
+
+
+@pytest.fixture
+def brokers() -> Iterator[FakeBrokers]:
+    """The fake broker server (Alpaca, IBKR Flex, TradeStation), fresh for each test."""
+    with running_fake_brokers() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def broker_app(settings: Settings, brokers: FakeBrokers, clock: Clock) -> AsyncIterator[SyncApp]:
+    """The real app reading every broker from the fake brokers, on the module's `clock`."""
+    urls = dict.fromkeys(("alpaca", "ibkr", "tradestation"), brokers.base_url)
+    async with running_app(sync_settings(settings, urls), clock) as started:
+        yield started
 
 
 @pytest.fixture
@@ -142,25 +166,32 @@ class running_app:  # noqa: N801 - used like a function
         await self._manager.__aexit__(*exc)
 
 
+async def connect_to_fake(settings: Settings, venue: str, sc: Scenario) -> tuple[httpx.Response, list[int]]:
+    """One connect through the real app to a fake `venue` serving `sc`: the answer, and how many connections
+    and snapshots are stored afterwards (listing the connections still works)."""
+    credentials = {"api_key": sc.api_key, "api_secret": sc.api_secret}
+    if sc.passphrase is not None:
+        credentials["passphrase"] = sc.passphrase
+    with fake_venue(venue, sc) as fake:
+        async with running_app(sync_settings(settings, {venue: fake.base_url}), Clock(CONNECTED)) as app:
+            response = await app.connect(exchange=venue, credentials=credentials)
+            async with app.state.sessionmaker() as session:
+                counts = [int((await session.exec(select(func.count()).select_from(model))).one())
+                          for model in (ExchangeConnection, Snapshot)]
+            listed = await app.client.get("/api/v1/connections", params={"user_uid": USER})
+            assert listed.status_code == 200, listed.text
+    return response, counts
+
+
 async def add_connection(
     app: SyncApp, *, exchange: str = "binance", label: str = "main", user: str = USER,
     api_key: str = API_KEY, api_secret: str = API_SECRET, passphrase: str | None = None, **fields: Any,
 ) -> int:
     """A stored connection as the connect flow leaves it (encrypted under the app's DEK), without a snapshot."""
-    from app.connectors.base import Credentials
-    from app.db import unit_of_work
-    from app.models import ExchangeConnection
-    from app.services.crypto import credentials_hash, encrypt_credentials
-
     assert app.state.keys is not None
-    dek = app.state.keys.dek
-    creds = Credentials(api_key, api_secret, passphrase)
     async with unit_of_work(app.state.sessionmaker) as session:
-        conn = ExchangeConnection(user_uid=user, exchange=exchange, label=label, permissions=["read"],
-                                  credentials_hash=credentials_hash(dek, creds),
-                                  created_at=app.clock() - timedelta(days=2), **fields)
-        session.add(conn)
-        await session.flush()
+        conn = await create_sealed_connection(
+            session, app.state.keys.dek, Credentials(api_key, api_secret, passphrase), user_uid=user,
+            exchange=exchange, label=label, created_at=app.clock() - timedelta(days=2), **fields)
         assert conn.id is not None
-        conn.credentials = encrypt_credentials(dek, conn.id, creds)
         return conn.id

@@ -4,49 +4,27 @@ an answer without `authorities` is a 502 (issue 12 item 8)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
-from sqlalchemy import func
-from sqlmodel import select
 
-from app.models import ExchangeConnection, Snapshot
-from tests.fakes.ccxt_venues import Scenario, fake_venue
 from tests.fakes.venues.bitget import PRICES, READ_ONLY, scenario
-from tests.sync.conftest import running_app, sync_settings
+from tests.sync.conftest import connect_to_fake
 
 PATH = "/api/v2/spot/account/info"
 
 
-class Clock:
-    now = datetime(2024, 5, 5, 14, 30, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-async def _connect(settings: Any, sc: Scenario) -> tuple[httpx.Response, list[int]]:
-    with fake_venue("bitget", sc) as fake:
-        async with running_app(sync_settings(settings, {"bitget": fake.base_url}), Clock()) as app:
-            response = await app.connect(exchange="bitget", credentials={
-                "api_key": sc.api_key, "api_secret": sc.api_secret, "passphrase": sc.passphrase})
-            async with app.state.sessionmaker() as session:
-                counts = [int((await session.exec(select(func.count()).select_from(model))).one())
-                          for model in (ExchangeConnection, Snapshot)]
-    return response, counts
-
-
 async def test_a_read_only_key_is_stored_as_read(settings: Any) -> None:
-    response, counts = await _connect(settings, scenario({"USDT": "10"}, PRICES, authorities=READ_ONLY))
+    sc = scenario({"USDT": "10"}, PRICES, authorities=READ_ONLY)
+    response, counts = await connect_to_fake(settings, "bitget", sc)
     assert response.status_code == 201, response.text
     assert response.json()["connection"]["permissions"] == ["read"]
     assert counts == [1, 1]
 
 
 async def test_a_key_that_can_withdraw_is_refused_and_nothing_is_stored(settings: Any) -> None:
-    response, counts = await _connect(settings, scenario({"USDT": "10"}, PRICES, authorities=[*READ_ONLY, "wwow"]))
+    sc = scenario({"USDT": "10"}, PRICES, authorities=[*READ_ONLY, "wwow"])
+    response, counts = await connect_to_fake(settings, "bitget", sc)
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "withdraw_permission"
     assert counts == [0, 0]
@@ -56,7 +34,7 @@ async def test_a_key_that_can_withdraw_is_refused_and_nothing_is_stored(settings
 async def test_an_answer_without_authorities_is_a_502(settings: Any, data: Any) -> None:
     sc = scenario({"USDT": "10"}, PRICES)
     sc.responses[PATH] = {"code": "00000", "msg": "success", "requestTime": 1, "data": data}
-    response, counts = await _connect(settings, sc)
+    response, counts = await connect_to_fake(settings, "bitget", sc)
     assert response.status_code == 502, response.text
     assert response.json()["error"]["code"] == "venue_unavailable"
     assert counts == [0, 0]

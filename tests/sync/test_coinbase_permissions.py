@@ -4,40 +4,14 @@ answer without `can_transfer` is a 502 (issue 12 item 8c). Nothing is stored on 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
-from sqlalchemy import func
-from sqlmodel import select
 
-from app.models import ExchangeConnection, Snapshot
 from tests.connectors.test_ccxt_coinbase import scenario as coinbase_full
-from tests.fakes.ccxt_venues import Scenario, fake_venue
-from tests.sync.conftest import running_app, sync_settings
+from tests.sync.conftest import connect_to_fake
 
 PATH = "/api/v3/brokerage/key_permissions"
-
-
-class Clock:
-    now = datetime(2024, 5, 5, 14, 30, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-async def _connect(settings: Any, sc: Scenario) -> tuple[httpx.Response, list[int]]:
-    with fake_venue("coinbase", sc) as fake:
-        async with running_app(sync_settings(settings, {"coinbase": fake.base_url}), Clock()) as app:
-            response = await app.connect(exchange="coinbase",
-                                         credentials={"api_key": sc.api_key, "api_secret": sc.api_secret})
-            async with app.state.sessionmaker() as session:
-                counts = [int((await session.exec(select(func.count()).select_from(model))).one())
-                          for model in (ExchangeConnection, Snapshot)]
-            listed = await app.client.get("/api/v1/connections", params={"user_uid": "user_synctest0001"})
-            assert listed.status_code == 200
-    return response, counts
 
 
 @pytest.mark.parametrize(("fields", "permissions"), [
@@ -49,7 +23,7 @@ async def test_a_key_that_cannot_transfer_is_stored_with_its_permissions(
 ) -> None:
     sc = coinbase_full()
     sc.responses[PATH] = {**sc.responses[PATH], **fields}
-    response, counts = await _connect(settings, sc)
+    response, counts = await connect_to_fake(settings, "coinbase", sc)
     assert response.status_code == 201, response.text
     assert response.json()["connection"]["permissions"] == permissions
     assert response.json()["connection"]["can_trade"] is ("trade" in permissions)
@@ -59,7 +33,7 @@ async def test_a_key_that_cannot_transfer_is_stored_with_its_permissions(
 async def test_a_key_that_can_transfer_is_refused_and_nothing_is_stored(settings: Any) -> None:
     sc = coinbase_full()
     sc.responses[PATH] = {**sc.responses[PATH], "can_transfer": True}
-    response, counts = await _connect(settings, sc)
+    response, counts = await connect_to_fake(settings, "coinbase", sc)
     assert response.status_code == 400, response.text
     error = response.json()["error"]
     assert error["code"] == "withdraw_permission" and "withdrawal permission" in error["message"]
@@ -70,7 +44,7 @@ async def test_a_key_that_can_transfer_is_refused_and_nothing_is_stored(settings
 async def test_an_answer_without_can_transfer_is_a_502(settings: Any, body: Any) -> None:
     sc = coinbase_full()
     sc.responses[PATH] = body
-    response, counts = await _connect(settings, sc)
+    response, counts = await connect_to_fake(settings, "coinbase", sc)
     assert response.status_code == 502, response.text
     assert response.json()["error"]["code"] == "venue_unavailable"
     assert counts == [0, 0]

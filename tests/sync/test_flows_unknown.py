@@ -4,7 +4,7 @@ do report flows (ccxt, Alpaca) never carry the flag."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -20,18 +20,11 @@ from tests.fakes.brokers import (
     TS_CLIENT_SECRET,
     TS_REFRESH_TOKEN,
     FakeBrokers,
-    running_fake_brokers,
 )
 from tests.fakes.ccxt_venues import FakeVenue
 from tests.sync.conftest import Clock, SyncApp, running_app, sync_settings
 
 RUN = datetime(2024, 5, 6, 0, 0, 5, tzinfo=UTC)
-
-
-@pytest.fixture
-def brokers() -> Iterator[FakeBrokers]:
-    with running_fake_brokers() as fake:
-        yield fake
 
 
 @pytest.fixture

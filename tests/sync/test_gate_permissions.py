@@ -4,36 +4,12 @@ read-write can move funds out and is refused at connect with nothing stored; a r
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
-from sqlalchemy import func
-from sqlmodel import select
 
-from app.models import ExchangeConnection, Snapshot
-from tests.fakes.ccxt_venues import Scenario, fake_venue
 from tests.fakes.venues.gate import PRICES, scenario
-from tests.sync.conftest import running_app, sync_settings
-
-
-class Clock:
-    now = datetime(2024, 5, 5, 14, 30, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-async def _connect(settings: Any, sc: Scenario) -> tuple[httpx.Response, list[int]]:
-    with fake_venue("gate", sc) as fake:
-        async with running_app(sync_settings(settings, {"gate": fake.base_url}), Clock()) as app:
-            response = await app.connect(exchange="gate",
-                                         credentials={"api_key": sc.api_key, "api_secret": sc.api_secret})
-            async with app.state.sessionmaker() as session:
-                counts = [int((await session.exec(select(func.count()).select_from(model))).one())
-                          for model in (ExchangeConnection, Snapshot)]
-    return response, counts
+from tests.sync.conftest import connect_to_fake
 
 
 @pytest.mark.parametrize(("perms", "stored"), [
@@ -43,7 +19,7 @@ async def _connect(settings: Any, sc: Scenario) -> tuple[httpx.Response, list[in
 async def test_a_key_that_cannot_move_funds_is_stored_with_its_permissions(
     settings: Any, perms: list[dict[str, Any]] | None, stored: list[str]
 ) -> None:
-    response, counts = await _connect(settings, scenario({"USDT": "100"}, PRICES, key_perms=perms))
+    response, counts = await connect_to_fake(settings, "gate", scenario({"USDT": "100"}, PRICES, key_perms=perms))
     assert response.status_code == 201, response.text
     assert response.json()["connection"]["permissions"] == stored
     assert counts == [1, 1]
@@ -52,7 +28,7 @@ async def test_a_key_that_cannot_move_funds_is_stored_with_its_permissions(
 async def test_a_key_that_can_withdraw_is_refused_and_nothing_is_stored(settings: Any) -> None:
     sc = scenario({"USDT": "100"}, PRICES, key_perms=[{"name": "wallet", "read_only": False},
                                                       {"name": "spot", "read_only": True}])
-    response, counts = await _connect(settings, sc)
+    response, counts = await connect_to_fake(settings, "gate", sc)
     assert response.status_code == 400, response.text
     error = response.json()["error"]
     assert error["code"] == "withdraw_permission" and "withdrawal permission" in error["message"]

@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from sqlmodel import col, select
 
-from app.config import Settings
 from app.models import Snapshot, SyncEvent
-from tests.fakes.brokers import IBKR_TOKEN, FakeBrokers, running_fake_brokers
-from tests.sync.conftest import USER, Clock, SyncApp, add_connection, running_app, sync_settings
+from tests.fakes.brokers import IBKR_TOKEN
+from tests.sync.conftest import USER, Clock, SyncApp, add_connection
 
 
 @pytest.fixture
-def brokers() -> Iterator[FakeBrokers]:
-    with running_fake_brokers() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def ibkr_app(settings: Settings, brokers: FakeBrokers) -> AsyncIterator[SyncApp]:
+def clock() -> Clock:
     # The fixture statement's newest report date is 2025-01-03 (a Friday); connect on Sunday 2025-01-05.
-    clock = Clock(datetime(2025, 1, 5, 10, 0, tzinfo=UTC))
-    async with running_app(sync_settings(settings, {"ibkr": brokers.base_url}), clock) as app:
-        yield app
+    return Clock(datetime(2025, 1, 5, 10, 0, tzinfo=UTC))
 
 
 async def _rows(app: SyncApp) -> tuple[list[tuple[date, str, Decimal]], list[tuple[str, str]]]:
@@ -44,22 +34,22 @@ EXPECTED = [
 ]
 
 
-async def test_connecting_ibkr_backfills_history(ibkr_app: SyncApp) -> None:
-    response = await ibkr_app.connect(exchange="ibkr", label="flex",
+async def test_connecting_ibkr_backfills_history(broker_app: SyncApp) -> None:
+    response = await broker_app.connect(exchange="ibkr", label="flex",
                                       credentials={"api_key": IBKR_TOKEN, "api_secret": "backfill"})
     assert response.status_code == 201, response.text
     assert response.json()["backfilled_days"] == 3
     assert response.json()["connection"]["permissions"] == ["read"]
-    snaps, events = await _rows(ibkr_app)
+    snaps, events = await _rows(broker_app)
     assert [(d, t, e.normalize()) for d, t, e in snaps] == [(d, t, e.normalize()) for d, t, e in EXPECTED]
     assert events == [("backfill", "success"), ("initial", "success")]
 
 
-async def test_a_manual_first_sync_of_ibkr_backfills_too(ibkr_app: SyncApp) -> None:
-    conn = await add_connection(ibkr_app, exchange="ibkr", api_key=IBKR_TOKEN, api_secret="backfill")
-    response = await ibkr_app.client.post("/api/v1/sync", json={"user_uid": USER, "connection_id": conn})
+async def test_a_manual_first_sync_of_ibkr_backfills_too(broker_app: SyncApp) -> None:
+    conn = await add_connection(broker_app, exchange="ibkr", api_key=IBKR_TOKEN, api_secret="backfill")
+    response = await broker_app.client.post("/api/v1/sync", json={"user_uid": USER, "connection_id": conn})
     assert response.status_code == 200, response.text
     assert response.json()["backfilled_days"] == 3
-    snaps, events = await _rows(ibkr_app)
+    snaps, events = await _rows(broker_app)
     assert [d for d, _, _ in snaps] == [d for d, _, _ in EXPECTED]
     assert events == [("initial", "success"), ("backfill", "success")]

@@ -6,7 +6,7 @@
   transaction as what it produced: the import's idempotence and resume point.
 - legacy_reports: the original's signed reports, kept verbatim so they still verify.
 
-Revision ID: 0007_i14
+Revision ID: 0007
 Revises: 0006
 """
 from alembic import op
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision = '0007_i14'
+revision = '0007'
 down_revision = '0006'
 branch_labels = None
 depends_on = None
